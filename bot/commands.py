@@ -1,0 +1,15 @@
+"""The commands the bot offers: one list feeds Telegram's menu and the /help text."""
+
+from __future__ import annotations
+
+from telegram import BotCommand
+
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "What Deal Scout does and how to begin"),
+    ("help", "Everything I can do for you"),
+    ("cancel", "Stop what we are doing"),
+)
+
+
+def bot_commands() -> list[BotCommand]:
+    return [BotCommand(command, description) for command, description in COMMANDS]

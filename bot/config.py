@@ -1,0 +1,153 @@
+"""Settings from the environment, with an optional `.env` file underneath it.
+
+Every outside base URL is a setting, so the same code runs against Telegram, an operator's own
+Bot API server, or the local sandbox. `python -m bot check` reports every problem in one message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+from storage.crypto import InvalidKeyError, TokenCipher
+
+BOT_TOKEN_PATTERN = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,64}$")
+WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(ValueError):
+    """One or more settings are missing or malformed; `problems` names each of them."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        listed = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"Configuration has {len(problems)} problem(s):\n{listed}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram_bot_token: str = field(repr=False)
+    token_encryption_key: str = field(repr=False)
+    telegram_api_base: str = "https://api.telegram.org/bot"
+    telegram_file_base: str = "https://api.telegram.org/file/bot"
+    data_dir: Path = Path("data")
+    database_path: Path = Path("data/deal-scout.sqlite3")
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    public_base_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    log_level: str = "INFO"
+
+    @property
+    def webhook_url(self) -> str:
+        if not self.public_base_url:
+            raise ConfigError(["PUBLIC_BASE_URL is required for webhook mode"])
+        return f"{self.public_base_url.rstrip('/')}/telegram/webhook"
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in a log line or a page."""
+        keys = self.token_encryption_key.split(",")
+        values = [self.telegram_bot_token, self.webhook_secret, *keys]
+        return [value.strip() for value in values if value and value.strip()]
+
+
+def read_environment(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> dict[str, str]:
+    """The process environment over the `.env` file (the environment wins)."""
+    merged: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    return merged
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    env_file: str | Path | None = ".env",
+    *,
+    webhook: bool = False,
+) -> Settings:
+    """Validate everything and build `Settings`, or raise `ConfigError` naming every problem."""
+    env = read_environment(environ, env_file)
+    problems: list[str] = []
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    token = get("TELEGRAM_BOT_TOKEN")
+    if token is None:
+        problems.append("TELEGRAM_BOT_TOKEN is missing (the token @BotFather gave you)")
+    elif not BOT_TOKEN_PATTERN.match(token):
+        problems.append("TELEGRAM_BOT_TOKEN is malformed (expected 123456789:AA… from @BotFather)")
+
+    key = get("TOKEN_ENCRYPTION_KEY")
+    if key is None:
+        problems.append(
+            "TOKEN_ENCRYPTION_KEY is missing (make one with: python -m bot generate-key)"
+        )
+    else:
+        try:
+            TokenCipher.from_setting(key)
+        except InvalidKeyError as exc:
+            problems.append(f"TOKEN_ENCRYPTION_KEY is malformed: {exc}")
+
+    urls = {}
+    for name, default in (
+        ("TELEGRAM_API_BASE", Settings.telegram_api_base),
+        ("TELEGRAM_FILE_BASE", Settings.telegram_file_base),
+        ("PUBLIC_BASE_URL", None),
+    ):
+        value = get(name) or default
+        if value is not None and not _is_http_url(value):
+            problems.append(f"{name} is malformed (expected an http:// or https:// URL)")
+        urls[name] = value
+
+    port_text = get("WEB_PORT") or str(Settings.web_port)
+    port = int(port_text) if port_text.isdigit() else -1
+    if not 1 <= port <= 65535:
+        problems.append("WEB_PORT is malformed (expected a port number from 1 to 65535)")
+
+    log_level = (get("LOG_LEVEL") or Settings.log_level).upper()
+    if log_level not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL is malformed (expected one of {', '.join(LOG_LEVELS)})")
+
+    secret = get("WEBHOOK_SECRET")
+    if secret is not None and not WEBHOOK_SECRET_PATTERN.match(secret):
+        problems.append("WEBHOOK_SECRET is malformed (16–256 characters of A–Z, a–z, 0–9, _ and -)")
+    if webhook:
+        if urls["PUBLIC_BASE_URL"] is None:
+            problems.append("PUBLIC_BASE_URL is missing (webhook mode needs the bot's public URL)")
+        if secret is None:
+            problems.append("WEBHOOK_SECRET is missing (webhook mode needs a secret token)")
+
+    if problems:
+        raise ConfigError(problems)
+
+    data_dir = Path(get("DATA_DIR") or Settings.data_dir)
+    return Settings(
+        telegram_bot_token=token or "",
+        token_encryption_key=key or "",
+        telegram_api_base=urls["TELEGRAM_API_BASE"] or Settings.telegram_api_base,
+        telegram_file_base=urls["TELEGRAM_FILE_BASE"] or Settings.telegram_file_base,
+        data_dir=data_dir,
+        database_path=Path(get("DATABASE_PATH") or data_dir / "deal-scout.sqlite3"),
+        web_host=get("WEB_HOST") or Settings.web_host,
+        web_port=port,
+        public_base_url=urls["PUBLIC_BASE_URL"],
+        webhook_secret=secret,
+        log_level=log_level,
+    )
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)

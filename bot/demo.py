@@ -1,0 +1,175 @@
+"""`python -m bot demo`: the real bot against the local sandbox, driven by a scripted seller.
+
+Everything is real except the outside world: the Application with its handlers, a SQLite file,
+HTTP on loopback. The script walks through every flow the bot has, prints the chat as a
+transcript, and exits 0 only when every step got the reply it expects. When a capability lands,
+its steps land here too.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from bot.config import Settings
+from bot.logs import configure_logging
+from bot.runtime import BotRuntime
+from storage.crypto import TokenCipher
+
+if TYPE_CHECKING:  # the sandbox is imported lazily, only when the demo runs
+    from sandbox.telegram import Seller, TelegramEmulator
+
+REPLY_TIMEOUT = 10.0
+
+
+@dataclass
+class StepResult:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+class DemoFailure(AssertionError):
+    """A step did not get the reply it expected."""
+
+
+class DemoScript:
+    """The scripted seller and the checks after each of their actions."""
+
+    def __init__(self, telegram: TelegramEmulator, runtime: BotRuntime) -> None:
+        self.telegram = telegram
+        self.runtime = runtime
+        self.ana = telegram.seller(7001, "Ana", username="ana_resells")
+        self.ben = telegram.seller(7002, "Ben")
+
+    def steps(self) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
+        return [
+            ("command menu registered", self.command_menu),
+            ("/start welcomes the seller", self.start),
+            ("/help lists the commands", self.help),
+            ("deep link /start help opens help", self.deep_link),
+            ("free text is answered with what I can do", self.free_text),
+            ("a photo outside any flow is answered", self.stray_photo),
+            ("an unknown command is named back", self.unknown_command),
+            ("/cancel with nothing to cancel", self.cancel),
+            ("a second seller is served too", self.second_seller),
+            ("health check reports a live database", self.health),
+        ]
+
+    async def expect_reply(self, seller: Seller, *fragments: str) -> str:
+        message = await seller.next_message(timeout=REPLY_TIMEOUT)
+        text = message.text or message.caption or ""
+        missing = [fragment for fragment in fragments if fragment not in text]
+        if missing:
+            raise DemoFailure(f"reply lacked {missing!r}: {text[:200]!r}")
+        return text
+
+    async def command_menu(self) -> None:
+        commands = [entry["command"] for entry in self.telegram.commands]
+        if commands[:3] != ["start", "help", "cancel"]:
+            raise DemoFailure(f"menu is {commands!r}")
+
+    async def start(self) -> None:
+        await self.ana.send_command("start")
+        await self.expect_reply(self.ana, "Hi Ana", "Deal Scout", "/help")
+
+    async def help(self) -> None:
+        await self.ana.send_command("help")
+        await self.expect_reply(self.ana, "/cancel", "/start")
+
+    async def deep_link(self) -> None:
+        await self.ana.send_command("start", "help")
+        await self.expect_reply(self.ana, "lists your item on several marketplaces")
+
+    async def free_text(self) -> None:
+        await self.ana.send_text("is this thing on? 🤔")
+        await self.expect_reply(self.ana, "not sure what to do with that")
+
+    async def stray_photo(self) -> None:
+        await self.ana.send_photo(_demo_photo())
+        await self.expect_reply(self.ana, "not sure what to do with that")
+
+    async def unknown_command(self) -> None:
+        await self.ana.send_command("frobnicate")
+        await self.expect_reply(self.ana, "I don't know the command /frobnicate")
+
+    async def cancel(self) -> None:
+        await self.ana.send_command("cancel")
+        await self.expect_reply(self.ana, "nothing to cancel")
+
+    async def second_seller(self) -> None:
+        await self.ben.send_command("start")
+        await self.expect_reply(self.ben, "Hi Ben")
+
+    async def health(self) -> None:
+        assert self.runtime.web is not None
+        async with httpx.AsyncClient() as client:
+            response = await client.get(f"{self.runtime.web.url}/healthz")
+        body = response.json()
+        if response.status_code != 200 or body.get("db") != "ok":
+            raise DemoFailure(f"/healthz answered {response.status_code} {body!r}")
+
+
+def _demo_photo() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 900), (200, 120, 40)).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def demo_settings(telegram: TelegramEmulator, data_dir: Path) -> Settings:
+    """Embedded defaults: the sandbox's URLs and token, a throwaway key, a SQLite file."""
+    return Settings(
+        telegram_bot_token=telegram.token,
+        token_encryption_key=TokenCipher.generate_key(),
+        telegram_api_base=telegram.base_url,
+        telegram_file_base=telegram.base_file_url,
+        data_dir=data_dir,
+        database_path=data_dir / "deal-scout-demo.sqlite3",
+        web_host="127.0.0.1",
+        web_port=0,
+    )
+
+
+async def run_demo(*, quiet: bool = False) -> int:
+    from sandbox.telegram import TelegramEmulator
+
+    configure_logging("WARNING")
+    results: list[StepResult] = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="deal-scout-demo-") as tmp:
+        async with TelegramEmulator() as telegram:
+            configure_logging("WARNING", [telegram.token])
+            async with BotRuntime(demo_settings(telegram, Path(tmp))) as runtime:
+                script = DemoScript(telegram, runtime)
+                for name, step in script.steps():
+                    try:
+                        await step()
+                    except (DemoFailure, TimeoutError) as exc:
+                        results.append(StepResult(name, False, str(exc)))
+                    else:
+                        results.append(StepResult(name, True))
+            transcript = telegram.transcript()
+    elapsed = time.perf_counter() - started
+    if not quiet:
+        print("── Chat transcript " + "─" * 50)
+        print(transcript)
+        print("── Steps " + "─" * 60)
+    for result in results:
+        if not quiet or not result.ok:
+            mark = "✓" if result.ok else "✗"
+            print(f"{mark} {result.name}" + (f" — {result.detail}" if result.detail else ""))
+    passed = sum(result.ok for result in results)
+    print(f"Demo: {passed}/{len(results)} steps got the reply they expected ({elapsed:.1f}s).")
+    logging.shutdown()
+    return 0 if passed == len(results) else 1

@@ -1,0 +1,14 @@
+"""Handlers, one module per conversation; `register` adds them in the order they must match."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from bot.handlers import basics, errors, start
+
+
+def register(application: Application) -> None:
+    # Group 0 matches at most one handler: specific flows first, catch-alls last.
+    start.register(application)
+    basics.register(application)
+    errors.register(application)

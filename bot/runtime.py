@@ -1,0 +1,112 @@
+"""Starts and stops the whole bot in the running event loop: database, Application, web server.
+
+`python -m bot run`, the demo, the tests and the benchmarks all go through here, so they exercise
+exactly what production runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+
+from telegram import Update
+
+from bot.application import build_application
+from bot.config import Settings
+from bot.context import DealScoutApplication
+from bot.web import WebServer
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT_SECONDS = 10
+
+
+class BotRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        webhook: bool = False,
+        on_build: Callable[[DealScoutApplication], None] | None = None,
+    ) -> None:
+        """`on_build` sees the Application before it starts (tests and benchmarks add probes)."""
+        self.settings = settings
+        self.webhook = webhook
+        self._on_build = on_build
+        self.db: Database | None = None
+        self.application: DealScoutApplication | None = None
+        self.web: WebServer | None = None
+
+    async def start(self) -> None:
+        """Bring everything up, in the order PTB's own `run_polling` uses."""
+        self.db = await Database.open(self.settings.database_path)
+        self.application = build_application(self.settings, self.db)
+        app = self.application
+        if self._on_build is not None:
+            self._on_build(app)
+        await app.initialize()
+        # Application.initialize() does not call post_init; run_polling would. We run the
+        # lifecycle by hand (to share the loop with aiohttp), so we call it as it would.
+        if app.post_init is not None:
+            await app.post_init(app)
+        self.web = WebServer(
+            application=app,
+            db=self.db,
+            host=self.settings.web_host,
+            port=self.settings.web_port,
+            webhook_secret=self.settings.webhook_secret if self.webhook else None,
+        )
+        await self.web.start()
+        if self.webhook:
+            await app.bot.set_webhook(
+                url=self.settings.webhook_url,
+                secret_token=self.settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await app.updater.start_polling(
+                timeout=POLL_TIMEOUT_SECONDS, allowed_updates=Update.ALL_TYPES
+            )
+        await app.start()
+        log.info("bot running (%s)", "webhook" if self.webhook else "polling")
+
+    async def stop(self) -> None:
+        """Take everything down; safe to call after a partial start."""
+        app = self.application
+        if app is not None:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            with contextlib.suppress(RuntimeError):
+                await app.shutdown()
+        if self.web is not None:
+            await self.web.stop()
+        if self.db is not None:
+            await self.db.close()
+        log.info("bot stopped")
+
+    async def __aenter__(self) -> BotRuntime:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+
+async def run_until_stopped(settings: Settings, *, webhook: bool) -> None:
+    """Run until SIGINT or SIGTERM, then stop cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with BotRuntime(settings, webhook=webhook):
+        await stop.wait()

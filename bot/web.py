@@ -1,0 +1,91 @@
+"""The aiohttp server that shares the bot's event loop: /healthz and the Telegram webhook.
+
+Later capabilities add their routes (OAuth callbacks, signed media URLs) to `WebServer.app`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+from bot import __version__
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_UPDATE_BYTES = 1024 * 1024
+
+
+class WebServer:
+    def __init__(
+        self,
+        *,
+        application: Application,
+        db: Database,
+        host: str,
+        port: int,
+        webhook_secret: str | None = None,
+    ) -> None:
+        self._application = application
+        self._db = db
+        self._host = host
+        self._port = port
+        self._webhook_secret = webhook_secret
+        self._runner: web.AppRunner | None = None
+        self.app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+        self.app.router.add_get("/healthz", self.healthz)
+        self.app.router.add_post(WEBHOOK_PATH, self.telegram_webhook)
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful when started on port 0)."""
+        if self._runner is None or not self._runner.addresses:
+            return self._port
+        return self._runner.addresses[0][1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self._host, self._port).start()
+        log.info("web server listening on %s", self.url)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        db_ok = await self._db.ping()
+        body = {
+            "ok": db_ok,
+            "db": "ok" if db_ok else "unreachable",
+            "queue_depth": self._application.update_queue.qsize(),
+            "version": __version__,
+        }
+        return web.json_response(body, status=200 if db_ok else 503)
+
+    async def telegram_webhook(self, request: web.Request) -> web.Response:
+        if self._webhook_secret is None:
+            raise web.HTTPNotFound()
+        offered = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(offered.encode(), self._webhook_secret.encode()):
+            log.warning("webhook call with a wrong or missing secret token from %s", request.remote)
+            return web.json_response({"ok": False, "error": "forbidden"}, status=403)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self._application.bot)
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError):
+            return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
+        await self._application.update_queue.put(update)
+        return web.json_response({"ok": True})

@@ -1,0 +1,107 @@
+"""python-telegram-bot's `BasePersistence` on our SQLite database.
+
+Conversation states and user, chat and bot data are JSON documents, written through as PTB hands
+them over, so a restart (or a crash after the write) resumes each seller where they were. Only
+JSON-friendly values belong in `context.user_data`: drafts themselves live in their own tables.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
+
+from storage.db import Database
+from storage.timeutil import now_db
+
+Data = dict[str, Any]
+
+
+class SQLitePersistence(BasePersistence[Data, Data, Data]):
+    """Persists user, chat and bot data, callback data and conversations in `ptb_*` tables."""
+
+    def __init__(self, db: Database, *, update_interval: float = 60) -> None:
+        super().__init__(store_data=PersistenceInput(), update_interval=update_interval)
+        self._db = db
+
+    async def get_user_data(self) -> dict[int, Data]:
+        rows = await self._db.fetchall("SELECT user_id, data FROM ptb_user_data")
+        return {row["user_id"]: json.loads(row["data"]) for row in rows}
+
+    async def get_chat_data(self) -> dict[int, Data]:
+        rows = await self._db.fetchall("SELECT chat_id, data FROM ptb_chat_data")
+        return {row["chat_id"]: json.loads(row["data"]) for row in rows}
+
+    async def get_bot_data(self) -> Data:
+        row = await self._db.fetchone("SELECT data FROM ptb_bot_data WHERE id = 1")
+        return json.loads(row["data"]) if row else {}
+
+    async def get_callback_data(self) -> CDCData | None:
+        row = await self._db.fetchone("SELECT data FROM ptb_callback_data WHERE id = 1")
+        if row is None:
+            return None
+        buttons, mapping = json.loads(row["data"])
+        return [tuple(entry) for entry in buttons], mapping
+
+    async def get_conversations(self, name: str) -> ConversationDict:
+        rows = await self._db.fetchall(
+            "SELECT conv_key, state FROM ptb_conversations WHERE name = ?", (name,)
+        )
+        return {tuple(json.loads(row["conv_key"])): json.loads(row["state"]) for row in rows}
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        conv_key = json.dumps(list(key))
+        if new_state is None:
+            await self._db.execute(
+                "DELETE FROM ptb_conversations WHERE name = ? AND conv_key = ?", (name, conv_key)
+            )
+            return
+        await self._db.execute(
+            "INSERT INTO ptb_conversations (name, conv_key, state, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (name, conv_key) DO UPDATE SET state = excluded.state,"
+            " updated_at = excluded.updated_at",
+            (name, conv_key, json.dumps(new_state), now_db()),
+        )
+
+    async def update_user_data(self, user_id: int, data: Data) -> None:
+        await self._upsert("ptb_user_data", "user_id", user_id, data)
+
+    async def update_chat_data(self, chat_id: int, data: Data) -> None:
+        await self._upsert("ptb_chat_data", "chat_id", chat_id, data)
+
+    async def update_bot_data(self, data: Data) -> None:
+        await self._upsert("ptb_bot_data", "id", 1, data)
+
+    async def update_callback_data(self, data: CDCData) -> None:
+        buttons, mapping = data
+        await self._upsert("ptb_callback_data", "id", 1, [[list(b) for b in buttons], mapping])
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        await self._db.execute("DELETE FROM ptb_chat_data WHERE chat_id = ?", (chat_id,))
+
+    async def drop_user_data(self, user_id: int) -> None:
+        await self._db.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
+
+    async def refresh_user_data(self, user_id: int, user_data: Data) -> None:
+        """Nothing to do: one process owns the data, so the copy in memory is the truth."""
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: Data) -> None:
+        """Nothing to do: one process owns the data, so the copy in memory is the truth."""
+
+    async def refresh_bot_data(self, bot_data: Data) -> None:
+        """Nothing to do: one process owns the data, so the copy in memory is the truth."""
+
+    async def flush(self) -> None:
+        """Nothing is buffered: every update above was written when PTB handed it over."""
+
+    async def _upsert(self, table: str, key_column: str, key: int, data: object) -> None:
+        await self._db.execute(
+            f"INSERT INTO {table} ({key_column}, data, updated_at) VALUES (?, ?, ?)"
+            f" ON CONFLICT ({key_column}) DO UPDATE SET data = excluded.data,"
+            " updated_at = excluded.updated_at",
+            (key, json.dumps(data, default=str), now_db()),
+        )

@@ -1,0 +1,123 @@
+"""Configuration, `python -m bot check|migrate`, and redaction of secrets in logs."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+from bot.logs import MASK, configure_logging
+from storage.crypto import TokenCipher
+
+TOKEN = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(Path(__file__).parents[1])}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={**base, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_names_every_problem_in_one_message(tmp_path: Path) -> None:
+    result = run_cli(
+        "check",
+        env={"WEB_PORT": "eighty", "TELEGRAM_API_BASE": "ftp://example.org", "LOG_LEVEL": "LOUD"},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert len(lines) == 5
+    for name in (
+        "TELEGRAM_BOT_TOKEN is missing",
+        "TOKEN_ENCRYPTION_KEY is missing",
+        "TELEGRAM_API_BASE is malformed",
+        "WEB_PORT is malformed",
+        "LOG_LEVEL is malformed",
+    ):
+        assert name in result.stderr
+
+
+def test_check_accepts_a_good_env_file_and_never_prints_the_token(tmp_path: Path) -> None:
+    key = TokenCipher.generate_key()
+    (tmp_path / ".env").write_text(
+        f"TELEGRAM_BOT_TOKEN={TOKEN}\nTOKEN_ENCRYPTION_KEY={key}\n"
+        "TELEGRAM_API_BASE=http://127.0.0.1:8081/bot\n"
+    )
+    result = run_cli("check", env={}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Configuration OK: Bot API at http://127.0.0.1:8081/bot" in result.stdout
+    assert TOKEN not in result.stdout + result.stderr
+    assert key not in result.stdout + result.stderr
+
+
+def test_environment_wins_over_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        f"TELEGRAM_BOT_TOKEN={TOKEN}\nTOKEN_ENCRYPTION_KEY={TokenCipher.generate_key()}\n"
+        "WEB_PORT=9000\n"
+    )
+    settings = load_settings({"WEB_PORT": "9100"}, env_file)
+    assert settings.web_port == 9100
+    assert settings.telegram_bot_token == TOKEN
+    assert TOKEN not in repr(settings)
+
+
+def test_webhook_mode_requires_public_url_and_secret(tmp_path: Path) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TOKEN_ENCRYPTION_KEY": TokenCipher.generate_key()}
+    load_settings(env, None)  # polling needs neither
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env, None, webhook=True)
+    assert caught.value.problems == [
+        "PUBLIC_BASE_URL is missing (webhook mode needs the bot's public URL)",
+        "WEBHOOK_SECRET is missing (webhook mode needs a secret token)",
+    ]
+
+
+def test_migrate_command_is_idempotent(tmp_path: Path) -> None:
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TOKEN_ENCRYPTION_KEY": TokenCipher.generate_key(),
+        "DATABASE_PATH": str(tmp_path / "db" / "bot.sqlite3"),
+    }
+    first = run_cli("migrate", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Applied 1 migration(s): 0001_foundation" in first.stdout
+    second = run_cli("migrate", env=env, cwd=tmp_path)
+    assert second.returncode == 0
+    assert "Database is up to date; nothing to apply." in second.stdout
+
+
+def test_redaction_masks_tokens_in_messages_arguments_and_tracebacks() -> None:
+    stream = io.StringIO()
+    configure_logging("DEBUG", [TOKEN, "oauth-client-secret-xyz"], stream=stream)
+    log = logging.getLogger("tests.redaction")
+    log.info("GET https://api.telegram.org/bot%s/getMe", TOKEN)
+    log.info("client secret is oauth-client-secret-xyz")
+    log.warning("upstream said Authorization: Bearer eyJhbGciOi.J9.abc")
+    log.warning('body {"access_token": "v^1.1#abc", "expires_in": 7200}')
+    log.info("some other bot 1234567:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA leaked")
+    try:
+        raise RuntimeError(f"connect failed for https://api.telegram.org/bot{TOKEN}/send")
+    except RuntimeError:
+        log.exception("request failed")
+    output = stream.getvalue()
+    assert TOKEN not in output
+    assert "oauth-client-secret-xyz" not in output
+    assert "eyJhbGciOi" not in output
+    assert "v^1.1#abc" not in output
+    assert "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" not in output
+    assert output.count(MASK) >= 6
+    assert "RuntimeError: connect failed for https://api.telegram.org/bot[REDACTED]" in output
+    assert '"expires_in": 7200' in output

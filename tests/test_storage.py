@@ -1,0 +1,119 @@
+"""Storage: migrations that apply once and roll back whole, and tokens encrypted at rest."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage.crypto import InvalidKeyError, TokenCipher, TokenDecryptionError
+from storage.db import Database
+from storage.migrations import MigrationError
+
+
+async def schema_of(db: Database) -> list[tuple[str, str]]:
+    rows = await db.fetchall("SELECT name, sql FROM sqlite_master ORDER BY name")
+    return [(row["name"], row["sql"]) for row in rows]
+
+
+async def test_migrations_applied_twice_change_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    db = await Database.open(path)
+    first_schema = await schema_of(db)
+    versions = await db.fetchall("SELECT version, applied_at FROM schema_migrations")
+    assert await db.migrate() == []
+    await db.close()
+
+    db = await Database.open(path)
+    assert await schema_of(db) == first_schema
+    again = await db.fetchall("SELECT version, applied_at FROM schema_migrations")
+    assert [tuple(r) for r in again] == [tuple(r) for r in versions]
+    assert [r["version"] for r in again] == [1]
+    await db.close()
+
+
+async def test_database_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
+    assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+    await db.close()
+
+
+async def test_failed_migration_rolls_back_whole(tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_first.sql").write_text("CREATE TABLE kept (id INTEGER PRIMARY KEY);")
+    (migrations / "0002_broken.sql").write_text(
+        "CREATE TABLE half_done (id INTEGER PRIMARY KEY);\n"
+        "INSERT INTO kept (id) VALUES (1);\n"
+        "INSERT INTO no_such_table VALUES (1);\n"
+    )
+    db = await Database.open(tmp_path / "bot.sqlite3", migrate=False)
+    with pytest.raises(MigrationError, match="0002_broken failed and was rolled back"):
+        await db.migrate(migrations)
+
+    tables = {name for name, _ in await schema_of(db)}
+    assert "kept" in tables
+    assert "half_done" not in tables
+    assert await db.fetchall("SELECT * FROM kept") == []
+    recorded = await db.fetchall("SELECT version FROM schema_migrations")
+    assert [row["version"] for row in recorded] == [1]
+    # The database is still usable and a fixed migration then applies.
+    (migrations / "0002_broken.sql").write_text("CREATE TABLE half_done (id INTEGER);")
+    assert [m.version for m in await db.migrate(migrations)] == [2]
+    await db.close()
+
+
+async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO sellers VALUES (1, 'Ana', NULL, NULL, 'now', 'now')"
+            )
+            await tx.execute(
+                "INSERT INTO sellers VALUES (1, 'Ana again', NULL, NULL, 'now', 'now')"
+            )
+    assert await db.fetchall("SELECT * FROM sellers") == []
+    await db.close()
+
+
+def test_encryption_round_trip_hides_the_token() -> None:
+    cipher = TokenCipher([TokenCipher.generate_key()])
+    secret = "v^1.1#i^1#r^1#p^3#f^0#I^3#t^Ul4xMF8xMTpBQ0U="
+    stored = cipher.encrypt(secret)
+    assert secret not in stored
+    assert cipher.decrypt(stored) == secret
+    # Fernet is randomised: the same token never encrypts to the same text twice.
+    assert cipher.encrypt(secret) != stored
+
+
+def test_rotation_old_ciphertext_still_reads_and_rotates_to_new_key() -> None:
+    old_key, new_key = TokenCipher.generate_key(), TokenCipher.generate_key()
+    before = TokenCipher([old_key]).encrypt("refresh-token-123")
+
+    both = TokenCipher.from_setting(f"{new_key}, {old_key}")
+    assert both.decrypt(before) == "refresh-token-123"
+    rotated = both.rotate(before)
+    assert TokenCipher([new_key]).decrypt(rotated) == "refresh-token-123"
+    with pytest.raises(TokenDecryptionError):
+        TokenCipher([old_key]).decrypt(rotated)
+
+
+def test_tampered_ciphertext_is_refused_with_a_clear_error() -> None:
+    cipher = TokenCipher([TokenCipher.generate_key()])
+    stored = cipher.encrypt("access-token")
+    middle = len(stored) // 2
+    tampered = stored[:middle] + ("A" if stored[middle] != "A" else "B") + stored[middle + 1 :]
+    with pytest.raises(TokenDecryptionError, match="altered"):
+        cipher.decrypt(tampered)
+    with pytest.raises(TokenDecryptionError, match="not in TOKEN_ENCRYPTION_KEY"):
+        TokenCipher([TokenCipher.generate_key()]).decrypt(stored)
+    with pytest.raises(TokenDecryptionError):
+        cipher.decrypt("not even base64 ✗")
+
+
+def test_malformed_key_is_named() -> None:
+    with pytest.raises(InvalidKeyError, match="key #2 is not a valid Fernet key"):
+        TokenCipher.from_setting(f"{TokenCipher.generate_key()},short")
