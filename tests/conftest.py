@@ -1,0 +1,104 @@
+"""Shared fixtures: the Telegram emulator, settings pointing at it, and the running bot."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.context import BotContext, DealScoutApplication
+from bot.runtime import BotRuntime
+from sandbox.telegram import TelegramEmulator
+from storage.crypto import TokenCipher
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Tests that configure logging must not leak their handlers or levels into the next."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[TelegramEmulator]:
+    async with TelegramEmulator() as emulator:
+        yield emulator
+
+
+def make_settings(telegram: TelegramEmulator, data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "telegram_bot_token": telegram.token,
+        "token_encryption_key": TokenCipher.generate_key(),
+        "telegram_api_base": telegram.base_url,
+        "telegram_file_base": telegram.base_file_url,
+        "data_dir": data_dir,
+        "database_path": data_dir / "bot.sqlite3",
+        "web_host": "127.0.0.1",
+        "web_port": 0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(telegram: TelegramEmulator, tmp_path: Path) -> Settings:
+    return make_settings(telegram, tmp_path)
+
+
+class ErrorCollector:
+    """An error handler that records what the Application would otherwise only log."""
+
+    def __init__(self) -> None:
+        self.errors: list[BaseException] = []
+
+    async def __call__(self, update: object, context: BotContext) -> None:
+        if context.error is not None:
+            self.errors.append(context.error)
+
+    def attach(self, application: DealScoutApplication) -> None:
+        application.add_error_handler(self)
+
+
+@pytest.fixture
+def handler_errors() -> ErrorCollector:
+    return ErrorCollector()
+
+
+@pytest.fixture
+def start_bot(
+    settings: Settings, handler_errors: ErrorCollector
+) -> Iterator[Callable[..., BotRuntime]]:
+    """Factory for running bots; each is stopped at teardown and must have raised nothing."""
+    runtimes: list[BotRuntime] = []
+
+    def factory(
+        on_build: Callable[[DealScoutApplication], None] | None = None, **overrides: object
+    ) -> BotRuntime:
+        def build(application: DealScoutApplication) -> None:
+            handler_errors.attach(application)
+            if on_build is not None:
+                on_build(application)
+
+        runtime_settings = settings
+        if overrides:
+            runtime_settings = Settings(**{**settings.__dict__, **overrides})
+        webhook = bool(runtime_settings.webhook_secret)
+        runtime = BotRuntime(runtime_settings, webhook=webhook, on_build=build)
+        runtimes.append(runtime)
+        return runtime
+
+    yield factory
+    assert handler_errors.errors == [], f"handlers raised: {handler_errors.errors!r}"
+
+
+@pytest.fixture
+async def bot(start_bot: Callable[..., BotRuntime]) -> AsyncIterator[BotRuntime]:
+    runtime = start_bot()
+    async with runtime:
+        yield runtime
