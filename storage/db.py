@@ -57,6 +57,7 @@ class Database:
         self._conn = conn
         self._lock = asyncio.Lock()
         self.path = path
+        self.ping_timeout = PING_TIMEOUT_SECONDS
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> Database:
@@ -100,9 +101,9 @@ class Database:
             await self._conn.execute("COMMIT")
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement in its own transaction; return the number of rows it changed."""
-        async with self.transaction() as tx:
-            return await tx.execute(sql, params)
+        """Run one statement, atomic on its own (autocommit); return the rows it changed."""
+        async with self._lock:
+            return await Transaction(self._conn).execute(sql, params)
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         async with self._lock:
@@ -115,7 +116,7 @@ class Database:
     async def ping(self) -> bool:
         """True when a trivial query answers in time: what /healthz reports as `db`."""
         try:
-            async with asyncio.timeout(PING_TIMEOUT_SECONDS):
+            async with asyncio.timeout(self.ping_timeout):
                 row = await self.fetchone("SELECT 1")
         except (TimeoutError, ValueError, aiosqlite.Error) as exc:
             log.warning("database ping failed: %s", type(exc).__name__)

@@ -25,13 +25,18 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
     def __init__(self, db: Database, *, update_interval: float = 60) -> None:
         super().__init__(store_data=PersistenceInput(), update_interval=update_interval)
         self._db = db
+        # What each row holds now, so an update that changed nothing writes nothing. PTB hands
+        # over every user's and chat's data after each of their updates, changed or not.
+        self._written: dict[tuple[str, object], str] = {}
 
     async def get_user_data(self) -> dict[int, Data]:
         rows = await self._db.fetchall("SELECT user_id, data FROM ptb_user_data")
+        self._written.update({("ptb_user_data", row["user_id"]): row["data"] for row in rows})
         return {row["user_id"]: json.loads(row["data"]) for row in rows}
 
     async def get_chat_data(self) -> dict[int, Data]:
         rows = await self._db.fetchall("SELECT chat_id, data FROM ptb_chat_data")
+        self._written.update({("ptb_chat_data", row["chat_id"]): row["data"] for row in rows})
         return {row["chat_id"]: json.loads(row["data"]) for row in rows}
 
     async def get_bot_data(self) -> Data:
@@ -56,16 +61,21 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
     ) -> None:
         conv_key = json.dumps(list(key))
         if new_state is None:
+            self._written.pop((f"conversation:{name}", conv_key), None)
             await self._db.execute(
                 "DELETE FROM ptb_conversations WHERE name = ? AND conv_key = ?", (name, conv_key)
             )
+            return
+        state = json.dumps(new_state)
+        if self._unchanged(f"conversation:{name}", conv_key, state):
             return
         await self._db.execute(
             "INSERT INTO ptb_conversations (name, conv_key, state, updated_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (name, conv_key) DO UPDATE SET state = excluded.state,"
             " updated_at = excluded.updated_at",
-            (name, conv_key, json.dumps(new_state), now_db()),
+            (name, conv_key, state, now_db()),
         )
+        self._written[(f"conversation:{name}", conv_key)] = state
 
     async def update_user_data(self, user_id: int, data: Data) -> None:
         await self._upsert("ptb_user_data", "user_id", user_id, data)
@@ -81,9 +91,11 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         await self._upsert("ptb_callback_data", "id", 1, [[list(b) for b in buttons], mapping])
 
     async def drop_chat_data(self, chat_id: int) -> None:
+        self._written.pop(("ptb_chat_data", chat_id), None)
         await self._db.execute("DELETE FROM ptb_chat_data WHERE chat_id = ?", (chat_id,))
 
     async def drop_user_data(self, user_id: int) -> None:
+        self._written.pop(("ptb_user_data", user_id), None)
         await self._db.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
 
     async def refresh_user_data(self, user_id: int, user_data: Data) -> None:
@@ -98,10 +110,18 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
     async def flush(self) -> None:
         """Nothing is buffered: every update above was written when PTB handed it over."""
 
+    def _unchanged(self, table: str, key: object, document: str) -> bool:
+        """True when the row already holds exactly `document`."""
+        return self._written.get((table, key)) == document
+
     async def _upsert(self, table: str, key_column: str, key: int, data: object) -> None:
+        document = json.dumps(data, default=str)
+        if self._unchanged(table, key, document):
+            return
         await self._db.execute(
             f"INSERT INTO {table} ({key_column}, data, updated_at) VALUES (?, ?, ?)"
             f" ON CONFLICT ({key_column}) DO UPDATE SET data = excluded.data,"
             " updated_at = excluded.updated_at",
-            (key, json.dumps(data, default=str), now_db()),
+            (key, document, now_db()),
         )
+        self._written[(table, key)] = document

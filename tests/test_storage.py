@@ -40,6 +40,13 @@ async def test_database_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> No
     await db.close()
 
 
+async def test_ping_reports_a_closed_database_as_down(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    assert await db.ping() is True
+    await db.close()
+    assert await db.ping() is False
+
+
 async def test_failed_migration_rolls_back_whole(tmp_path: Path) -> None:
     migrations = tmp_path / "migrations"
     migrations.mkdir()

@@ -1,0 +1,133 @@
+"""Updates per second through the real Application, against a bare PTB echo bot.
+
+Both bots poll the same Telegram emulator (rate limit off, so Telegram's 30 msg/s cap does not
+flatten the comparison) and answer every text message with one message. Each round injects the
+same burst — SELLERS sellers × MESSAGES messages — and times it from the first update queued to
+the last reply received. Rounds alternate between the two bots; medians are printed.
+
+    .venv/bin/python bench/updates.py [--sellers 20] [--messages 25] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+from bot.config import Settings
+from bot.logs import configure_logging
+from bot.runtime import BotRuntime
+from sandbox.telegram import TelegramEmulator
+from storage.crypto import TokenCipher
+
+_user_ids = itertools.count(10_000)
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(update.effective_message.text)
+
+
+@asynccontextmanager
+async def bare_echo_bot(telegram: TelegramEmulator, _: Path) -> AsyncIterator[None]:
+    """The baseline: PTB's minimal echo bot, as in its examples, polling the emulator."""
+    application = (
+        Application.builder()
+        .token(telegram.token)
+        .base_url(telegram.base_url)
+        .base_file_url(telegram.base_file_url)
+        .build()
+    )
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    async with application:
+        await application.updater.start_polling(timeout=10)
+        await application.start()
+        yield
+        await application.updater.stop()
+        await application.stop()
+
+
+@asynccontextmanager
+async def deal_scout_bot(telegram: TelegramEmulator, data_dir: Path) -> AsyncIterator[None]:
+    """The real thing: persistence, update ledger, per-seller ordering, SQLite on disk."""
+    settings = Settings(
+        telegram_bot_token=telegram.token,
+        token_encryption_key=TokenCipher.generate_key(),
+        telegram_api_base=telegram.base_url,
+        telegram_file_base=telegram.base_file_url,
+        data_dir=data_dir,
+        database_path=data_dir / "bench.sqlite3",
+        web_port=0,
+    )
+    async with BotRuntime(settings):
+        yield
+
+
+async def burst(telegram: TelegramEmulator, sellers: int, messages: int) -> float:
+    """Send the burst and return the seconds until every reply has arrived."""
+    chats = [telegram.seller(next(_user_ids), f"Seller {i}") for i in range(sellers)]
+    started = time.perf_counter()
+    for n in range(messages):
+        for chat in chats:
+            await chat.send_text(f"message {n} 📦")
+    await asyncio.gather(
+        *(
+            chat.wait_for(lambda _, c=chat: len(c.bot_messages) >= messages, timeout=120)
+            for chat in chats
+        )
+    )
+    return time.perf_counter() - started
+
+
+BotFactory = Callable[[TelegramEmulator, Path], AbstractAsyncContextManager[None]]
+
+
+async def measure(args: argparse.Namespace) -> dict[str, list[float]]:
+    contenders: dict[str, BotFactory] = {
+        "bare PTB echo bot": bare_echo_bot,
+        "Deal Scout Application": deal_scout_bot,
+    }
+    rates: dict[str, list[float]] = {name: [] for name in contenders}
+    total = args.sellers * args.messages
+    with tempfile.TemporaryDirectory(prefix="deal-scout-bench-") as tmp:
+        for round_no in range(args.rounds + 1):  # round 0 warms up and is discarded
+            for name, factory in contenders.items():
+                async with TelegramEmulator(rate_limit_per_second=None) as telegram:
+                    data_dir = Path(tmp) / f"{round_no}-{len(rates[name])}"
+                    async with factory(telegram, data_dir):
+                        seconds = await burst(telegram, args.sellers, args.messages)
+                if round_no:
+                    rates[name].append(total / seconds)
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sellers", type=int, default=20)
+    parser.add_argument("--messages", type=int, default=25)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    configure_logging("ERROR")
+    rates = asyncio.run(measure(args))
+    print(
+        f"{args.sellers} sellers × {args.messages} messages = "
+        f"{args.sellers * args.messages} updates per round, {args.rounds} rounds (median)"
+    )
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    for name, values in rates.items():
+        spread = f"{min(values):.0f}–{max(values):.0f}"
+        print(f"  {name:<24} {medians[name]:8.0f} updates/s   (range {spread})")
+    baseline, ours = medians["bare PTB echo bot"], medians["Deal Scout Application"]
+    print(f"  ratio Deal Scout / bare echo: {ours / baseline:.2f}")
+
+
+if __name__ == "__main__":
+    main()

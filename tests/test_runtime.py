@@ -1,0 +1,240 @@
+"""The running bot as an operator sees it: webhook, health, restarts, order, duplicates, logs."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+from telegram import Update
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.context import BotContext, DealScoutApplication
+from bot.logs import MASK, configure_logging
+from bot.runtime import BotRuntime
+from sandbox.telegram import TelegramEmulator
+
+WEBHOOK_SECRET = "s3cret-token_for-webhook"
+T = TypeVar("T")
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], expected: T, tries: int = 250) -> bool:
+    """Poll `probe()` (every 20 ms, bounded) until it returns `expected`."""
+    for _ in range(tries):
+        if await probe() == expected:
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_webhook_mode_receives_updates_and_refuses_a_wrong_secret(
+    telegram: TelegramEmulator, start_bot: Callable[..., BotRuntime]
+) -> None:
+    port = free_port()
+    runtime = start_bot(
+        web_port=port,
+        public_base_url=f"http://127.0.0.1:{port}",
+        webhook_secret=WEBHOOK_SECRET,
+    )
+    async with runtime:
+        assert telegram.webhook is not None
+        assert telegram.webhook["url"] == f"http://127.0.0.1:{port}/telegram/webhook"
+        ana = telegram.seller(201, "Ana")
+        await ana.send_command("start")
+        assert (await ana.next_message()).text.startswith("👋 Hi Ana!")
+
+        forged = {
+            "update_id": 999_999,
+            "message": {
+                "message_id": 1,
+                "date": 1_700_000_000,
+                "chat": {"id": 201, "type": "private", "first_name": "Ana"},
+                "from": {"id": 201, "is_bot": False, "first_name": "Ana"},
+                "text": "/help",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            },
+        }
+        async with httpx.AsyncClient() as client:
+            url = f"{runtime.web.url}/telegram/webhook"
+            wrong = await client.post(
+                url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}
+            )
+            missing = await client.post(url, json=forged)
+            garbage = await client.post(
+                url,
+                content=b"{not json",
+                headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+            )
+        assert (wrong.status_code, missing.status_code, garbage.status_code) == (403, 403, 400)
+        # The forged /help never reached a handler: the next reply is to Ana's next message.
+        await ana.send_command("cancel")
+        assert "nothing to cancel" in (await ana.next_message()).text
+
+
+async def test_healthz_is_200_with_a_database_and_503_without(bot: BotRuntime) -> None:
+    url = f"{bot.web.url}/healthz"
+    async with httpx.AsyncClient() as client:
+        healthy = await client.get(url)
+        assert healthy.status_code == 200
+        body = healthy.json()
+        assert body["ok"] is True and body["db"] == "ok" and body["queue_depth"] == 0
+        assert body["version"]
+
+        # A wedged writer holds the database: the ping cannot get through in time.
+        bot.db.ping_timeout = 0.2
+        async with bot.db.transaction():
+            sick = await client.get(url)
+        recovered = await client.get(url)
+    assert sick.status_code == 503
+    assert sick.json()["ok"] is False and sick.json()["db"] == "unreachable"
+    assert recovered.status_code == 200
+
+
+ASK_NAME, ASK_PRICE = range(2)
+
+
+def probe_conversation() -> ConversationHandler:
+    """A two-step conversation standing in for a real flow: /probe → name → price."""
+
+    async def begin(update: Update, context: BotContext) -> int:
+        await update.effective_message.reply_text("What's the item called?")
+        raise ApplicationHandlerStop(ASK_NAME)
+
+    async def name(update: Update, context: BotContext) -> int:
+        context.user_data["name"] = update.effective_message.text
+        await update.effective_message.reply_text("And the price?")
+        raise ApplicationHandlerStop(ASK_PRICE)
+
+    async def price(update: Update, context: BotContext) -> int:
+        item = context.user_data["name"]
+        await update.effective_message.reply_text(f"{item} for {update.effective_message.text}")
+        raise ApplicationHandlerStop(ConversationHandler.END)
+
+    text = filters.TEXT & ~filters.COMMAND
+    return ConversationHandler(
+        entry_points=[CommandHandler("probe", begin)],
+        states={ASK_NAME: [MessageHandler(text, name)], ASK_PRICE: [MessageHandler(text, price)]},
+        fallbacks=[],
+        name="probe",
+        persistent=True,
+    )
+
+
+def add_probe(application: DealScoutApplication) -> None:
+    application.add_handler(probe_conversation(), group=-1)
+
+
+async def test_a_persisted_conversation_survives_an_application_restart(
+    telegram: TelegramEmulator, start_bot: Callable[..., BotRuntime]
+) -> None:
+    ana = telegram.seller(202, "Ana")
+    async with start_bot(on_build=add_probe) as first:
+        await ana.send_command("probe")
+        assert (await ana.next_message()).text == "What's the item called?"
+        await ana.send_text("Brass lamp")
+        assert (await ana.next_message()).text == "And the price?"
+
+        async def stored_states() -> list[tuple[str, str]]:
+            rows = await first.db.fetchall("SELECT name, state FROM ptb_conversations")
+            return [(r["name"], r["state"]) for r in rows]
+
+        # Written right after the update was handled, not only at shutdown.
+        assert await eventually(stored_states, [("probe", str(ASK_PRICE))])
+
+    async with start_bot(on_build=add_probe):
+        await ana.send_text("$40")
+        assert (await ana.next_message()).text == "Brass lamp for $40"
+
+
+async def test_a_duplicate_update_is_handled_once(
+    telegram: TelegramEmulator, bot: BotRuntime
+) -> None:
+    ana = telegram.seller(203, "Ana")
+    update = await ana.send_command("start")
+    assert (await ana.next_message()).text.startswith("👋 Hi Ana!")
+    telegram.redeliver(update["update_id"])
+    await ana.send_command("help")
+    # Ana's updates are handled in order, so a second welcome would arrive before this reply.
+    assert (await ana.next_message()).text.startswith("Deal Scout lists your item")
+    welcomes = [m for m in ana.bot_messages if m.text.startswith("👋")]
+    assert len(welcomes) == 1
+    row = await bot.db.fetchone(
+        "SELECT COUNT(*) FROM processed_updates WHERE update_id = ?", (update["update_id"],)
+    )
+    assert row[0] == 1
+
+
+async def test_one_sellers_held_handler_does_not_hold_up_another(
+    telegram: TelegramEmulator, start_bot: Callable[..., BotRuntime]
+) -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(update: Update, context: BotContext) -> None:
+        entered.set()
+        await release.wait()
+        await update.effective_message.reply_text("released")
+        raise ApplicationHandlerStop
+
+    def add_hold(application: DealScoutApplication) -> None:
+        application.add_handler(CommandHandler("hold", hold), group=-1)
+
+    async with start_bot(on_build=add_hold):
+        ana, ben = telegram.seller(204, "Ana"), telegram.seller(205, "Ben")
+        await ana.send_command("hold")
+        await entered.wait()
+        await ana.send_command("help")  # queued behind Ana's held update
+        await ben.send_command("start")
+        assert (await ben.next_message()).text.startswith("👋 Hi Ben!")
+        assert ana.bot_messages == []
+
+        release.set()
+        assert (await ana.next_message()).text == "released"
+        assert "/cancel" in (await ana.next_message()).text
+
+
+async def test_no_log_line_of_a_full_run_contains_the_bot_token(
+    telegram: TelegramEmulator, settings: Settings, tmp_path: Path
+) -> None:
+    stream = io.StringIO()
+    configure_logging("DEBUG", settings.secrets(), stream=stream)
+
+    async def leak(update: Update, context: BotContext) -> None:
+        raise RuntimeError(f"upstream failed: {context.bot.base_url}/sendMessage")
+
+    def add_leak(application: DealScoutApplication) -> None:
+        application.add_handler(CommandHandler("leak", leak), group=-1)
+
+    async with BotRuntime(settings, on_build=add_leak):
+        ana = telegram.seller(206, "Ana")
+        for command in ("start", "help", "cancel"):
+            await ana.send_command(command)
+            await ana.next_message()
+        await ana.send_command("leak")
+        await ana.wait_for(lambda _: any(m.text.startswith("Sorry") for m in ana.bot_messages))
+    output = stream.getvalue()
+    assert "update" in output and "failed" in output  # the failure was logged once...
+    assert f"{MASK}/sendMessage" in output  # ...with the token masked inside the URL
+    assert settings.telegram_bot_token not in output
+    assert settings.telegram_bot_token.split(":")[1] not in output
+    sorry = [m.text for m in ana.bot_messages if m.text.startswith("Sorry")]
+    assert sorry == [
+        "Sorry — something went wrong on my side and I couldn't finish that. "
+        "Please try again in a moment."
+    ]
