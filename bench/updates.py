@@ -23,11 +23,10 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.config import Settings
+from bot.demo import sandbox_settings
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
 from sandbox.telegram import TelegramEmulator
-from storage.crypto import TokenCipher
 
 _user_ids = itertools.count(10_000)
 
@@ -58,15 +57,7 @@ async def bare_echo_bot(telegram: TelegramEmulator, _: Path) -> AsyncIterator[No
 @asynccontextmanager
 async def deal_scout_bot(telegram: TelegramEmulator, data_dir: Path) -> AsyncIterator[None]:
     """The real thing: persistence, update ledger, per-seller ordering, SQLite on disk."""
-    settings = Settings(
-        telegram_bot_token=telegram.token,
-        token_encryption_key=TokenCipher.generate_key(),
-        telegram_api_base=telegram.base_url,
-        telegram_file_base=telegram.base_file_url,
-        data_dir=data_dir,
-        database_path=data_dir / "bench.sqlite3",
-        web_port=0,
-    )
+    settings = sandbox_settings(telegram, data_dir)
     async with BotRuntime(settings):
         yield
 

@@ -127,15 +127,18 @@ def _demo_photo() -> bytes:
     return buffer.getvalue()
 
 
-def demo_settings(telegram: TelegramEmulator, data_dir: Path) -> Settings:
-    """Embedded defaults: the sandbox's URLs and token, a throwaway key, a SQLite file."""
+def sandbox_settings(telegram: TelegramEmulator, data_dir: Path) -> Settings:
+    """Embedded defaults: the sandbox's URLs and token, a throwaway key, a SQLite file.
+
+    The demo, the tests and the benchmarks all run on these.
+    """
     return Settings(
         telegram_bot_token=telegram.token,
         token_encryption_key=TokenCipher.generate_key(),
         telegram_api_base=telegram.base_url,
         telegram_file_base=telegram.base_file_url,
         data_dir=data_dir,
-        database_path=data_dir / "deal-scout-demo.sqlite3",
+        database_path=data_dir / "deal-scout.sqlite3",
         web_host="127.0.0.1",
         web_port=0,
     )
@@ -150,7 +153,7 @@ async def run_demo(*, quiet: bool = False) -> int:
     with tempfile.TemporaryDirectory(prefix="deal-scout-demo-") as tmp:
         async with TelegramEmulator() as telegram:
             configure_logging("WARNING", [telegram.token])
-            async with BotRuntime(demo_settings(telegram, Path(tmp))) as runtime:
+            async with BotRuntime(sandbox_settings(telegram, Path(tmp))) as runtime:
                 script = DemoScript(telegram, runtime)
                 for name, step in script.steps():
                     try:

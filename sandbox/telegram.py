@@ -1474,28 +1474,24 @@ class Seller:
 
     async def next_message(self, timeout: float = 5.0) -> ChatMessage:  # noqa: ASYNC109
         """The next bot message not yet returned by this method (FIFO), waiting up to timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self._cursor < len(self._from_bot):
-                self._cursor += 1
-                return self._from_bot[self._cursor - 1]
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(
-                    f"No new bot message in chat with {self.first_name} within {timeout} s. "
-                    f"Chat so far:\n{self._tail()}"
-                )
-            await self.changed.wait(remaining)
+        await self._wait_until(
+            lambda: self._cursor < len(self._from_bot), timeout, "No new bot message"
+        )
+        self._cursor += 1
+        return self._from_bot[self._cursor - 1]
 
     async def wait_for(self, predicate: Callable[[list[ChatMessage]], bool],
                        timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until predicate(self.messages) holds; re-checked on every change, edits too."""
-        deadline = time.monotonic() + timeout
-        while not predicate(self.messages):
+        await self._wait_until(lambda: predicate(self.messages), timeout, "Condition not met")
+
+    async def _wait_until(self, check: Callable[[], bool], seconds: float, what: str) -> None:
+        deadline = time.monotonic() + seconds
+        while not check():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(
-                    f"Condition not met in chat with {self.first_name} within {timeout} s. "
+                    f"{what} in chat with {self.first_name} within {seconds} s. "
                     f"Chat so far:\n{self._tail()}"
                 )
             await self.changed.wait(remaining)

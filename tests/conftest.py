@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -10,9 +11,9 @@ import pytest
 
 from bot.config import Settings
 from bot.context import BotContext, DealScoutApplication
+from bot.demo import sandbox_settings
 from bot.runtime import BotRuntime
 from sandbox.telegram import TelegramEmulator
-from storage.crypto import TokenCipher
 
 
 @pytest.fixture(autouse=True)
@@ -31,24 +32,9 @@ async def telegram() -> AsyncIterator[TelegramEmulator]:
         yield emulator
 
 
-def make_settings(telegram: TelegramEmulator, data_dir: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "telegram_bot_token": telegram.token,
-        "token_encryption_key": TokenCipher.generate_key(),
-        "telegram_api_base": telegram.base_url,
-        "telegram_file_base": telegram.base_file_url,
-        "data_dir": data_dir,
-        "database_path": data_dir / "bot.sqlite3",
-        "web_host": "127.0.0.1",
-        "web_port": 0,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def settings(telegram: TelegramEmulator, tmp_path: Path) -> Settings:
-    return make_settings(telegram, tmp_path)
+    return sandbox_settings(telegram, tmp_path)
 
 
 class ErrorCollector:
@@ -85,9 +71,7 @@ def start_bot(
             if on_build is not None:
                 on_build(application)
 
-        runtime_settings = settings
-        if overrides:
-            runtime_settings = Settings(**{**settings.__dict__, **overrides})
+        runtime_settings = dataclasses.replace(settings, **overrides)
         webhook = bool(runtime_settings.webhook_secret)
         runtime = BotRuntime(runtime_settings, webhook=webhook, on_build=build)
         runtimes.append(runtime)
