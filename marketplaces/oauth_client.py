@@ -1,0 +1,123 @@
+"""Token endpoint calls (code exchange, refresh, client credentials) through authlib.
+
+A fresh `AsyncOAuth2Client` per call: authlib keeps the token on the client object, and one
+shared client would mix sellers' tokens. Token calls are rare, so the pool is not missed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+from marketplaces.base import (
+    DEFAULT_TIMEOUT,
+    MarketplaceError,
+    NeedsReconnect,
+    OAuthSettings,
+    Tokens,
+    status_error,
+    transport_error,
+)
+
+# Errors after which no retry helps: the grant is gone and the seller must approve again.
+_RECONNECT_ERRORS = frozenset({"invalid_grant", "unauthorized_client", "access_denied"})
+
+
+def _client(settings: OAuthSettings) -> AsyncOAuth2Client:
+    return AsyncOAuth2Client(
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        token_endpoint_auth_method=settings.token_auth,
+        scope=" ".join(settings.scopes) or None,
+        redirect_uri=settings.redirect_uri,
+        code_challenge_method="S256" if settings.pkce else None,
+        timeout=DEFAULT_TIMEOUT,
+    )
+
+
+async def _token_call(marketplace: str, settings: OAuthSettings, **kwargs: Any) -> dict[str, Any]:
+    async with _client(settings) as client:
+        try:
+            if kwargs.pop("refresh", False):
+                return dict(await client.refresh_token(settings.token_url, **kwargs))
+            return dict(await client.fetch_token(settings.token_url, **kwargs))
+        except OAuthError as exc:
+            if exc.error in _RECONNECT_ERRORS:
+                raise NeedsReconnect(
+                    marketplace, f"{marketplace} refused the grant ({exc.error})"
+                ) from None
+            raise MarketplaceError(
+                marketplace, f"{marketplace} token endpoint refused the request ({exc.error})"
+            ) from None
+        except httpx.HTTPStatusError as exc:
+            mapped = status_error(marketplace, exc.response)
+            raise mapped or MarketplaceError(
+                marketplace, f"{marketplace} token endpoint answered {exc.response.status_code}"
+            ) from None
+        except httpx.TransportError as exc:
+            raise transport_error(marketplace, exc) from None
+
+
+async def exchange_code(
+    marketplace: str, settings: OAuthSettings, code: str, code_verifier: str | None = None
+) -> dict[str, Any]:
+    """The authorization code grant's second leg: code (+ PKCE verifier) → token response."""
+    extra = {"code_verifier": code_verifier} if code_verifier else {}
+    return await _token_call(
+        marketplace,
+        settings,
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=settings.redirect_uri,
+        **extra,
+    )
+
+
+async def refresh(marketplace: str, settings: OAuthSettings, refresh_token: str) -> dict[str, Any]:
+    """A refresh_token grant; the response may carry a rotated refresh token."""
+    return await _token_call(
+        marketplace, settings, refresh=True, refresh_token=refresh_token
+    )
+
+
+async def client_credentials(
+    marketplace: str, settings: OAuthSettings, scopes: tuple[str, ...]
+) -> dict[str, Any]:
+    """An application token (no seller involved), e.g. for eBay's Taxonomy API."""
+    return await _token_call(
+        marketplace, settings, grant_type="client_credentials", scope=" ".join(scopes)
+    )
+
+
+def tokens_from_response(
+    payload: dict[str, Any],
+    *,
+    previous: Tokens | None = None,
+    extra: dict[str, str] | None = None,
+    now: datetime | None = None,
+) -> Tokens:
+    """Our `Tokens` from an RFC 6749 token response (keeping the old refresh token if the
+    marketplace did not rotate it, and the connection's extra settings)."""
+    now = now or datetime.now(UTC)
+
+    def moment(key: str) -> datetime | None:
+        seconds = payload.get(key)
+        return now + timedelta(seconds=int(seconds)) if seconds else None
+
+    refresh_token = payload.get("refresh_token") or (previous.refresh_token if previous else None)
+    refresh_expires_at = moment("refresh_token_expires_in") or (
+        previous.refresh_expires_at if previous else None
+    )
+    merged_extra = {**(previous.extra if previous else {}), **(extra or {})}
+    return Tokens(
+        access_token=str(payload["access_token"]),
+        refresh_token=refresh_token,
+        expires_at=moment("expires_in"),
+        refresh_expires_at=refresh_expires_at,
+        scope=payload.get("scope"),
+        extra=merged_extra,
+    )
