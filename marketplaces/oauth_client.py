@@ -27,7 +27,13 @@ from marketplaces.base import (
 _RECONNECT_ERRORS = frozenset({"invalid_grant", "unauthorized_client", "access_denied"})
 
 
-def _client(settings: OAuthSettings) -> AsyncOAuth2Client:
+def _client(marketplace: str, settings: OAuthSettings) -> AsyncOAuth2Client:
+    async def refuse_overload(response: httpx.Response) -> None:
+        # Before authlib reads the body: a 429 or 5xx is about load, not about the grant.
+        mapped = status_error(marketplace, response)
+        if mapped is not None:
+            raise mapped
+
     return AsyncOAuth2Client(
         client_id=settings.client_id,
         client_secret=settings.client_secret,
@@ -36,11 +42,12 @@ def _client(settings: OAuthSettings) -> AsyncOAuth2Client:
         redirect_uri=settings.redirect_uri,
         code_challenge_method="S256" if settings.pkce else None,
         timeout=DEFAULT_TIMEOUT,
+        event_hooks={"response": [refuse_overload]},
     )
 
 
 async def _token_call(marketplace: str, settings: OAuthSettings, **kwargs: Any) -> dict[str, Any]:
-    async with _client(settings) as client:
+    async with _client(marketplace, settings) as client:
         try:
             if kwargs.pop("refresh", False):
                 return dict(await client.refresh_token(settings.token_url, **kwargs))

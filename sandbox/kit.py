@@ -1,0 +1,591 @@
+"""What the marketplace sandboxes share: a server lifecycle, fault injection, an OAuth 2
+authorization server, an image store and the public listing page.
+
+Each marketplace sandbox (ebay.py, facebook.py, offerup.py) composes these and adds its own API
+and its own error shapes, so a request the real service would refuse is refused here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import html
+import random
+import secrets
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# (status, error code, description) → the marketplace's error response
+ErrorResponder = Callable[[int, str, str], web.Response]
+
+
+def oauth_error_json(status: int, error: str, description: str) -> web.Response:
+    """RFC 6749 §5.2 error body, which eBay and most OAuth servers use."""
+    return web.json_response({"error": error, "error_description": description}, status=status)
+
+
+class SandboxServer:
+    """An aiohttp app on loopback that starts and stops quickly, like the Telegram emulator."""
+
+    def __init__(self) -> None:
+        self.app = web.Application(client_max_size=64 * 1024 * 1024)
+        self._runner: web.AppRunner | None = None
+        self._url: str | None = None
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            raise RuntimeError(f"{type(self).__name__} is not started")
+        return self._url
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._runner = web.AppRunner(
+            self.app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound = self._runner.addresses[0][1]
+        self._url = f"http://{host}:{bound}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SandboxServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+
+# ── Fault injection ───────────────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class Fault:
+    kind: str  # "error", "rate_limit", "hang"
+    status: int = 503
+    retry_after: int = 1
+
+
+@dataclass
+class Faults:
+    """Latency, a share of 5xx, 429 with Retry-After, and hangs, for the API routes.
+
+    Random faults are drawn from a seeded generator, so a benchmark run can be repeated;
+    `next(...)` queues exact faults for tests that must be deterministic.
+    """
+
+    latency_seconds: float = 0.0
+    error_share: float = 0.0
+    rate_limit_share: float = 0.0
+    hang_share: float = 0.0
+    retry_after_seconds: int = 1
+    hang_seconds: float = 60.0
+    seed: int = 7
+    injected: Counter[str] = field(default_factory=Counter)
+    _queued: deque[Fault] = field(default_factory=deque)
+    _random: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def next(self, kind: str, *, status: int = 503, retry_after: int = 1, times: int = 1) -> None:
+        """Queue `times` faults for the next API calls, e.g. next("rate_limit", retry_after=2)."""
+        if kind not in ("error", "rate_limit", "hang"):
+            raise ValueError(f"unknown fault kind {kind!r}")
+        self._queued.extend(Fault(kind, status, retry_after) for _ in range(times))
+
+    def clear(self) -> None:
+        self._queued.clear()
+        self.latency_seconds = self.error_share = self.rate_limit_share = self.hang_share = 0.0
+
+    def draw(self) -> Fault | None:
+        if self._queued:
+            return self._queued.popleft()
+        roll = self._random.random()
+        if roll < self.error_share:
+            return Fault("error", self._random.choice((500, 502, 503)))
+        roll -= self.error_share
+        if roll < self.rate_limit_share:
+            return Fault("rate_limit", 429, self.retry_after_seconds)
+        roll -= self.rate_limit_share
+        if roll < self.hang_share:
+            return Fault("hang")
+        return None
+
+    def middleware(self, applies: Callable[[web.Request], bool], error: ErrorResponder) -> Any:
+        """An aiohttp middleware that injects faults into the requests `applies` selects."""
+
+        @web.middleware
+        async def inject(request: web.Request, handler: Handler) -> web.StreamResponse:
+            if not applies(request):
+                return await handler(request)
+            if self.latency_seconds:
+                await asyncio.sleep(self.latency_seconds)
+            fault = self.draw()
+            if fault is None:
+                return await handler(request)
+            self.injected[fault.kind] += 1
+            if fault.kind == "hang":
+                await asyncio.sleep(self.hang_seconds)
+                return await handler(request)
+            if fault.kind == "rate_limit":
+                response = error(429, "rate_limited", "Too many requests; slow down.")
+                response.headers["Retry-After"] = str(fault.retry_after)
+                return response
+            return error(fault.status, "unavailable", "The service is temporarily unavailable.")
+
+        return inject
+
+
+# ── OAuth 2 authorization server ──────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    client_id: str
+    client_secret: str
+    redirect_uris: tuple[str, ...]
+
+
+@dataclass
+class MarketplaceAccount:
+    """A person on the marketplace who may approve our app."""
+
+    account_id: str
+    display_name: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Grant:
+    """What one approval produced; access and refresh tokens point back here."""
+
+    account: MarketplaceAccount
+    client_id: str
+    scopes: tuple[str, ...]
+    access_token: str
+    access_expires_at: float
+    refresh_token: str | None
+    refresh_expires_at: float | None
+    revoked: bool = False
+
+
+@dataclass
+class _PendingCode:
+    account: MarketplaceAccount
+    client_id: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    code_challenge: str | None
+    expires_at: float
+
+
+class TokenRefused(Exception):
+    """An API call whose token is missing, unknown, expired or revoked (`reason` says which)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class OAuthProvider:
+    """The authorization code grant as a marketplace runs it, strictly.
+
+    Refuses: an unknown client, a redirect_uri not registered exactly, a scope not offered,
+    a missing PKCE challenge where PKCE is required (S256 only), a code used twice or late,
+    a verifier that does not match, a wrong client secret, an expired or revoked refresh token.
+    """
+
+    CODE_TTL_SECONDS = 300
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        clients: Iterable[OAuthClient],
+        accounts: Iterable[MarketplaceAccount],
+        scopes: Iterable[str],
+        access_ttl_seconds: int,
+        refresh_ttl_seconds: int | None,
+        pkce_required: bool = False,
+        rotate_refresh_tokens: bool = False,
+        client_auth: frozenset[str] = frozenset({"client_secret_basic"}),
+        error: ErrorResponder = oauth_error_json,
+    ) -> None:
+        self.name = name
+        self.clients = {client.client_id: client for client in clients}
+        self.accounts = {account.account_id: account for account in accounts}
+        self.scopes = frozenset(scopes)
+        self.access_ttl_seconds = access_ttl_seconds
+        self.refresh_ttl_seconds = refresh_ttl_seconds
+        self.pkce_required = pkce_required
+        self.rotate_refresh_tokens = rotate_refresh_tokens
+        self.client_auth = client_auth
+        self.error = error
+        self._codes: dict[str, _PendingCode] = {}
+        self._by_access: dict[str, Grant] = {}
+        self._by_refresh: dict[str, Grant] = {}
+        self.token_requests: list[dict[str, str]] = []  # grant types seen, for tests
+        self.revocations = 0
+
+    @property
+    def default_account(self) -> MarketplaceAccount:
+        return next(iter(self.accounts.values()))
+
+    # ── authorize: the consent page ──
+
+    def _authorize_problem(self, query: dict[str, str]) -> str | None:
+        """Why an authorize request must be refused outright (shown, never redirected)."""
+        client = self.clients.get(query.get("client_id", ""))
+        if client is None:
+            return "This app is not registered (unknown client_id)."
+        if query.get("redirect_uri") not in client.redirect_uris:
+            return "The redirect_uri does not match any URI registered for this app."
+        return None
+
+    def _redirect_problem(self, query: dict[str, str]) -> tuple[str, str] | None:
+        """Problems reported back to the app's redirect_uri as ?error=…, per RFC 6749 §4.1.2.1."""
+        if query.get("response_type") != "code":
+            return "unsupported_response_type", "response_type must be code"
+        requested = tuple(query.get("scope", "").split())
+        if not requested or not set(requested) <= self.scopes:
+            return "invalid_scope", "the requested scope is missing or not offered"
+        if self.pkce_required or query.get("code_challenge"):
+            if query.get("code_challenge_method") != "S256":
+                return "invalid_request", "PKCE with code_challenge_method=S256 is required"
+            if not 43 <= len(query.get("code_challenge", "")) <= 128:
+                return "invalid_request", "code_challenge is missing or malformed"
+        return None
+
+    async def authorize_page(self, request: web.Request) -> web.Response:
+        query = dict(request.query)
+        problem = self._authorize_problem(query)
+        if problem:
+            return _page(f"{self.name}: cannot continue", f"<p>{html.escape(problem)}</p>", 400)
+        redirect_error = self._redirect_problem(query)
+        if redirect_error:
+            raise web.HTTPFound(_with_query(query["redirect_uri"], {
+                "error": redirect_error[0], "error_description": redirect_error[1],
+                **({"state": query["state"]} if "state" in query else {}),
+            }))
+        hidden = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+            for k, v in query.items()
+        )
+        options = "".join(
+            f'<option value="{html.escape(a.account_id)}">{html.escape(a.display_name)}</option>'
+            for a in self.accounts.values()
+        )
+        body = (
+            f"<p>Deal Scout wants to manage your listings on {html.escape(self.name)}.</p>"
+            f"<p>Scopes: {html.escape(query.get('scope', ''))}</p>"
+            f'<form method="post">{hidden}<label>Account <select name="account">{options}'
+            '</select></label> <button name="decision" value="approve">Approve</button> '
+            '<button name="decision" value="deny">Deny</button></form>'
+        )
+        return _page(f"Sign in to {self.name}", body)
+
+    async def decide(self, request: web.Request) -> web.Response:
+        form = dict(await request.post())
+        query = {k: str(v) for k, v in form.items() if k not in ("decision", "account")}
+        problem = self._authorize_problem(query) or (
+            "invalid request" if self._redirect_problem(query) else None
+        )
+        if problem:
+            return _page(f"{self.name}: cannot continue", f"<p>{html.escape(problem)}</p>", 400)
+        state = {"state": query["state"]} if "state" in query else {}
+        if form.get("decision") != "approve":
+            raise web.HTTPFound(_with_query(query["redirect_uri"], {
+                "error": "access_denied", "error_description": "The user denied access.",
+                **state,
+            }))
+        account = self.accounts.get(str(form.get("account", "")))
+        if account is None:
+            return _page(f"{self.name}: cannot continue", "<p>Unknown account.</p>", 400)
+        code = secrets.token_urlsafe(32)
+        self._codes[code] = _PendingCode(
+            account=account,
+            client_id=query["client_id"],
+            redirect_uri=query["redirect_uri"],
+            scopes=tuple(query["scope"].split()),
+            code_challenge=query.get("code_challenge"),
+            expires_at=time.time() + self.CODE_TTL_SECONDS,
+        )
+        raise web.HTTPFound(_with_query(query["redirect_uri"], {"code": code, **state}))
+
+    async def consent(
+        self, authorize_url: str, *, approve: bool = True, account_id: str | None = None
+    ) -> str:
+        """Play the seller in the browser: open the consent page, press Approve or Deny, and
+        return where the marketplace redirects (our callback URL with code or error)."""
+        async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
+            page = await browser.get(authorize_url)
+            if page.status_code == 302:
+                return page.headers["location"]
+            if page.status_code != 200:
+                raise ValueError(f"consent page refused the request: {page.text[:200]}")
+            form = dict(parse_qsl(urlsplit(authorize_url).query))
+            form["decision"] = "approve" if approve else "deny"
+            form["account"] = account_id or self.default_account.account_id
+            answer = await browser.post(authorize_url.split("?", 1)[0], data=form)
+            if answer.status_code != 302:
+                raise ValueError(f"consent was refused: {answer.text[:200]}")
+            return answer.headers["location"]
+
+    # ── token endpoint ──
+
+    def authenticate_client(self, request: web.Request, form: dict[str, str]) -> OAuthClient:
+        """Client credentials by HTTP Basic or in the body, as this marketplace allows."""
+        header = request.headers.get("Authorization", "")
+        client_id = secret = None
+        if header.startswith("Basic ") and "client_secret_basic" in self.client_auth:
+            try:
+                decoded = base64.b64decode(header[6:], validate=True).decode()
+                client_id, _, secret = decoded.partition(":")
+            except (ValueError, UnicodeDecodeError):
+                client_id = None
+        elif "client_secret_post" in self.client_auth:
+            client_id, secret = form.get("client_id"), form.get("client_secret")
+        client = self.clients.get(client_id or "")
+        if client is None or not secrets.compare_digest(secret or "", client.client_secret):
+            raise _TokenError(401, "invalid_client", "client authentication failed")
+        return client
+
+    async def token_endpoint(self, request: web.Request) -> web.Response:
+        form = {**dict(request.query), **{k: str(v) for k, v in (await request.post()).items()}}
+        self.token_requests.append({"grant_type": form.get("grant_type", "")})
+        try:
+            client = self.authenticate_client(request, form)
+            grant_type = form.get("grant_type")
+            if grant_type == "authorization_code":
+                body = self._redeem_code(client, form)
+            elif grant_type == "refresh_token":
+                body = self._refresh(client, form)
+            elif grant_type == "client_credentials":
+                body = self._application_token(client, form)
+            else:
+                raise _TokenError(400, "unsupported_grant_type", "grant_type is not supported")
+        except _TokenError as exc:
+            return self.error(exc.status, exc.error, exc.description)
+        return web.json_response(body, headers={"Cache-Control": "no-store"})
+
+    def _redeem_code(self, client: OAuthClient, form: dict[str, str]) -> dict[str, Any]:
+        pending = self._codes.pop(form.get("code", ""), None)  # single use, even on failure
+        if pending is None or pending.expires_at < time.time():
+            raise _TokenError(400, "invalid_grant", "the authorization code is invalid or used")
+        if pending.client_id != client.client_id:
+            raise _TokenError(400, "invalid_grant", "the code was issued to another client")
+        if form.get("redirect_uri") != pending.redirect_uri:
+            raise _TokenError(400, "invalid_grant", "redirect_uri does not match the request")
+        if pending.code_challenge is not None:
+            verifier = form.get("code_verifier", "")
+            digest = hashlib.sha256(verifier.encode()).digest()
+            challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+            if not verifier or not secrets.compare_digest(challenge, pending.code_challenge):
+                raise _TokenError(400, "invalid_grant", "PKCE verification failed")
+        grant = self.issue(pending.account, client.client_id, pending.scopes)
+        return self.token_body(grant)
+
+    def _refresh(self, client: OAuthClient, form: dict[str, str]) -> dict[str, Any]:
+        grant = self._by_refresh.get(form.get("refresh_token", ""))
+        if (
+            grant is None
+            or grant.revoked
+            or grant.client_id != client.client_id
+            or (grant.refresh_expires_at is not None and grant.refresh_expires_at < time.time())
+        ):
+            raise _TokenError(400, "invalid_grant", "the refresh token is invalid or expired")
+        self._by_access.pop(grant.access_token, None)
+        grant.access_token = secrets.token_urlsafe(32)
+        grant.access_expires_at = time.time() + self.access_ttl_seconds
+        self._by_access[grant.access_token] = grant
+        if self.rotate_refresh_tokens:
+            self._by_refresh.pop(grant.refresh_token or "", None)
+            grant.refresh_token = secrets.token_urlsafe(40)
+            self._by_refresh[grant.refresh_token] = grant
+        return self.token_body(grant, include_refresh=self.rotate_refresh_tokens)
+
+    def _application_token(self, client: OAuthClient, form: dict[str, str]) -> dict[str, Any]:
+        app_account = MarketplaceAccount(f"app:{client.client_id}", "application")
+        scopes = tuple(form.get("scope", "").split())
+        grant = self.issue(app_account, client.client_id, scopes, with_refresh=False)
+        return self.token_body(grant)
+
+    def issue(
+        self,
+        account: MarketplaceAccount,
+        client_id: str,
+        scopes: tuple[str, ...],
+        *,
+        with_refresh: bool = True,
+    ) -> Grant:
+        now = time.time()
+        refresh = secrets.token_urlsafe(40) if with_refresh and self.refresh_ttl_seconds else None
+        grant = Grant(
+            account=account,
+            client_id=client_id,
+            scopes=scopes,
+            access_token=secrets.token_urlsafe(32),
+            access_expires_at=now + self.access_ttl_seconds,
+            refresh_token=refresh,
+            refresh_expires_at=now + self.refresh_ttl_seconds if refresh else None,
+        )
+        self._by_access[grant.access_token] = grant
+        if refresh:
+            self._by_refresh[refresh] = grant
+        return grant
+
+    def token_body(self, grant: Grant, *, include_refresh: bool = True) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "access_token": grant.access_token,
+            "token_type": "bearer",
+            "expires_in": max(0, round(grant.access_expires_at - time.time())),
+            "scope": " ".join(grant.scopes),
+        }
+        if include_refresh and grant.refresh_token and grant.refresh_expires_at:
+            body["refresh_token"] = grant.refresh_token
+            body["refresh_token_expires_in"] = round(grant.refresh_expires_at - time.time())
+        return body
+
+    async def revoke_endpoint(self, request: web.Request) -> web.Response:
+        """RFC 7009: revoke by access or refresh token; unknown tokens still answer 200."""
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        try:
+            self.authenticate_client(request, form)
+        except _TokenError as exc:
+            return self.error(exc.status, exc.error, exc.description)
+        token = form.get("token", "")
+        grant = self._by_access.get(token) or self._by_refresh.get(token)
+        if grant is not None:
+            self.revoke(grant)
+        return web.Response(status=200)
+
+    # ── API side ──
+
+    def grant_for(self, token: str | None, *, scope: str | None = None) -> Grant:
+        """The grant behind an API call's token, or TokenRefused saying why not."""
+        if not token:
+            raise TokenRefused("missing")
+        grant = self._by_access.get(token)
+        if grant is None:
+            raise TokenRefused("invalid")
+        if grant.revoked:
+            raise TokenRefused("revoked")
+        if grant.access_expires_at < time.time():
+            raise TokenRefused("expired")
+        if scope is not None and scope not in grant.scopes:
+            raise TokenRefused("insufficient_scope")
+        return grant
+
+    @staticmethod
+    def bearer(request: web.Request) -> str | None:
+        header = request.headers.get("Authorization", "")
+        return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+    # ── test and demo controls ──
+
+    def grants(self, account_id: str | None = None) -> list[Grant]:
+        unique = {id(g): g for g in self._by_access.values()}.values()
+        return [g for g in unique if account_id is None or g.account.account_id == account_id]
+
+    def expire_access_tokens(self, account_id: str | None = None) -> int:
+        """Make live access tokens expired now (refresh tokens keep working)."""
+        grants = self.grants(account_id)
+        for grant in grants:
+            grant.access_expires_at = time.time() - 1
+        return len(grants)
+
+    def revoke(self, grant: Grant) -> None:
+        grant.revoked = True
+        self.revocations += 1
+        self._by_refresh.pop(grant.refresh_token or "", None)
+
+    def revoke_account(self, account_id: str) -> int:
+        grants = self.grants(account_id)
+        for grant in grants:
+            self.revoke(grant)
+        return len(grants)
+
+
+class _TokenError(Exception):
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(description)
+        self.status, self.error, self.description = status, error, description
+
+
+# ── Images and public pages ───────────────────────────────────────────────────────────────────
+
+
+class ImageStore:
+    """Images the sandbox holds (uploaded or fetched), served back at stable URLs."""
+
+    def __init__(self) -> None:
+        self._images: dict[str, tuple[bytes, str]] = {}
+
+    def put(self, data: bytes, content_type: str = "image/jpeg") -> str:
+        image_id = secrets.token_hex(12)
+        self._images[image_id] = (data, content_type)
+        return image_id
+
+    def get(self, image_id: str) -> tuple[bytes, str] | None:
+        return self._images.get(image_id)
+
+    async def serve(self, request: web.Request) -> web.Response:
+        found = self.get(request.match_info["image_id"])
+        if found is None:
+            raise web.HTTPNotFound()
+        data, content_type = found
+        return web.Response(body=data, content_type=content_type)
+
+
+def listing_page(
+    *,
+    marketplace: str,
+    title: str,
+    price: str,
+    status: str,
+    description: str = "",
+    image_urls: Iterable[str] = (),
+) -> web.Response:
+    """The public page at a listing's URL: what a buyer would see, all text escaped."""
+    images = "".join(
+        f'<img src="{html.escape(url)}" alt="" style="max-width:320px;margin:4px">'
+        for url in image_urls
+    )
+    body = (
+        f"<h1>{html.escape(title)}</h1>"
+        f'<p class="price">{html.escape(price)}</p>'
+        f'<p class="status">{html.escape(status)}</p>'
+        f"<div>{images}</div>"
+        f'<p class="description">{html.escape(description)}</p>'
+    )
+    return _page(f"{title} | {marketplace}", body)
+
+
+def _page(title: str, body: str, status: int = 200) -> web.Response:
+    document = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title></head><body>{body}</body></html>"
+    )
+    return web.Response(text=document, status=status, content_type="text/html")
+
+
+def _with_query(url: str, params: dict[str, str]) -> str:
+    parts = urlsplit(url)
+    query = urlencode([*parse_qsl(parts.query), *params.items()])
+    return urlunsplit(parts._replace(query=query))

@@ -1,0 +1,152 @@
+"""The shared sandbox OAuth server, driven by our authlib-based token client over HTTP."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import pytest
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+from marketplaces import oauth_client
+from marketplaces.base import NeedsReconnect, OAuthSettings, RateLimited, TemporarilyUnavailable
+from sandbox.kit import (
+    Faults,
+    MarketplaceAccount,
+    OAuthClient,
+    OAuthProvider,
+    SandboxServer,
+    TokenRefused,
+)
+
+REDIRECT = "https://bot.example.org/oauth/demo/callback"
+
+
+class DemoMarket(SandboxServer):
+    def __init__(self, *, pkce: bool) -> None:
+        super().__init__()
+        self.faults = Faults()
+        self.oauth = OAuthProvider(
+            name="Demo Market",
+            clients=[OAuthClient("client-1", "secret-1", (REDIRECT,))],
+            accounts=[MarketplaceAccount("u1", "Ana's Attic")],
+            scopes={"listings"},
+            access_ttl_seconds=7200,
+            refresh_ttl_seconds=86400,
+            pkce_required=pkce,
+            rotate_refresh_tokens=True,
+        )
+        self.app.middlewares.append(
+            self.faults.middleware(lambda r: r.path == "/token", self.oauth.error)
+        )
+        self.app.router.add_get("/authorize", self.oauth.authorize_page)
+        self.app.router.add_post("/authorize", self.oauth.decide)
+        self.app.router.add_post("/token", self.oauth.token_endpoint)
+
+    def settings(self) -> OAuthSettings:
+        return OAuthSettings(
+            client_id="client-1",
+            client_secret="secret-1",
+            authorize_url=f"{self.url}/authorize",
+            token_url=f"{self.url}/token",
+            redirect_uri=REDIRECT,
+            scopes=("listings",),
+            pkce=True,
+        )
+
+    def authorize_url(self, state: str, verifier: str | None, **overrides: str) -> str:
+        query = {
+            "client_id": "client-1",
+            "redirect_uri": REDIRECT,
+            "response_type": "code",
+            "scope": "listings",
+            "state": state,
+        }
+        if verifier:
+            query["code_challenge"] = create_s256_code_challenge(verifier)
+            query["code_challenge_method"] = "S256"
+        query.update(overrides)
+        return f"{self.url}/authorize?{urlencode(query)}"
+
+
+@pytest.fixture
+async def market() -> AsyncIterator[DemoMarket]:
+    server = DemoMarket(pkce=True)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def redirect_params(location: str) -> dict[str, str]:
+    assert location.startswith(REDIRECT)
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+async def test_code_with_pkce_becomes_tokens_once(market: DemoMarket) -> None:
+    verifier = secrets.token_urlsafe(48)
+    location = await market.oauth.consent(market.authorize_url("st4te", verifier))
+    params = redirect_params(location)
+    assert params["state"] == "st4te"
+
+    payload = await oauth_client.exchange_code("demo", market.settings(), params["code"], verifier)
+    assert payload["expires_in"] == 7200 and payload["refresh_token"]
+    assert market.oauth.grant_for(payload["access_token"]).account.display_name == "Ana's Attic"
+
+    with pytest.raises(NeedsReconnect, match="invalid_grant"):
+        await oauth_client.exchange_code("demo", market.settings(), params["code"], verifier)
+
+
+async def test_wrong_verifier_and_missing_challenge_are_refused(market: DemoMarket) -> None:
+    location = await market.oauth.consent(market.authorize_url("s", secrets.token_urlsafe(48)))
+    code = redirect_params(location)["code"]
+    with pytest.raises(NeedsReconnect):
+        await oauth_client.exchange_code("demo", market.settings(), code, "x" * 50)
+
+    no_pkce = redirect_params(await market.oauth.consent(market.authorize_url("s", None)))
+    assert no_pkce["error"] == "invalid_request" and no_pkce["state"] == "s"
+
+
+async def test_unregistered_redirect_is_shown_not_followed(market: DemoMarket) -> None:
+    url = market.authorize_url("s", secrets.token_urlsafe(48), redirect_uri="https://evil.test/")
+    async with httpx.AsyncClient() as browser:
+        page = await browser.get(url)
+    assert page.status_code == 400
+    assert "redirect_uri does not match" in page.text
+
+
+async def test_deny_redirects_with_access_denied(market: DemoMarket) -> None:
+    location = await market.oauth.consent(
+        market.authorize_url("s", secrets.token_urlsafe(48)), approve=False
+    )
+    assert redirect_params(location) == {
+        "error": "access_denied",
+        "error_description": "The user denied access.",
+        "state": "s",
+    }
+
+
+async def test_refresh_rotates_and_old_refresh_token_dies(market: DemoMarket) -> None:
+    verifier = secrets.token_urlsafe(48)
+    code = redirect_params(await market.oauth.consent(market.authorize_url("s", verifier)))["code"]
+    first = await oauth_client.exchange_code("demo", market.settings(), code, verifier)
+    market.oauth.expire_access_tokens()
+    with pytest.raises(TokenRefused, match="expired"):
+        market.oauth.grant_for(first["access_token"])
+
+    second = await oauth_client.refresh("demo", market.settings(), first["refresh_token"])
+    assert second["refresh_token"] != first["refresh_token"]
+    assert market.oauth.grant_for(second["access_token"]).account.account_id == "u1"
+    with pytest.raises(NeedsReconnect):
+        await oauth_client.refresh("demo", market.settings(), first["refresh_token"])
+
+
+async def test_token_endpoint_faults_map_to_the_error_family(market: DemoMarket) -> None:
+    market.faults.next("rate_limit", retry_after=3)
+    with pytest.raises(RateLimited) as limited:
+        await oauth_client.refresh("demo", market.settings(), "whatever")
+    assert limited.value.retry_after == 3
+    market.faults.next("error", status=503)
+    with pytest.raises(TemporarilyUnavailable, match="503"):
+        await oauth_client.refresh("demo", market.settings(), "whatever")
