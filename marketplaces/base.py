@@ -185,6 +185,10 @@ class Marketplace(Protocol):
     rules: Rules
     oauth: OAuthSettings
 
+    def authorization_url(self, state: str, code_challenge: str | None = None) -> str:
+        """The consent page link the bot sends (S256 challenge when `oauth.pkce`)."""
+        ...
+
     async def exchange_code(self, code: str, code_verifier: str | None = None) -> Tokens:
         """Trade an authorization code for tokens (once; the code is single use)."""
         ...
@@ -198,6 +202,12 @@ class Marketplace(Protocol):
         ...
 
     async def whoami(self, tokens: Tokens) -> Account:
+        ...
+
+    async def prepare_account(self, tokens: Tokens) -> Tokens:
+        """One-time set-up after connecting (policies, location, catalog); the result's `extra`
+        holds what publishing needs. Rejected(field="account") says what the seller must set
+        up on the marketplace first."""
         ...
 
     async def publish(self, tokens: Tokens, listing: Listing) -> Published:
