@@ -105,6 +105,11 @@ class Database:
         async with self._lock:
             return await Transaction(self._conn).execute(sql, params)
 
+    async def fetchone_write(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        """A writing statement with RETURNING, committed before the row is handed back."""
+        async with self.transaction() as tx:
+            return await tx.fetchone(sql, params)
+
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         async with self._lock:
             return await Transaction(self._conn).fetchone(sql, params)

@@ -93,7 +93,7 @@ def test_migrate_command_is_idempotent(tmp_path: Path) -> None:
     }
     first = run_cli("migrate", env=env, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert "Applied 1 migration(s): 0001_foundation" in first.stdout
+    assert "Applied 2 migration(s): 0001_foundation, 0002_accounts" in first.stdout
     second = run_cli("migrate", env=env, cwd=tmp_path)
     assert second.returncode == 0
     assert "Database is up to date; nothing to apply." in second.stdout

@@ -1,0 +1,148 @@
+"""Connecting a marketplace account, following RFC 9700 for a confidential client.
+
+`begin` makes a one-time state (256 random bits, stored only as a hash, bound to the Telegram
+user and the marketplace, valid 10 minutes) and a PKCE verifier where the marketplace takes one,
+and returns the consent link. `complete` takes what the marketplace sent to our callback, consumes
+the state atomically, exchanges the code once, identifies the account and stores the tokens
+encrypted. Anything wrong is a `CallbackRefused` carrying a plain sentence for the page.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+from marketplaces.base import Account, Marketplace, MarketplaceError, Rejected, Tokens
+from storage.accounts import AccountRepository
+from storage.oauth_states import OAuthStateRepository
+
+log = logging.getLogger(__name__)
+
+STATE_TTL = timedelta(minutes=10)
+MAX_PARAMETER_LENGTH = 2048
+MAX_PARAMETERS = 20
+START_AGAIN = "Start again from Telegram with /connect."
+
+
+class CallbackRefused(Exception):
+    """The callback cannot connect anything. `page_message` is safe to show (no raw input);
+    `telegram_id` is set when we know whose link it was, so the chat can be told too."""
+
+    def __init__(
+        self, page_message: str, *, telegram_id: int | None = None, declined: bool = False
+    ) -> None:
+        super().__init__(page_message)
+        self.page_message = page_message
+        self.telegram_id = telegram_id
+        self.declined = declined
+
+
+@dataclass(frozen=True)
+class Connected:
+    telegram_id: int
+    marketplace: str
+    account: Account
+    setup_problem: Rejected | None  # what the seller still has to set up on the marketplace
+
+
+class ConnectionBroker:
+    def __init__(
+        self,
+        marketplaces: Mapping[str, Marketplace],
+        states: OAuthStateRepository,
+        accounts: AccountRepository,
+    ) -> None:
+        self._marketplaces = marketplaces
+        self._states = states
+        self._accounts = accounts
+
+    async def begin(self, telegram_id: int, marketplace: str) -> str:
+        """A fresh consent link for this seller and marketplace."""
+        adapter = self._marketplaces[marketplace]
+        state = secrets.token_urlsafe(32)  # 256 bits
+        verifier = secrets.token_urlsafe(64) if adapter.oauth.pkce else None
+        challenge = create_s256_code_challenge(verifier) if verifier else None
+        await self._states.save(state, telegram_id, marketplace, verifier, STATE_TTL)
+        return adapter.authorization_url(state, challenge)
+
+    async def complete(self, marketplace: str, params: Mapping[str, str]) -> Connected:
+        """Turn a callback into a stored connection, or refuse with a plain sentence."""
+        adapter = self._marketplaces.get(marketplace)
+        if adapter is None:
+            raise CallbackRefused("This link is not for a marketplace Deal Scout connects to.")
+        if len(params) > MAX_PARAMETERS or any(
+            len(key) > 64 or len(value) > MAX_PARAMETER_LENGTH for key, value in params.items()
+        ):
+            raise CallbackRefused(f"This link is malformed. {START_AGAIN}")
+        state = params.get("state")
+        if not state:
+            raise CallbackRefused(f"This link is incomplete. {START_AGAIN}")
+        consumed = await self._states.consume(state)
+        if consumed is None:
+            raise CallbackRefused(
+                f"This link was already used or is not valid. {START_AGAIN}"
+            )
+        owner = consumed.telegram_id
+        if consumed.expired():
+            raise CallbackRefused(
+                f"This link expired (links work for 10 minutes). {START_AGAIN}",
+                telegram_id=owner,
+            )
+        if consumed.marketplace != marketplace:
+            raise CallbackRefused(
+                f"This link was made for another marketplace. {START_AGAIN}",
+                telegram_id=owner,
+            )
+        if "error" in params:
+            declined = params["error"] == "access_denied"
+            reason = (
+                f"You declined the connection to {adapter.display_name}."
+                if declined
+                else f"{adapter.display_name} did not complete the connection."
+            )
+            raise CallbackRefused(reason, telegram_id=owner, declined=declined)
+        code = params.get("code")
+        if not code:
+            raise CallbackRefused(
+                f"{adapter.display_name} sent no authorization. {START_AGAIN}",
+                telegram_id=owner,
+            )
+        try:
+            tokens = await adapter.exchange_code(code, consumed.code_verifier)
+            account = await adapter.whoami(tokens)
+        except MarketplaceError as exc:
+            log.warning("connecting %s for user %s failed: %s", marketplace, owner, exc)
+            raise CallbackRefused(
+                f"{adapter.display_name} did not accept the connection. Please try again.",
+                telegram_id=owner,
+            ) from None
+        setup_problem: Rejected | None = None
+        try:
+            tokens = await adapter.prepare_account(tokens)
+        except Rejected as exc:
+            setup_problem = exc
+        except MarketplaceError as exc:
+            log.warning("setting up %s for user %s failed: %s", marketplace, owner, exc)
+        await self.store(owner, marketplace, account, tokens)
+        return Connected(owner, marketplace, account, setup_problem)
+
+    async def store(
+        self, telegram_id: int, marketplace: str, account: Account, tokens: Tokens
+    ) -> None:
+        await self._accounts.save_connection(
+            telegram_id=telegram_id,
+            marketplace=marketplace,
+            external_id=account.external_id,
+            display_name=account.display_name,
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_at=tokens.expires_at,
+            refresh_expires_at=tokens.refresh_expires_at,
+            scope=tokens.scope,
+            extra=tokens.extra,
+        )
