@@ -1,0 +1,166 @@
+"""Using a seller's connection: fresh tokens, one refresh on expiry, verify and disconnect.
+
+Refreshes for one account are serialised: with refresh-token rotation, two refreshes racing with
+the same refresh token would make the marketplace treat the second as token theft and revoke the
+grant. The second caller waits and then uses what the first one stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from marketplaces.base import (
+    Account,
+    Marketplace,
+    MarketplaceError,
+    NeedsReconnect,
+    TokenExpired,
+    Tokens,
+)
+from storage.accounts import NEEDS_RECONNECT, AccountRepository, StoredAccount
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def tokens_of(account: StoredAccount) -> Tokens:
+    return Tokens(
+        access_token=account.access_token,
+        refresh_token=account.refresh_token,
+        expires_at=account.expires_at,
+        refresh_expires_at=account.refresh_expires_at,
+        scope=account.scope,
+        extra=account.extra,
+    )
+
+
+class ConnectionLost(NeedsReconnect):
+    """The marketplace refused a refresh; `first_time` is True only for the call that flagged
+    the account, so the seller is told once."""
+
+    def __init__(self, marketplace: str, message: str, first_time: bool) -> None:
+        super().__init__(marketplace, message)
+        self.first_time = first_time
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    telegram_id: int
+    marketplace: str
+    refreshed: bool
+    newly_needs_reconnect: bool  # True once, when the seller must now be told
+
+
+class ConnectionService:
+    def __init__(
+        self, marketplaces: Mapping[str, Marketplace], accounts: AccountRepository
+    ) -> None:
+        self.marketplaces = marketplaces
+        self.accounts = accounts
+        self._locks: dict[tuple[int, str], asyncio.Lock] = {}
+
+    async def _stored(self, telegram_id: int, marketplace: str) -> StoredAccount:
+        stored = await self.accounts.get(telegram_id, marketplace)
+        name = self.marketplaces[marketplace].display_name
+        if stored is None:
+            raise NeedsReconnect(marketplace, f"{name} is not connected")
+        if stored.status == NEEDS_RECONNECT:
+            raise NeedsReconnect(marketplace, f"{name} needs to be connected again")
+        return stored
+
+    async def tokens(self, telegram_id: int, marketplace: str) -> Tokens:
+        return tokens_of(await self._stored(telegram_id, marketplace))
+
+    async def refresh(
+        self, telegram_id: int, marketplace: str, *, stale: Tokens | None = None
+    ) -> Tokens:
+        """Refresh once and store the result atomically. If another caller refreshed while we
+        waited (the stored access token is no longer `stale`), use theirs instead."""
+        lock = self._locks.setdefault((telegram_id, marketplace), asyncio.Lock())
+        async with lock:
+            current = tokens_of(await self._stored(telegram_id, marketplace))
+            if stale is not None and current.access_token != stale.access_token:
+                return current
+            adapter = self.marketplaces[marketplace]
+            try:
+                fresh = await adapter.refresh(current)
+            except NeedsReconnect as exc:
+                first = await self.accounts.mark_needs_reconnect(telegram_id, marketplace)
+                raise ConnectionLost(marketplace, exc.message, first) from None
+            await self.accounts.update_tokens(
+                telegram_id,
+                marketplace,
+                access_token=fresh.access_token,
+                refresh_token=fresh.refresh_token,
+                expires_at=fresh.expires_at,
+                refresh_expires_at=fresh.refresh_expires_at,
+                extra=fresh.extra,
+            )
+            return fresh
+
+    async def call(
+        self,
+        telegram_id: int,
+        marketplace: str,
+        action: Callable[[Marketplace, Tokens], Awaitable[T]],
+    ) -> T:
+        """Run `action` with the seller's tokens; on TokenExpired refresh once and retry."""
+        adapter = self.marketplaces[marketplace]
+        tokens = await self.tokens(telegram_id, marketplace)
+        try:
+            return await action(adapter, tokens)
+        except TokenExpired:
+            tokens = await self.refresh(telegram_id, marketplace, stale=tokens)
+            try:
+                return await action(adapter, tokens)
+            except TokenExpired:
+                first = await self.accounts.mark_needs_reconnect(telegram_id, marketplace)
+                raise ConnectionLost(
+                    marketplace, f"{adapter.display_name} refused a freshly refreshed token", first
+                ) from None
+
+    async def verify(self, telegram_id: int, marketplace: str) -> Account:
+        """whoami through the connection: proves it still works (refreshing if needed)."""
+        return await self.call(telegram_id, marketplace, lambda m, t: m.whoami(t))
+
+    async def disconnect(self, telegram_id: int, marketplace: str) -> bool:
+        """Revoke at the marketplace where it allows (best effort), then forget the tokens.
+        Listing history stays. Returns False when there was nothing to disconnect."""
+        stored = await self.accounts.get(telegram_id, marketplace)
+        if stored is None:
+            return False
+        try:
+            await self.marketplaces[marketplace].revoke(tokens_of(stored))
+        except MarketplaceError as exc:
+            log.warning("revoking %s for user %s failed: %s", marketplace, telegram_id, exc)
+        return await self.accounts.delete(telegram_id, marketplace)
+
+    async def refresh_expiring(self, before: datetime) -> list[RefreshOutcome]:
+        """Refresh every connected account with a refresh token whose access token lapses
+        before `before` (the scheduled job); refusals mark the account once."""
+        refreshable = [
+            name for name, adapter in self.marketplaces.items() if adapter.oauth.token_url
+        ]
+        outcomes = []
+        for stored in await self.accounts.expiring_before(before, refreshable):
+            if not stored.refresh_token:
+                continue
+            try:
+                await self.refresh(stored.telegram_id, stored.marketplace)
+            except ConnectionLost as exc:
+                outcomes.append(RefreshOutcome(stored.telegram_id, stored.marketplace, False,
+                                               exc.first_time))
+            except MarketplaceError as exc:
+                log.warning("refreshing %s for user %s failed for now: %s",
+                            stored.marketplace, stored.telegram_id, exc)
+                outcomes.append(RefreshOutcome(stored.telegram_id, stored.marketplace, False,
+                                               False))
+            else:
+                outcomes.append(RefreshOutcome(stored.telegram_id, stored.marketplace, True,
+                                               False))
+        return outcomes
