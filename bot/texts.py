@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 
 from bot.commands import COMMANDS
+from storage.accounts import StoredAccount
 
 
 def command_list() -> str:
@@ -51,3 +53,111 @@ SOMETHING_WENT_WRONG = (
     "Sorry — something went wrong on my side and I couldn't finish that. "
     "Please try again in a moment."
 )
+
+
+# ── Connecting accounts ──────────────────────────────────────────────────────────────────────
+
+NO_MARKETPLACES = (
+    "No marketplaces are available on this bot yet — its operator hasn't set any up. "
+    "Please check back later."
+)
+MARKETPLACE_UNAVAILABLE = "That marketplace isn't available on this bot any more."
+NOT_CONNECTED_ANYMORE = "That account isn't connected any more."
+CHECKING = "Checking…"
+EXPIRY_WARNING_DAYS = 5
+
+
+def _days_left(account: StoredAccount, now: datetime | None = None) -> int | None:
+    if account.expires_at is None:
+        return None
+    now = now or datetime.now(UTC)
+    return max(0, (account.expires_at - now).days)
+
+
+def connection_line(marketplace: str, account: StoredAccount | None) -> str:
+    if account is None:
+        return f"• {marketplace} — not connected"
+    return f"• {marketplace} — connected as <b>{escape(account.display_name)}</b>"
+
+
+def connect_menu(lines: list[str]) -> str:
+    return (
+        "Connect your marketplace accounts once, and I'll post your listings there and keep "
+        "them in step.\n\n" + "\n".join(lines) + "\n\nTap a marketplace to connect it."
+    )
+
+
+def consent_link(marketplace: str) -> str:
+    return (
+        f"Tap <b>Open {marketplace}</b>, sign in and approve Deal Scout. Then come back here — "
+        "I'll confirm in this chat.\n\nThe link works once, for 10 minutes."
+    )
+
+
+def connected(marketplace: str, account_name: str) -> str:
+    return f"✅ {marketplace} is connected as <b>{escape(account_name)}</b>."
+
+
+def setup_needed(marketplace: str, what: str) -> str:
+    return f"Before I can post on {marketplace}, one thing to set up there:\n{escape(what)}"
+
+
+def connect_refused(reason: str) -> str:
+    return f"⚠️ {escape(reason)} Nothing was connected."
+
+
+def account_status_line(marketplace: str, account: StoredAccount) -> str:
+    name = escape(account.display_name)
+    if account.status == "needs_reconnect":
+        return f"• {marketplace} ({name}) — ❗ needs reconnecting"
+    days = _days_left(account)
+    if account.refresh_token is None and days is not None and days <= EXPIRY_WARNING_DAYS:
+        return f"• {marketplace} ({name}) — ⏳ expires in {days} day{'s' if days != 1 else ''}"
+    return f"• {marketplace} ({name}) — ✅ connected"
+
+
+def accounts_overview(lines: list[str]) -> str:
+    if not lines:
+        return "You haven't connected any marketplace yet."
+    return "Your marketplace accounts:\n" + "\n".join(lines)
+
+
+def confirm_disconnect(marketplace: str) -> str:
+    return (
+        f"Disconnect {marketplace}? I'll stop posting there and forget the access you gave me. "
+        "Your listing history stays."
+    )
+
+
+def disconnected(marketplace: str) -> str:
+    return f"{marketplace} is disconnected."
+
+
+def check_ok(marketplace: str, account_name: str) -> str:
+    return f"✅ {marketplace} works — signed in as <b>{escape(account_name)}</b>."
+
+
+def check_needs_reconnect(marketplace: str) -> str:
+    return f"❗ {marketplace} no longer accepts my access. Please connect it again with /connect."
+
+
+def check_unavailable(marketplace: str) -> str:
+    return f"{marketplace} isn't answering right now, so I couldn't check. Try again in a bit."
+
+
+def needs_reconnect_notice(marketplace: str) -> str:
+    return (
+        f"❗ {marketplace} stopped accepting my access to your account, so I can't post there "
+        "until you connect it again."
+    )
+
+
+def expiry_warning(marketplace: str, days: int) -> str:
+    return (
+        f"⏳ Your {marketplace} connection expires in {days} day{'s' if days != 1 else ''} "
+        f"({marketplace} doesn't let me renew it myself). Reconnect now to keep posting there."
+    )
+
+
+def choose_catalog(marketplace: str) -> str:
+    return f"You manage several {marketplace} catalogs. Which one should I list your items in?"

@@ -1,14 +1,21 @@
 """Connecting a marketplace account, following RFC 9700 for a confidential client.
 
-`begin` makes a one-time state (256 random bits, stored only as a hash, bound to the Telegram
-user and the marketplace, valid 10 minutes) and a PKCE verifier where the marketplace takes one,
-and returns the consent link. `complete` takes what the marketplace sent to our callback, consumes
-the state atomically, exchanges the code once, identifies the account and stores the tokens
-encrypted. Anything wrong is a `CallbackRefused` carrying a plain sentence for the page.
+1. `begin` makes a one-time state (256 random bits, stored only as a hash, bound to the Telegram
+   user and the marketplace, valid 10 minutes) and a PKCE verifier where the marketplace takes
+   one, and returns our own start link for the chat's Login URL button.
+2. `open` runs when that link is opened: the bot has already checked Telegram's signature on who
+   opened it; the state is bound to that browser (a random nonce kept in a cookie, its hash in the
+   database) and the marketplace's consent URL is returned for the redirect.
+3. `complete` takes what the marketplace sent to our callback, consumes the state atomically,
+   checks the browser is the one that opened it, exchanges the code once, identifies the account
+   and stores the tokens encrypted.
+Anything wrong is a `CallbackRefused` carrying a plain sentence for the page.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 from collections.abc import Mapping
@@ -50,27 +57,60 @@ class Connected:
     setup_problem: Rejected | None  # what the seller still has to set up on the marketplace
 
 
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
 class ConnectionBroker:
     def __init__(
         self,
         marketplaces: Mapping[str, Marketplace],
         states: OAuthStateRepository,
         accounts: AccountRepository,
+        public_base_url: str,
     ) -> None:
         self._marketplaces = marketplaces
         self._states = states
         self._accounts = accounts
+        self._public_base_url = public_base_url.rstrip("/")
 
     async def begin(self, telegram_id: int, marketplace: str) -> str:
-        """A fresh consent link for this seller and marketplace."""
+        """A fresh one-time link (ours) that starts connecting this marketplace."""
         adapter = self._marketplaces[marketplace]
         state = secrets.token_urlsafe(32)  # 256 bits
         verifier = secrets.token_urlsafe(64) if adapter.oauth.pkce else None
-        challenge = create_s256_code_challenge(verifier) if verifier else None
         await self._states.save(state, telegram_id, marketplace, verifier, STATE_TTL)
-        return adapter.authorization_url(state, challenge)
+        return f"{self._public_base_url}/oauth/{marketplace}/start?ref={state}"
 
-    async def complete(self, marketplace: str, params: Mapping[str, str]) -> Connected:
+    async def open(self, marketplace: str, state: str, telegram_id: int) -> tuple[str, str]:
+        """Bind the state to the browser of `telegram_id` (already proven by Telegram Login)
+        and return (the marketplace's consent URL, the nonce to set as the browser cookie)."""
+        adapter = self._marketplaces.get(marketplace)
+        if adapter is None or not state or len(state) > MAX_PARAMETER_LENGTH:
+            raise CallbackRefused(f"This link is not valid. {START_AGAIN}")
+        nonce = secrets.token_urlsafe(32)
+        pending = await self._states.bind_browser(state, telegram_id, _digest(nonce))
+        if pending is None:
+            raise CallbackRefused(
+                f"This link isn't yours, or it was already opened. {START_AGAIN}"
+            )
+        if pending.expired():
+            raise CallbackRefused(
+                f"This link expired (links work for 10 minutes). {START_AGAIN}",
+                telegram_id=telegram_id,
+            )
+        if pending.marketplace != marketplace:
+            raise CallbackRefused(
+                f"This link was made for another marketplace. {START_AGAIN}",
+                telegram_id=telegram_id,
+            )
+        verifier = pending.code_verifier
+        challenge = create_s256_code_challenge(verifier) if verifier else None
+        return adapter.authorization_url(state, challenge), nonce
+
+    async def complete(
+        self, marketplace: str, params: Mapping[str, str], browser_nonce: str | None
+    ) -> Connected:
         """Turn a callback into a stored connection, or refuse with a plain sentence."""
         adapter = self._marketplaces.get(marketplace)
         if adapter is None:
@@ -91,6 +131,14 @@ class ConnectionBroker:
         if consumed.expired():
             raise CallbackRefused(
                 f"This link expired (links work for 10 minutes). {START_AGAIN}",
+                telegram_id=owner,
+            )
+        if consumed.browser_hash is None or not hmac.compare_digest(
+            consumed.browser_hash, _digest(browser_nonce or "")
+        ):
+            raise CallbackRefused(
+                "This sign-in was finished in a different browser from the one that started "
+                f"it, so I didn't connect anything. {START_AGAIN}",
                 telegram_id=owner,
             )
         if consumed.marketplace != marketplace:

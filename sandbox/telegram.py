@@ -40,6 +40,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
+import hmac
 import io
 import ipaddress
 import itertools
@@ -52,7 +54,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -145,6 +147,13 @@ class EmulatorError(Exception):
 def utf16_len(text: str) -> int:
     """Telegram measures offsets and lengths in UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def login_hash(fields: dict[str, str], token: str) -> str:
+    """Telegram Login's signature over every field but `hash`."""
+    check = "\n".join(f"{key}={value}" for key, value in sorted(fields.items()) if key != "hash")
+    secret = hashlib.sha256(token.encode()).digest()
+    return hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
 
 
 def _now() -> int:
@@ -1439,6 +1448,29 @@ class Seller:
             return await self.send_text(button_text)
         kinds = ", ".join(key for key in button if key != "text")
         raise EmulatorError(f"[{button_text}] is a {kinds} button, which the sandbox cannot press")
+
+    def open_link(self, button_text: str, *, message_id: int | None = None) -> str:
+        """The address a tap on a URL or Login URL button opens in the seller's browser.
+
+        For a login_url button Telegram appends the seller's identity, signed the way the
+        Telegram Login Widget signs it (HMAC-SHA256 of the sorted data-check-string, keyed
+        with SHA-256 of the bot token), so the site can trust who opened the link.
+        """
+        _, button = self._find_button(button_text, message_id)
+        if "url" in button:
+            return str(button["url"])
+        if "login_url" not in button:
+            raise EmulatorError(f"[{button_text}] opens no link")
+        fields = {"id": str(self.user_id), "first_name": self.first_name,
+                  "auth_date": str(_now())}
+        if self.username:
+            fields["username"] = self.username
+        if self.last_name:
+            fields["last_name"] = self.last_name
+        fields["hash"] = login_hash(fields, self._emulator.token)
+        url = button["login_url"]["url"]
+        separator = "&" if "?" in url else "?"
+        return f"{url}{separator}{urlencode(fields)}"
 
     async def press_data(self, message_id: int, data: str) -> dict[str, Any]:
         """Send raw callback data on a bot message, as a forged client could."""

@@ -6,9 +6,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import aiosqlite
+
 from storage.crypto import TokenCipher
 from storage.db import Database
 from storage.timeutil import from_db, now_db, to_db, utcnow
+
+_RETURNED = "telegram_id, marketplace, code_verifier_enc, expires_at, browser_hash"
 
 
 def state_hash(state: str) -> str:
@@ -16,11 +20,12 @@ def state_hash(state: str) -> str:
 
 
 @dataclass(frozen=True)
-class ConsumedState:
+class PendingState:
     telegram_id: int
     marketplace: str
     code_verifier: str | None
     expires_at: datetime
+    browser_hash: str | None
 
     def expired(self, now: datetime | None = None) -> bool:
         return self.expires_at <= (now or utcnow())
@@ -47,22 +52,36 @@ class OAuthStateRepository:
              to_db(utcnow() + ttl)),
         )
 
-    async def consume(self, state: str) -> ConsumedState | None:
-        """Delete and return the state in one statement: of two concurrent uses, one wins."""
-        row = await self._db.fetchone_write(
-            "DELETE FROM oauth_states WHERE state_hash = ?"
-            " RETURNING telegram_id, marketplace, code_verifier_enc, expires_at",
-            (state_hash(state),),
-        )
-        if row is None:
-            return None
+    def _pending(self, row: aiosqlite.Row) -> PendingState:
         verifier = row["code_verifier_enc"]
-        return ConsumedState(
+        return PendingState(
             telegram_id=row["telegram_id"],
             marketplace=row["marketplace"],
             code_verifier=self._cipher.decrypt(verifier) if verifier else None,
             expires_at=from_db(row["expires_at"]),
+            browser_hash=row["browser_hash"],
         )
+
+    async def bind_browser(
+        self, state: str, telegram_id: int, browser_hash: str
+    ) -> PendingState | None:
+        """Tie the state to the first browser that opens it, for its owner only; None when
+        the state is unknown, someone else's, or already opened elsewhere."""
+        row = await self._db.fetchone_write(
+            "UPDATE oauth_states SET browser_hash = ?"
+            " WHERE state_hash = ? AND telegram_id = ? AND browser_hash IS NULL"
+            f" RETURNING {_RETURNED}",
+            (browser_hash, state_hash(state), telegram_id),
+        )
+        return self._pending(row) if row else None
+
+    async def consume(self, state: str) -> PendingState | None:
+        """Delete and return the state in one statement: of two concurrent uses, one wins."""
+        row = await self._db.fetchone_write(
+            f"DELETE FROM oauth_states WHERE state_hash = ? RETURNING {_RETURNED}",
+            (state_hash(state),),
+        )
+        return self._pending(row) if row else None
 
     async def purge_expired(self) -> int:
         return await self._db.execute("DELETE FROM oauth_states WHERE expires_at < ?", (now_db(),))

@@ -17,8 +17,12 @@ async def help_command(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(texts.help_text())
 
 
-# `/start <payload>` → the flow the link was made for. Flows add their payloads here.
+# `/start <payload>` → the flow the link was made for. Flows add theirs with add_deep_link.
 DEEP_LINKS: dict[str, DeepLink] = {"help": help_command}
+
+
+def add_deep_link(payload: str, handler: DeepLink) -> None:
+    DEEP_LINKS[payload] = handler
 
 
 async def start(update: Update, context: BotContext) -> None:

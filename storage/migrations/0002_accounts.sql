@@ -1,12 +1,14 @@
 -- Marketplace connections and the one-time OAuth states that create them.
 
--- A pending consent: only the SHA-256 of the state travels back; the PKCE verifier is
--- encrypted. Consumed with DELETE … RETURNING, so two callbacks cannot both win.
+-- A pending consent: only the SHA-256 of the state is kept; the PKCE verifier is encrypted.
+-- browser_hash binds it to the browser that opened the link (after Telegram Login proved who
+-- that was). Consumed with DELETE … RETURNING, so two callbacks cannot both win.
 CREATE TABLE oauth_states (
     state_hash             TEXT PRIMARY KEY,
     telegram_id            INTEGER NOT NULL,
     marketplace            TEXT NOT NULL,
     code_verifier_enc      TEXT,
+    browser_hash           TEXT,
     created_at             TEXT NOT NULL,
     expires_at             TEXT NOT NULL
 );
