@@ -1,0 +1,210 @@
+"""Time and memory of `photos.prepare` on 12-megapixel phone JPEGs, against plain Pillow.
+
+Each synthetic photo is 4032×3024 (a 12 MP phone sensor), saved at quality 92 with content JPEG
+cannot squeeze much (gradients, blotches, fine detail and per-pixel grain) so it weighs what a
+phone's photo weighs, about 4 MB, and carries what a phone writes: EXIF orientation 6 (held
+sideways) and a GPS position.
+
+The baseline is what one writes without thinking about it: open → convert("RGB") → thumbnail to
+the same long side → save JPEG quality 85. It neither rotates nor strips anything. Both pipelines
+take every photo in turn, alternating which goes first; the medians per photo are printed.
+
+Memory is measured in a fresh process per pipeline, so one's peak cannot hide the other's: how
+far the peak resident set rises above the resident set just before the run, with the inputs
+already read. The peak is Linux's VmHWM, reset through /proc/self/clear_refs: ru_maxrss cannot
+serve, because a spawned child inherits its parent's peak across exec. Pillow allocates pixels
+outside Python's allocator, so tracemalloc sees only the Python objects (input and output
+bytes); its peak is printed too, for the copies it does see.
+
+    .venv/bin/python bench/photos.py [--photos 10] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import multiprocessing
+import random
+import statistics
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from PIL import Image
+
+from marketplaces.base import Condition, Rules
+from marketplaces.photos import prepare
+
+WIDTH, HEIGHT = 4032, 3024
+RULES = Rules(
+    marketplace="ebay",
+    title_max=80,
+    description_max=4000,
+    photo_max=24,
+    photo_min_side=500,
+    photo_max_side=1600,
+    location_required=False,
+    conditions=frozenset(Condition),
+)
+
+
+# ── Inputs ────────────────────────────────────────────────────────────────────────────────────
+
+
+def synthetic_band(rnd: random.Random) -> Image.Image:
+    """One colour channel: a gradient, large blotches, mid-size detail and per-pixel grain."""
+    size = (WIDTH, HEIGHT)
+    gradient = Image.linear_gradient("L").rotate(rnd.randrange(360)).resize(size)
+    blotches = Image.effect_noise((WIDTH // 32, HEIGHT // 32), 90).resize(
+        size, Image.Resampling.BICUBIC
+    )
+    detail = Image.effect_noise((WIDTH // 3, HEIGHT // 3), 60).resize(
+        size, Image.Resampling.BILINEAR
+    )
+    grain = Image.frombytes("L", size, rnd.randbytes(WIDTH * HEIGHT))
+    scene = Image.blend(Image.blend(gradient, blotches, 0.55), detail, 0.3)
+    return Image.blend(scene, grain, 0.05)
+
+
+def phone_exif(rnd: random.Random) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Phone", "Phone 12"  # Make, Model
+    exif[0x0112] = 6  # held sideways
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (40.0, float(rnd.randrange(60)), 12.5)
+    gps[3], gps[4] = "W", (79.0, float(rnd.randrange(60)), 3.25)
+    return exif.tobytes()
+
+
+def phone_jpeg(seed: int) -> bytes:
+    """A 12 MP photo as a phone saves it: about 4 MB, sideways, with GPS."""
+    rnd = random.Random(seed)
+    image = Image.merge("RGB", [synthetic_band(rnd) for _ in range(3)])
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92, exif=phone_exif(rnd))
+    return buffer.getvalue()
+
+
+# ── The two pipelines ─────────────────────────────────────────────────────────────────────────
+
+
+def plain_pillow(data: bytes) -> bytes:
+    """The baseline: what a first attempt with Pillow looks like."""
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    image.thumbnail((RULES.photo_max_side, RULES.photo_max_side))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def deal_scout(data: bytes) -> bytes:
+    return prepare(data, RULES)
+
+
+PIPELINES: dict[str, Callable[[bytes], bytes]] = {
+    "plain Pillow": plain_pillow,
+    "photos.prepare": deal_scout,
+}
+
+
+# ── Measuring ─────────────────────────────────────────────────────────────────────────────────
+
+
+def seconds(pipeline: Callable[[bytes], bytes], data: bytes) -> tuple[float, int]:
+    started = time.perf_counter()
+    output = pipeline(data)
+    return time.perf_counter() - started, len(output)
+
+
+def time_pipelines(photos: list[bytes]) -> dict[str, list[float]]:
+    """Every photo through both pipelines, alternating which goes first."""
+    names = list(PIPELINES)
+    timings: dict[str, list[float]] = {name: [] for name in names}
+    for pipeline in PIPELINES.values():
+        pipeline(photos[0])  # warm-up: imports, codec tables, first allocations
+    for index, data in enumerate(photos):
+        order = names if index % 2 == 0 else names[::-1]
+        for name in order:
+            elapsed, _ = seconds(PIPELINES[name], data)
+            timings[name].append(elapsed)
+    return timings
+
+
+def memory_status(field: str) -> int:
+    """A line of /proc/self/status, in KiB (VmRSS: now; VmHWM: the peak since the last reset)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise LookupError(field)
+
+
+def peak_memory(name: str, paths: list[str]) -> tuple[int, int]:
+    """In a fresh process: rise of peak RSS (KiB) and tracemalloc peak (bytes) over the run."""
+    pipeline = PIPELINES[name]
+    photos = [Path(path).read_bytes() for path in paths]
+    Path("/proc/self/clear_refs").write_text("5")  # peak RSS := current RSS
+    rss_before = memory_status("VmRSS")
+    tracemalloc.start()
+    for data in photos:
+        pipeline(data)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return memory_status("VmHWM") - rss_before, traced_peak
+
+
+def measure_memory(paths: list[str]) -> dict[str, tuple[int, int]]:
+    context = multiprocessing.get_context("spawn")
+    results = {}
+    for name in PIPELINES:
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            results[name] = pool.submit(peak_memory, name, paths).result()
+    return results
+
+
+# ── Report ────────────────────────────────────────────────────────────────────────────────────
+
+
+def report(photos: list[bytes], paths: list[str]) -> None:
+    sizes = [len(data) / 1e6 for data in photos]
+    print(
+        f"{len(photos)} synthetic {WIDTH}×{HEIGHT} JPEGs, {statistics.median(sizes):.1f} MB median "
+        f"(range {min(sizes):.1f}–{max(sizes):.1f}), EXIF orientation 6 + GPS; "
+        f"long side → {RULES.photo_max_side}"
+    )
+    timings = time_pipelines(photos)
+    memory = measure_memory(paths)
+    medians = {name: statistics.median(values) for name, values in timings.items()}
+    for name in PIPELINES:
+        rss, traced = memory[name]
+        print(
+            f"  {name:<15} {medians[name] * 1000:7.1f} ms/photo   "
+            f"(range {min(timings[name]) * 1000:.1f}–{max(timings[name]) * 1000:.1f})   "
+            f"peak RSS +{rss / 1024:6.1f} MiB   tracemalloc peak {traced / 1e6:5.1f} MB"
+        )
+    ratio = medians["photos.prepare"] / medians["plain Pillow"]
+    print(f"  ratio photos.prepare / plain Pillow: {ratio:.2f}")
+    output_sizes = [len(deal_scout(data)) / 1e3 for data in photos]
+    print(f"  photos.prepare output: {statistics.median(output_sizes):.0f} KB median")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=10, help="how many photos (default 10)")
+    parser.add_argument("--quick", action="store_true", help="3 photos, for a fast check")
+    args = parser.parse_args()
+    count = 3 if args.quick else args.photos
+    photos = [phone_jpeg(seed) for seed in range(count)]
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for index, data in enumerate(photos):
+            path = Path(folder) / f"photo{index}.jpg"
+            path.write_bytes(data)
+            paths.append(str(path))
+        report(photos, paths)
+
+
+if __name__ == "__main__":
+    main()
