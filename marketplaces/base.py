@@ -135,6 +135,7 @@ class OAuthSettings:
     revoke_url: str | None = None
     pkce: bool = False
     token_auth: str = "client_secret_basic"  # or "client_secret_post"
+    refreshable: bool = True  # False where no refresh token exists (Facebook): reconnect instead
 
 
 # ── The error family ──────────────────────────────────────────────────────────────────────────

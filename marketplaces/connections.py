@@ -144,7 +144,7 @@ class ConnectionService:
         """Refresh every connected account with a refresh token whose access token lapses
         before `before` (the scheduled job); refusals mark the account once."""
         refreshable = [
-            name for name, adapter in self.marketplaces.items() if adapter.oauth.token_url
+            name for name, adapter in self.marketplaces.items() if adapter.oauth.refreshable
         ]
         outcomes = []
         for stored in await self.accounts.expiring_before(before, refreshable):

@@ -1,0 +1,83 @@
+"""Scheduled work on the JobQueue: token refresh, expiry warnings, and clean-up."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot import texts
+from bot.context import BotContext
+from storage.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+REFRESH_EVERY = timedelta(minutes=5)
+REFRESH_AHEAD = timedelta(minutes=20)  # refresh access tokens this long before they lapse
+WARN_AHEAD = timedelta(days=texts.EXPIRY_WARNING_DAYS)  # non-refreshable (Facebook) tokens
+LEDGER_RETENTION = timedelta(days=2)
+
+
+def reconnect_button(marketplace: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton("Reconnect", callback_data=f"cn:{marketplace}")]]
+    )
+
+
+async def _tell(context: BotContext, telegram_id: int, text: str, marketplace: str) -> None:
+    try:
+        await context.bot.send_message(
+            telegram_id, text, reply_markup=reconnect_button(marketplace)
+        )
+    except TelegramError as exc:
+        log.warning("could not reach user %s about %s: %s", telegram_id, marketplace, exc)
+
+
+async def refresh_tokens(context: BotContext) -> None:
+    """Refresh access tokens before they lapse; tell a seller once when a refresh is refused."""
+    services = context.services
+    for outcome in await services.connections.refresh_expiring(utcnow() + REFRESH_AHEAD):
+        if outcome.newly_needs_reconnect:
+            name = services.marketplaces[outcome.marketplace].display_name
+            await _tell(
+                context, outcome.telegram_id, texts.needs_reconnect_notice(name),
+                outcome.marketplace,
+            )
+
+
+async def warn_expiring_connections(context: BotContext) -> None:
+    """Tokens no refresh can renew (Facebook's): warn a few days ahead, once per grant."""
+    services = context.services
+    unrenewable = [
+        name for name, adapter in services.marketplaces.items() if not adapter.oauth.refreshable
+    ]
+    horizon = utcnow() + WARN_AHEAD
+    for account in await services.accounts.expiring_before(horizon, unrenewable):
+        if not await services.accounts.mark_expiry_warned(account.telegram_id, account.marketplace):
+            continue
+        days = max(0, (account.expires_at - utcnow()).days) if account.expires_at else 0
+        name = services.marketplaces[account.marketplace].display_name
+        await _tell(context, account.telegram_id, texts.expiry_warning(name, days),
+                    account.marketplace)
+
+
+async def purge_expired_states(context: BotContext) -> None:
+    removed = await context.services.states.purge_expired()
+    if removed:
+        log.info("purged %d expired OAuth states", removed)
+
+
+async def purge_update_ledger(context: BotContext) -> None:
+    """Telegram never redelivers an update after a day; older ledger rows are dead weight."""
+    await context.services.updates.purge_older_than(LEDGER_RETENTION)
+
+
+def schedule(application: Application) -> None:
+    queue = application.job_queue
+    queue.run_repeating(purge_update_ledger, interval=timedelta(hours=6), first=60)
+    queue.run_repeating(purge_expired_states, interval=timedelta(minutes=15), first=60)
+    queue.run_repeating(refresh_tokens, interval=REFRESH_EVERY, first=5)
+    queue.run_repeating(warn_expiring_connections, interval=timedelta(hours=1), first=10)
