@@ -223,6 +223,7 @@ class OAuthProvider:
         refresh_ttl_seconds: int | None,
         pkce_required: bool = False,
         rotate_refresh_tokens: bool = False,
+        detect_refresh_reuse: bool = False,
         client_auth: frozenset[str] = frozenset({"client_secret_basic"}),
         error: ErrorResponder = oauth_error_json,
     ) -> None:
@@ -234,6 +235,11 @@ class OAuthProvider:
         self.refresh_ttl_seconds = refresh_ttl_seconds
         self.pkce_required = pkce_required
         self.rotate_refresh_tokens = rotate_refresh_tokens
+        # RFC 9700 §4.14.2: a rotated-away refresh token presented again means it leaked, so
+        # the whole grant is revoked.
+        self.detect_refresh_reuse = detect_refresh_reuse
+        self._spent_refresh: dict[str, Grant] = {}
+        self.reuse_detected = 0
         self.client_auth = client_auth
         self.error = error
         self._codes: dict[str, _PendingCode] = {}
@@ -401,7 +407,12 @@ class OAuthProvider:
         return self.token_body(grant)
 
     def _refresh(self, client: OAuthClient, form: dict[str, str]) -> dict[str, Any]:
-        grant = self._by_refresh.get(form.get("refresh_token", ""))
+        presented = form.get("refresh_token", "")
+        spent = self._spent_refresh.get(presented)
+        if self.detect_refresh_reuse and spent is not None and not spent.revoked:
+            self.reuse_detected += 1
+            self.revoke(spent)
+        grant = self._by_refresh.get(presented)
         if (
             grant is None
             or grant.revoked
@@ -414,9 +425,12 @@ class OAuthProvider:
         grant.access_expires_at = time.time() + self.access_ttl_seconds
         self._by_access[grant.access_token] = grant
         if self.rotate_refresh_tokens:
-            self._by_refresh.pop(grant.refresh_token or "", None)
+            self._by_refresh.pop(presented, None)
+            self._spent_refresh[presented] = grant
             grant.refresh_token = secrets.token_urlsafe(40)
             self._by_refresh[grant.refresh_token] = grant
+            if self.refresh_ttl_seconds:  # each rotated token lives its own full term
+                grant.refresh_expires_at = time.time() + self.refresh_ttl_seconds
         return self.token_body(grant, include_refresh=self.rotate_refresh_tokens)
 
     def _application_token(self, client: OAuthClient, form: dict[str, str]) -> dict[str, Any]:
