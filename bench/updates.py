@@ -27,6 +27,7 @@ from bot.demo import sandbox_settings
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
 from sandbox.telegram import TelegramEmulator
+from sandbox.world import SandboxWorld
 
 _user_ids = itertools.count(10_000)
 
@@ -36,8 +37,9 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @asynccontextmanager
-async def bare_echo_bot(telegram: TelegramEmulator, _: Path) -> AsyncIterator[None]:
+async def bare_echo_bot(world: SandboxWorld, _: Path) -> AsyncIterator[None]:
     """The baseline: PTB's minimal echo bot, as in its examples, polling the emulator."""
+    telegram = world.telegram
     application = (
         Application.builder()
         .token(telegram.token)
@@ -55,9 +57,9 @@ async def bare_echo_bot(telegram: TelegramEmulator, _: Path) -> AsyncIterator[No
 
 
 @asynccontextmanager
-async def deal_scout_bot(telegram: TelegramEmulator, data_dir: Path) -> AsyncIterator[None]:
+async def deal_scout_bot(world: SandboxWorld, data_dir: Path) -> AsyncIterator[None]:
     """The real thing: persistence, update ledger, per-seller ordering, SQLite on disk."""
-    settings = sandbox_settings(telegram, data_dir)
+    settings = sandbox_settings(world, data_dir)
     async with BotRuntime(settings):
         yield
 
@@ -78,7 +80,7 @@ async def burst(telegram: TelegramEmulator, sellers: int, messages: int) -> floa
     return time.perf_counter() - started
 
 
-BotFactory = Callable[[TelegramEmulator, Path], AbstractAsyncContextManager[None]]
+BotFactory = Callable[[SandboxWorld, Path], AbstractAsyncContextManager[None]]
 
 
 async def measure(args: argparse.Namespace) -> dict[str, list[float]]:
@@ -91,10 +93,10 @@ async def measure(args: argparse.Namespace) -> dict[str, list[float]]:
     with tempfile.TemporaryDirectory(prefix="deal-scout-bench-") as tmp:
         for round_no in range(args.rounds + 1):  # round 0 warms up and is discarded
             for name, factory in contenders.items():
-                async with TelegramEmulator(rate_limit_per_second=None) as telegram:
+                async with SandboxWorld(telegram_rate_limit=None) as world:
                     data_dir = Path(tmp) / f"{round_no}-{len(rates[name])}"
-                    async with factory(telegram, data_dir):
-                        seconds = await burst(telegram, args.sellers, args.messages)
+                    async with factory(world, data_dir):
+                        seconds = await burst(world.telegram, args.sellers, args.messages)
                 if round_no:
                     rates[name].append(total / seconds)
     return rates

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC
 
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
-from bot import handlers
+from bot import handlers, jobs
 from bot.commands import bot_commands
 from bot.config import Settings
-from bot.context import BotContext, DealScoutApplication, Services
+from bot.context import BotContext, DealScoutApplication
 from bot.processor import PerSellerUpdateProcessor
+from bot.services import build_services
 from storage.db import Database
 from storage.persistence import SQLitePersistence
-from storage.sellers import SellerRepository
-from storage.updates import UpdateLedger
-
-LEDGER_RETENTION = timedelta(days=2)
 
 
 async def post_init(application: Application) -> None:
@@ -25,15 +22,14 @@ async def post_init(application: Application) -> None:
     await application.bot.set_my_commands(bot_commands())
 
 
-async def purge_update_ledger(context: BotContext) -> None:
-    """Telegram never redelivers an update after a day; older ledger rows are dead weight."""
-    await context.services.updates.purge_older_than(LEDGER_RETENTION)
+async def post_shutdown(application: Application) -> None:
+    """Close each marketplace adapter's HTTP client."""
+    for adapter in application.services.marketplaces.values():  # type: ignore[attr-defined]
+        await adapter.aclose()
 
 
 def build_application(settings: Settings, db: Database) -> DealScoutApplication:
-    services = Services(
-        settings=settings, db=db, sellers=SellerRepository(db), updates=UpdateLedger(db)
-    )
+    services = build_services(settings, db)
     processor = PerSellerUpdateProcessor()
     application = (
         ApplicationBuilder()
@@ -46,12 +42,11 @@ def build_application(settings: Settings, db: Database) -> DealScoutApplication:
         .persistence(SQLitePersistence(db))
         .concurrent_updates(processor)
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
         .build()
     )
     application.services = services
     processor.bind(claim=services.updates.claim, after_update=application.update_persistence)
     handlers.register(application)
-    application.job_queue.run_repeating(
-        purge_update_ledger, interval=timedelta(hours=6), first=timedelta(minutes=1)
-    )
+    jobs.schedule(application)
     return application

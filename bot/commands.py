@@ -6,6 +6,8 @@ from telegram import BotCommand
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "What Deal Scout does and how to begin"),
+    ("connect", "Connect a marketplace account"),
+    ("accounts", "Your connected accounts"),
     ("help", "Everything I can do for you"),
     ("cancel", "Stop what we are doing"),
 )

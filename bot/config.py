@@ -11,10 +11,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from marketplaces import registry
 from storage.crypto import InvalidKeyError, TokenCipher
 
 BOT_TOKEN_PATTERN = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,64}$")
@@ -44,6 +46,8 @@ class Settings:
     public_base_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
+    # marketplace name → that adapter's config (only the configured ones)
+    marketplaces: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def webhook_url(self) -> str:
@@ -129,6 +133,13 @@ def load_settings(
         if secret is None:
             problems.append("WEBHOOK_SECRET is missing (webhook mode needs a secret token)")
 
+    marketplaces, marketplace_problems = registry.configs_from_env(env, urls["PUBLIC_BASE_URL"])
+    problems.extend(marketplace_problems)
+    if marketplaces and urls["PUBLIC_BASE_URL"] is None:
+        problems.append(
+            "PUBLIC_BASE_URL is missing (marketplaces send sellers back to it after they approve)"
+        )
+
     if problems:
         raise ConfigError(problems)
 
@@ -145,6 +156,7 @@ def load_settings(
         public_base_url=urls["PUBLIC_BASE_URL"],
         webhook_secret=secret,
         log_level=log_level,
+        marketplaces=marketplaces,
     )
 
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
+from marketplaces.base import Marketplace
+from marketplaces.connections import ConnectionService
+from marketplaces.media import MediaStore
+from marketplaces.oauth import ConnectionBroker
+from storage.accounts import AccountRepository
+from storage.crypto import TokenCipher
 from storage.db import Database
+from storage.oauth_states import OAuthStateRepository
 from storage.sellers import SellerRepository
 from storage.updates import UpdateLedger
 
@@ -19,8 +27,15 @@ class Services:
 
     settings: Settings
     db: Database
+    cipher: TokenCipher
     sellers: SellerRepository
     updates: UpdateLedger
+    accounts: AccountRepository
+    states: OAuthStateRepository
+    marketplaces: Mapping[str, Marketplace]
+    connections: ConnectionService
+    broker: ConnectionBroker
+    media: MediaStore | None
 
 
 class DealScoutApplication(Application):

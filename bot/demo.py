@@ -9,6 +9,7 @@ its steps land here too.
 from __future__ import annotations
 
 import logging
+import socket
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from storage.crypto import TokenCipher
 
 if TYPE_CHECKING:  # the sandbox is imported lazily, only when the demo runs
     from sandbox.telegram import Seller, TelegramEmulator
+    from sandbox.world import SandboxWorld
 
 REPLY_TIMEOUT = 10.0
 
@@ -43,11 +45,12 @@ class DemoFailure(AssertionError):
 class DemoScript:
     """The scripted seller and the checks after each of their actions."""
 
-    def __init__(self, telegram: TelegramEmulator, runtime: BotRuntime) -> None:
-        self.telegram = telegram
+    def __init__(self, world: SandboxWorld, runtime: BotRuntime) -> None:
+        self.world = world
+        self.telegram: TelegramEmulator = world.telegram
         self.runtime = runtime
-        self.ana = telegram.seller(7001, "Ana", username="ana_resells")
-        self.ben = telegram.seller(7002, "Ben")
+        self.ana = self.telegram.seller(7001, "Ana", username="ana_resells")
+        self.ben = self.telegram.seller(7002, "Ben")
 
     def steps(self) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
         return [
@@ -72,8 +75,10 @@ class DemoScript:
         return text
 
     async def command_menu(self) -> None:
+        from bot.commands import COMMANDS
+
         commands = [entry["command"] for entry in self.telegram.commands]
-        if commands[:3] != ["start", "help", "cancel"]:
+        if commands != [command for command, _ in COMMANDS]:
             raise DemoFailure(f"menu is {commands!r}")
 
     async def start(self) -> None:
@@ -127,34 +132,47 @@ def _demo_photo() -> bytes:
     return buffer.getvalue()
 
 
-def sandbox_settings(telegram: TelegramEmulator, data_dir: Path) -> Settings:
-    """Embedded defaults: the sandbox's URLs and token, a throwaway key, a SQLite file.
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now: our public URL must be known before the server starts,
+    because OAuth links and redirect URIs carry it."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def sandbox_settings(world: SandboxWorld, data_dir: Path) -> Settings:
+    """Embedded defaults: the sandboxes' URLs and credentials, a throwaway key, a SQLite file.
 
     The demo, the tests and the benchmarks all run on these.
     """
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
     return Settings(
-        telegram_bot_token=telegram.token,
+        telegram_bot_token=world.telegram.token,
         token_encryption_key=TokenCipher.generate_key(),
-        telegram_api_base=telegram.base_url,
-        telegram_file_base=telegram.base_file_url,
+        telegram_api_base=world.telegram.base_url,
+        telegram_file_base=world.telegram.base_file_url,
         data_dir=data_dir,
         database_path=data_dir / "deal-scout.sqlite3",
         web_host="127.0.0.1",
-        web_port=0,
+        web_port=port,
+        public_base_url=public,
+        marketplaces=world.marketplace_configs(public),
     )
 
 
 async def run_demo(*, quiet: bool = False) -> int:
-    from sandbox.telegram import TelegramEmulator
+    from sandbox.world import SandboxWorld
 
     configure_logging("WARNING")
     results: list[StepResult] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="deal-scout-demo-") as tmp:
-        async with TelegramEmulator() as telegram:
+        async with SandboxWorld() as world:
+            telegram = world.telegram
             configure_logging("WARNING", [telegram.token])
-            async with BotRuntime(sandbox_settings(telegram, Path(tmp))) as runtime:
-                script = DemoScript(telegram, runtime)
+            async with BotRuntime(sandbox_settings(world, Path(tmp))) as runtime:
+                script = DemoScript(world, runtime)
                 for name, step in script.steps():
                     try:
                         await step()

@@ -55,7 +55,6 @@ class BotRuntime:
             await app.post_init(app)
         self.web = WebServer(
             application=app,
-            db=self.db,
             host=self.settings.web_host,
             port=self.settings.web_port,
             webhook_secret=self.settings.webhook_secret if self.webhook else None,
@@ -84,6 +83,8 @@ class BotRuntime:
                 await app.stop()
             with contextlib.suppress(RuntimeError):
                 await app.shutdown()
+            if app.post_shutdown is not None:  # as run_polling would
+                await app.post_shutdown(app)
         if self.web is not None:
             await self.web.stop()
         if self.db is not None:

@@ -1,6 +1,5 @@
-"""The aiohttp server that shares the bot's event loop: /healthz and the Telegram webhook.
-
-Later capabilities add their routes (OAuth callbacks, signed media URLs) to `WebServer.app`.
+"""The aiohttp server that shares the bot's event loop: /healthz, the Telegram webhook, the
+OAuth start and callback pages, and the signed media URLs marketplaces fetch photos from.
 """
 
 from __future__ import annotations
@@ -11,10 +10,10 @@ import logging
 
 from aiohttp import web
 from telegram import Update
-from telegram.ext import Application
 
 from bot import __version__
-from storage.db import Database
+from bot.context import DealScoutApplication
+from bot.oauth_web import OAuthRoutes
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +26,13 @@ class WebServer:
     def __init__(
         self,
         *,
-        application: Application,
-        db: Database,
+        application: DealScoutApplication,
         host: str,
         port: int,
         webhook_secret: str | None = None,
     ) -> None:
         self._application = application
-        self._db = db
+        self._db = application.services.db
         self._host = host
         self._port = port
         self._webhook_secret = webhook_secret
@@ -42,6 +40,10 @@ class WebServer:
         self.app = web.Application(client_max_size=MAX_UPDATE_BYTES)
         self.app.router.add_get("/healthz", self.healthz)
         self.app.router.add_post(WEBHOOK_PATH, self.telegram_webhook)
+        OAuthRoutes(application).register(self.app)
+        media = application.services.media
+        if media is not None:
+            self.app.router.add_get("/media/{token}", media.handle)
 
     @property
     def port(self) -> int:

@@ -6,12 +6,12 @@ shared client would mix sellers' tokens. Token calls are rare, so the pool is no
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from authlib.integrations.base_client import OAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.deprecate import AuthlibDeprecationWarning
 
 from marketplaces.base import (
     DEFAULT_TIMEOUT,
@@ -22,6 +22,15 @@ from marketplaces.base import (
     status_error,
     transport_error,
 )
+
+# authlib 1.9 prefers the "httpx2" fork and warns when it runs on httpx, the client this project
+# chose (DESIGN.md). The warning is about authlib's plans, not our use; authlib forces its own
+# warnings to "always", so this filter must come after importing authlib.deprecate.
+warnings.filterwarnings(
+    "ignore", message="The httpx module is deprecated", category=AuthlibDeprecationWarning
+)
+from authlib.integrations.base_client import OAuthError  # noqa: E402
+from authlib.integrations.httpx_client import AsyncOAuth2Client  # noqa: E402
 
 # Errors after which no retry helps: the grant is gone and the seller must approve again.
 _RECONNECT_ERRORS = frozenset({"invalid_grant", "unauthorized_client", "access_denied"})

@@ -7,6 +7,8 @@ re-encrypting (`TokenCipher.rotate`) before dropping the old one.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -41,6 +43,7 @@ class TokenCipher:
                     "(32 url-safe base64-encoded bytes)"
                 ) from None
         self._fernet = MultiFernet(fernets)
+        self._newest_key = keys[0].encode("ascii")
 
     @classmethod
     def from_setting(cls, setting: str) -> TokenCipher:
@@ -49,6 +52,11 @@ class TokenCipher:
     @staticmethod
     def generate_key() -> str:
         return Fernet.generate_key().decode("ascii")
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A separate secret for another job (e.g. signing media URLs), so one setting serves
+        both and neither use can reveal the other."""
+        return hmac.new(self._newest_key, purpose.encode("utf-8"), hashlib.sha256).digest()
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")

@@ -21,6 +21,20 @@ class Seller:
 class SellerRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._seen: set[int] = set()
+
+    async def touch_once(
+        self,
+        telegram_id: int,
+        first_name: str,
+        username: str | None,
+        language_code: str | None,
+    ) -> None:
+        """`touch`, but only the first time this process sees the seller."""
+        if telegram_id in self._seen:
+            return
+        await self.touch(telegram_id, first_name, username, language_code)
+        self._seen.add(telegram_id)
 
     async def touch(
         self,

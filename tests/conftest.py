@@ -14,6 +14,7 @@ from bot.context import BotContext, DealScoutApplication
 from bot.demo import sandbox_settings
 from bot.runtime import BotRuntime
 from sandbox.telegram import TelegramEmulator
+from sandbox.world import SandboxWorld
 
 
 @pytest.fixture(autouse=True)
@@ -27,14 +28,19 @@ def _restore_logging() -> Iterator[None]:
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[TelegramEmulator]:
-    async with TelegramEmulator() as emulator:
-        yield emulator
+async def world() -> AsyncIterator[SandboxWorld]:
+    async with SandboxWorld() as sandboxes:
+        yield sandboxes
 
 
 @pytest.fixture
-def settings(telegram: TelegramEmulator, tmp_path: Path) -> Settings:
-    return sandbox_settings(telegram, tmp_path)
+def telegram(world: SandboxWorld) -> TelegramEmulator:
+    return world.telegram
+
+
+@pytest.fixture
+def settings(world: SandboxWorld, tmp_path: Path) -> Settings:
+    return sandbox_settings(world, tmp_path)
 
 
 class ErrorCollector:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.handlers import basics, errors, start
+from bot.handlers import accounts, basics, connect, errors, start
 
 
 def register(application: Application) -> None:
     # Group 0 matches at most one handler: specific flows first, catch-alls last.
     start.register(application)
+    connect.register(application)
+    accounts.register(application)
     basics.register(application)
     errors.register(application)

@@ -1,0 +1,38 @@
+"""Builds the services handlers use from the settings and the open database."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.context import Services
+from marketplaces import registry
+from marketplaces.connections import ConnectionService
+from marketplaces.media import MediaStore
+from marketplaces.oauth import ConnectionBroker
+from storage.accounts import AccountRepository
+from storage.crypto import TokenCipher
+from storage.db import Database
+from storage.oauth_states import OAuthStateRepository
+from storage.sellers import SellerRepository
+from storage.updates import UpdateLedger
+
+
+def build_services(settings: Settings, db: Database) -> Services:
+    cipher = TokenCipher.from_setting(settings.token_encryption_key)
+    public = settings.public_base_url or f"http://{settings.web_host}:{settings.web_port}"
+    media = MediaStore(settings.data_dir / "media", cipher.derived_key("media-urls"), public)
+    marketplaces = registry.build(settings.marketplaces, media)
+    accounts = AccountRepository(db, cipher)
+    states = OAuthStateRepository(db, cipher)
+    return Services(
+        settings=settings,
+        db=db,
+        cipher=cipher,
+        sellers=SellerRepository(db),
+        updates=UpdateLedger(db),
+        accounts=accounts,
+        states=states,
+        marketplaces=marketplaces,
+        connections=ConnectionService(marketplaces, accounts),
+        broker=ConnectionBroker(marketplaces, states, accounts, public),
+        media=media,
+    )

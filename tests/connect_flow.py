@@ -1,0 +1,40 @@
+"""Driving the connect flow as a seller would: chat button → browser → consent → our callback."""
+
+from __future__ import annotations
+
+import httpx
+
+from sandbox.kit import OAuthProvider
+from sandbox.telegram import ChatMessage, Seller
+
+
+async def request_link(seller: Seller, display_name: str) -> str:
+    """/connect, tap the marketplace, and return the address the Login URL button opens."""
+    await seller.send_command("connect")
+    await seller.next_message()
+    await seller.press(f"Connect {display_name}")
+    button = f"🔗 Open {display_name}"
+    await seller.wait_for(lambda messages: any(
+        button in label for m in messages for row in m.buttons for label in row
+    ))
+    return seller.open_link(button)
+
+
+async def finish_in_browser(
+    browser: httpx.AsyncClient, link: str, oauth: OAuthProvider, *, approve: bool = True
+) -> httpx.Response:
+    """Open our start link, approve (or deny) on the marketplace, follow it back to our
+    callback; return our callback's page."""
+    start = await browser.get(link)
+    assert start.status_code == 302, start.text
+    back_to_us = await oauth.consent(start.headers["location"], approve=approve)
+    return await browser.get(back_to_us)
+
+
+async def connect(
+    seller: Seller, display_name: str, oauth: OAuthProvider, *, approve: bool = True
+) -> tuple[httpx.Response, ChatMessage]:
+    link = await request_link(seller, display_name)
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
+        page = await finish_in_browser(browser, link, oauth, approve=approve)
+    return page, await seller.next_message()
