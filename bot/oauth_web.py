@@ -42,7 +42,8 @@ def page(title: str, message: str, status: int) -> web.Response:
         f"<title>{html.escape(title)}</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;"
         "padding:0 1rem;line-height:1.5}</style></head>"
-        f"<body><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p></body></html>"
+        f"<body><h1>{html.escape(title, quote=False)}</h1>"
+        f"<p>{html.escape(message, quote=False)}</p></body></html>"
     )
     return web.Response(
         text=body, status=status, content_type="text/html", headers=SECURITY_HEADERS

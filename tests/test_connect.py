@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+
 from bot.runtime import BotRuntime
+from sandbox.telegram import Seller, login_hash
 from sandbox.world import SandboxWorld
-from tests.connect_flow import connect
+from tests.connect_flow import connect, request_link
+
+
+def signed_fields(seller: Seller, token: str) -> dict[str, str]:
+    """What Telegram appends when `seller` taps a Login URL button."""
+    fields = {"id": str(seller.user_id), "first_name": seller.first_name,
+              "auth_date": str(int(time.time()))}
+    fields["hash"] = login_hash(fields, token)
+    return fields
 
 
 async def test_offerup_connects_through_chat_browser_and_callback(
@@ -29,3 +44,128 @@ async def test_offerup_connects_through_chat_browser_and_callback(
     cipher = bot.application.services.cipher
     assert cipher.decrypt(row["access_token_enc"]) == grant.access_token
     assert (await bot.db.fetchone("SELECT COUNT(*) FROM oauth_states"))[0] == 0
+
+
+# ── The callback refuses, with a 400 page and nothing stored ──────────────────────────────────
+
+
+async def accounts_stored(bot: BotRuntime) -> int:
+    return (await bot.db.fetchone("SELECT COUNT(*) FROM marketplace_accounts"))[0]
+
+
+async def callback(bot: BotRuntime, marketplace: str, **params: str) -> httpx.Response:
+    async with httpx.AsyncClient() as browser:
+        return await browser.get(f"{bot.web.url}/oauth/{marketplace}/callback", params=params)
+
+
+async def test_unknown_state_is_refused(world: SandboxWorld, bot: BotRuntime) -> None:
+    page = await callback(bot, "offerup", state="made-up-state", code="abc")
+    assert page.status_code == 400
+    assert "already used or is not valid" in page.text
+    assert "made-up-state" not in page.text and "abc" not in page.text
+    assert await accounts_stored(bot) == 0
+
+
+async def test_missing_state_code_and_oversized_parameters_are_refused(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    assert (await callback(bot, "offerup", code="abc")).status_code == 400
+    maya = world.telegram.seller(302, "Maya")
+    link = await request_link(maya, "OfferUp")
+    async with httpx.AsyncClient(follow_redirects=False) as browser:
+        start = await browser.get(link)
+        state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
+        no_code = await browser.get(
+            f"{bot.web.url}/oauth/offerup/callback", params={"state": state}
+        )
+        huge = await browser.get(
+            f"{bot.web.url}/oauth/offerup/callback", params={"state": "x" * 5000, "code": "c"}
+        )
+    assert no_code.status_code == 400 and "sent no authorization" in no_code.text
+    assert huge.status_code == 400 and "malformed" in huge.text
+    assert "x" * 100 not in huge.text
+    assert await accounts_stored(bot) == 0
+
+
+async def test_expired_state_is_refused(world: SandboxWorld, bot: BotRuntime) -> None:
+    maya = world.telegram.seller(303, "Maya")
+    link = await request_link(maya, "OfferUp")
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
+        start = await browser.get(link)
+        back = await world.offerup.oauth.consent(start.headers["location"])
+        await bot.db.execute(
+            "UPDATE oauth_states SET expires_at = '2000-01-01T00:00:00.000000Z'"
+        )
+        page = await browser.get(back)
+    assert page.status_code == 400 and "expired" in page.text
+    assert await accounts_stored(bot) == 0
+    told = await maya.next_message()
+    assert "This link expired" in told.text and "Nothing was connected" in told.text
+
+
+async def test_a_reused_state_is_refused(world: SandboxWorld, bot: BotRuntime) -> None:
+    maya = world.telegram.seller(304, "Maya")
+    link = await request_link(maya, "OfferUp")
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
+        start = await browser.get(link)
+        back = await world.offerup.oauth.consent(start.headers["location"])
+        first = await browser.get(back)
+        browser.cookies.clear()
+        replay = await browser.get(back)
+    assert first.status_code == 200
+    assert replay.status_code == 400 and "already used" in replay.text
+    assert await accounts_stored(bot) == 1
+
+
+async def test_two_concurrent_uses_of_one_state_connect_once(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    maya = world.telegram.seller(305, "Maya")
+    link = await request_link(maya, "OfferUp")
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
+        start = await browser.get(link)
+        back = await world.offerup.oauth.consent(start.headers["location"])
+        pages = await asyncio.gather(browser.get(back), browser.get(back))
+    assert sorted(page.status_code for page in pages) == [200, 400]
+    assert await accounts_stored(bot) == 1
+    assert [g for g in world.offerup.oauth.token_requests if g["grant_type"] != ""] == [
+        {"grant_type": "authorization_code"}
+    ]
+
+
+async def test_declining_says_so_on_the_page_and_in_the_chat(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    maya = world.telegram.seller(306, "Maya")
+    page, message = await connect(maya, "OfferUp", world.offerup.oauth, approve=False)
+    assert page.status_code == 400
+    assert "<h1>You declined</h1>" in page.text
+    assert message.text == (
+        "⚠️ You declined the connection to OfferUp. Nothing was connected."
+    )
+    assert message.buttons == [["Try again"]]
+    assert await accounts_stored(bot) == 0
+
+
+async def test_user_b_cannot_finish_user_a_link(world: SandboxWorld, bot: BotRuntime) -> None:
+    ana, ben = world.telegram.seller(307, "Ana"), world.telegram.seller(308, "Ben")
+    ana_link = await request_link(ana, "OfferUp")
+    raw_link = ana_link.split("&id=", 1)[0]  # the button's address without Telegram's signature
+    ben_signed = raw_link + "&" + urlencode(signed_fields(ben, world.telegram.token))
+
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as ben_browser:
+        unsigned = await ben_browser.get(raw_link)
+        as_ben = await ben_browser.get(ben_signed)
+    assert unsigned.status_code == 400 and "with the button in Telegram" in unsigned.text
+    assert as_ben.status_code == 400 and "isn't yours" in as_ben.text
+
+    # Ana opens her link, then Ben finishes the marketplace step in his own browser.
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as ana_browser:
+        start = await ana_browser.get(ana_link)
+    back = await world.offerup.oauth.consent(start.headers["location"], account_id="ou-8820")
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as ben_browser:
+        page = await ben_browser.get(back)
+    assert page.status_code == 400 and "different browser" in page.text
+    assert await accounts_stored(bot) == 0
+    assert "Nothing was connected" in (await ana.next_message()).text
+    assert all("connected as" not in m.text for m in ben.bot_messages)
