@@ -125,7 +125,7 @@ class OAuthRoutes:
         text = texts.connected(name, connected.account.display_name)
         markup = None
         problem = connected.setup_problem
-        choices = getattr(problem, "choices", None)
+        choices = getattr(problem, "catalogs", None)  # facebook.CatalogChoiceNeeded
         if choices:
             text += "\n\n" + texts.choose_catalog(name)
             markup = InlineKeyboardMarkup(

@@ -368,7 +368,7 @@ class OAuthProvider:
             client_id, secret = form.get("client_id"), form.get("client_secret")
         client = self.clients.get(client_id or "")
         if client is None or not secrets.compare_digest(secret or "", client.client_secret):
-            raise _TokenError(401, "invalid_client", "client authentication failed")
+            raise TokenError(401, "invalid_client", "client authentication failed")
         return client
 
     async def token_endpoint(self, request: web.Request) -> web.Response:
@@ -378,31 +378,31 @@ class OAuthProvider:
             client = self.authenticate_client(request, form)
             grant_type = form.get("grant_type")
             if grant_type == "authorization_code":
-                body = self._redeem_code(client, form)
+                body = self.redeem_code(client, form)
             elif grant_type == "refresh_token":
                 body = self._refresh(client, form)
             elif grant_type == "client_credentials":
                 body = self._application_token(client, form)
             else:
-                raise _TokenError(400, "unsupported_grant_type", "grant_type is not supported")
-        except _TokenError as exc:
+                raise TokenError(400, "unsupported_grant_type", "grant_type is not supported")
+        except TokenError as exc:
             return self.error(exc.status, exc.error, exc.description)
         return web.json_response(body, headers={"Cache-Control": "no-store"})
 
-    def _redeem_code(self, client: OAuthClient, form: dict[str, str]) -> dict[str, Any]:
+    def redeem_code(self, client: OAuthClient, form: dict[str, str]) -> dict[str, Any]:
         pending = self._codes.pop(form.get("code", ""), None)  # single use, even on failure
         if pending is None or pending.expires_at < time.time():
-            raise _TokenError(400, "invalid_grant", "the authorization code is invalid or used")
+            raise TokenError(400, "invalid_grant", "the authorization code is invalid or used")
         if pending.client_id != client.client_id:
-            raise _TokenError(400, "invalid_grant", "the code was issued to another client")
+            raise TokenError(400, "invalid_grant", "the code was issued to another client")
         if form.get("redirect_uri") != pending.redirect_uri:
-            raise _TokenError(400, "invalid_grant", "redirect_uri does not match the request")
+            raise TokenError(400, "invalid_grant", "redirect_uri does not match the request")
         if pending.code_challenge is not None:
             verifier = form.get("code_verifier", "")
             digest = hashlib.sha256(verifier.encode()).digest()
             challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
             if not verifier or not secrets.compare_digest(challenge, pending.code_challenge):
-                raise _TokenError(400, "invalid_grant", "PKCE verification failed")
+                raise TokenError(400, "invalid_grant", "PKCE verification failed")
         grant = self.issue(pending.account, client.client_id, pending.scopes)
         return self.token_body(grant)
 
@@ -419,7 +419,7 @@ class OAuthProvider:
             or grant.client_id != client.client_id
             or (grant.refresh_expires_at is not None and grant.refresh_expires_at < time.time())
         ):
-            raise _TokenError(400, "invalid_grant", "the refresh token is invalid or expired")
+            raise TokenError(400, "invalid_grant", "the refresh token is invalid or expired")
         self._by_access.pop(grant.access_token, None)
         grant.access_token = secrets.token_urlsafe(32)
         grant.access_expires_at = time.time() + self.access_ttl_seconds
@@ -480,7 +480,7 @@ class OAuthProvider:
         form = {k: str(v) for k, v in (await request.post()).items()}
         try:
             self.authenticate_client(request, form)
-        except _TokenError as exc:
+        except TokenError as exc:
             return self.error(exc.status, exc.error, exc.description)
         token = form.get("token", "")
         grant = self._by_access.get(token) or self._by_refresh.get(token)
@@ -535,7 +535,9 @@ class OAuthProvider:
         return len(grants)
 
 
-class _TokenError(Exception):
+class TokenError(Exception):
+    """A token endpoint refusal; OAuthProvider.error renders it in the marketplace's shape."""
+
     def __init__(self, status: int, error: str, description: str) -> None:
         super().__init__(description)
         self.status, self.error, self.description = status, error, description

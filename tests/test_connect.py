@@ -169,3 +169,98 @@ async def test_user_b_cannot_finish_user_a_link(world: SandboxWorld, bot: BotRun
     assert await accounts_stored(bot) == 0
     assert "Nothing was connected" in (await ana.next_message()).text
     assert all("connected as" not in m.text for m in ben.bot_messages)
+
+
+# ── Managing connections and keeping tokens fresh ─────────────────────────────────────────────
+
+
+async def connected_seller(world: SandboxWorld, user_id: int) -> Seller:
+    seller = world.telegram.seller(user_id, "Maya")
+    page, _ = await connect(seller, "OfferUp", world.offerup.oauth)
+    assert page.status_code == 200
+    return seller
+
+
+async def run_job(bot: BotRuntime, name: str) -> None:
+    (job,) = bot.application.job_queue.get_jobs_by_name(name)
+    await job.run(bot.application)
+
+
+async def test_accounts_check_and_disconnect(world: SandboxWorld, bot: BotRuntime) -> None:
+    maya = await connected_seller(world, 310)
+    await maya.send_command("accounts")
+    overview = await maya.next_message()
+    assert "• OfferUp (Maya's Mid-Century Finds) — ✅ connected" in overview.text
+    assert overview.buttons[0] == ["Check OfferUp", "Disconnect OfferUp"]
+
+    await maya.press("Check OfferUp")
+    await maya.wait_for(lambda _: "works — signed in as" in overview.text)
+    assert overview.text.startswith("✅ OfferUp works — signed in as Maya's Mid-Century Finds.")
+
+    await maya.press("Disconnect OfferUp")
+    await maya.wait_for(lambda _: overview.text.startswith("Disconnect OfferUp?"))
+    await maya.press("Yes, disconnect")
+    await maya.wait_for(lambda _: overview.text.startswith("OfferUp is disconnected."))
+    assert "You haven't connected any marketplace yet." in overview.text
+    assert await accounts_stored(bot) == 0
+    assert world.offerup.oauth.revocations == 1
+    assert all(grant.revoked for grant in world.offerup.oauth.grants())
+
+
+async def test_tokens_are_refreshed_before_they_expire_with_rotation(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    await connected_seller(world, 311)
+    services = bot.application.services
+    before = await services.accounts.get(311, "offerup")
+    await bot.db.execute(  # the access token now lapses within the refresh window
+        "UPDATE marketplace_accounts SET expires_at = strftime('%Y-%m-%dT%H:%M:%f000Z',"
+        " 'now', '+5 minutes')"
+    )
+    await run_job(bot, "refresh_tokens")
+
+    after = await services.accounts.get(311, "offerup")
+    assert after.access_token != before.access_token
+    assert after.refresh_token != before.refresh_token  # rotated, and stored with the access
+    assert after.expires_at > before.expires_at
+    assert world.offerup.oauth.grant_for(after.access_token).account.account_id == "ou-4471"
+
+
+async def test_an_expired_token_is_refreshed_once_on_use(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    maya = await connected_seller(world, 312)
+    before = await bot.application.services.accounts.get(312, "offerup")
+    world.offerup.oauth.expire_access_tokens()  # the marketplace says 401 on the next call
+
+    await maya.send_command("accounts")
+    overview = await maya.next_message()
+    await maya.press("Check OfferUp")
+    await maya.wait_for(lambda _: "works — signed in as" in overview.text)
+    after = await bot.application.services.accounts.get(312, "offerup")
+    assert after.access_token != before.access_token
+    grants = [r["grant_type"] for r in world.offerup.oauth.token_requests]
+    assert grants == ["authorization_code", "refresh_token"]
+
+
+async def test_a_refused_refresh_marks_the_account_and_tells_the_seller_once(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    maya = await connected_seller(world, 313)
+    world.offerup.oauth.revoke_account("ou-4471")
+    await bot.db.execute(
+        "UPDATE marketplace_accounts SET expires_at = strftime('%Y-%m-%dT%H:%M:%f000Z',"
+        " 'now', '+1 minutes')"
+    )
+    await run_job(bot, "refresh_tokens")
+    await run_job(bot, "refresh_tokens")
+
+    notice = await maya.next_message()
+    assert notice.text.startswith("❗ OfferUp stopped accepting my access to your account")
+    assert notice.buttons == [["Reconnect"]]
+    assert [m.text for m in maya.bot_messages].count(notice.text) == 1
+    stored = await bot.application.services.accounts.get(313, "offerup")
+    assert stored.status == "needs_reconnect"
+
+    await maya.send_command("accounts")
+    assert "❗ needs reconnecting" in (await maya.next_message()).text
