@@ -161,3 +161,10 @@ def expiry_warning(marketplace: str, days: int) -> str:
 
 def choose_catalog(marketplace: str) -> str:
     return f"You manage several {marketplace} catalogs. Which one should I list your items in?"
+
+
+CATALOG_GONE = "That catalog isn't one you manage any more. Use /connect to pick again."
+
+
+def catalog_chosen(marketplace: str, catalog: str) -> str:
+    return f"👍 {marketplace} will list your items in <b>{escape(catalog)}</b>."

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from marketplaces import offerup
+from marketplaces import facebook, offerup
 from marketplaces.base import Marketplace
 from marketplaces.media import MediaStore
 
@@ -25,8 +25,19 @@ class MarketplaceSpec:
 
 
 SPECS: tuple[MarketplaceSpec, ...] = (
+    MarketplaceSpec(
+        "facebook",
+        facebook,
+        lambda config, media: facebook.FacebookMarketplace(config, media=_required(media)),
+    ),
     MarketplaceSpec("offerup", offerup, lambda config, media: offerup.OfferUpMarketplace(config)),
 )
+
+
+def _required(media: MediaStore | None) -> MediaStore:
+    if media is None:
+        raise ValueError("Facebook fetches photos by URL: a MediaStore is required")
+    return media
 
 
 def env_vars() -> dict[str, str]:

@@ -592,7 +592,9 @@ class FacebookSandbox(SandboxServer):
     # ── adapter wiring and test controls ──
 
     def adapter_config(self, redirect_uri: str) -> FacebookConfig:
-        """A config pointing every Facebook URL at this running sandbox."""
+        """A config pointing every Facebook URL at this running sandbox (registering the
+        redirect URI for the app, as an operator does in the App Dashboard)."""
+        self.oauth.register_redirect(self.app_id, redirect_uri)
         parts = urlsplit(redirect_uri)
         v = self.version
         return FacebookConfig(

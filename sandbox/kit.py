@@ -248,6 +248,14 @@ class OAuthProvider:
         self.token_requests: list[dict[str, str]] = []  # grant types seen, for tests
         self.revocations = 0
 
+    def register_redirect(self, client_id: str, redirect_uri: str) -> None:
+        """Add a redirect URI to a client, as an operator does in a developer console."""
+        client = self.clients[client_id]
+        if redirect_uri not in client.redirect_uris:
+            self.clients[client_id] = OAuthClient(
+                client.client_id, client.client_secret, (*client.redirect_uris, redirect_uri)
+            )
+
     @property
     def default_account(self) -> MarketplaceAccount:
         return next(iter(self.accounts.values()))

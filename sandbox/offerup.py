@@ -391,11 +391,7 @@ class OfferUpSandbox(SandboxServer):
     def adapter_config(self, redirect_uri: str) -> OfferUpConfig:
         """A config pointing every URL here. The redirect URI is registered for the client if
         it is not yet, as an operator would in the partner's developer console."""
-        client = self.oauth.clients[self.client_id]
-        if redirect_uri not in client.redirect_uris:
-            self.oauth.clients[self.client_id] = OAuthClient(
-                client.client_id, client.client_secret, (*client.redirect_uris, redirect_uri)
-            )
+        self.oauth.register_redirect(self.client_id, redirect_uri)
         return OfferUpConfig.for_partner(
             self.url,
             client_id=self.client_id,

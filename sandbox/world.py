@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.facebook import FacebookSandbox
 from sandbox.kit import SandboxServer
 from sandbox.offerup import OfferUpSandbox
 from sandbox.telegram import TelegramEmulator
 
 MARKETPLACES: dict[str, type[SandboxServer]] = {
+    "facebook": FacebookSandbox,
     "offerup": OfferUpSandbox,
 }
 

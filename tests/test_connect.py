@@ -264,3 +264,79 @@ async def test_a_refused_refresh_marks_the_account_and_tells_the_seller_once(
 
     await maya.send_command("accounts")
     assert "❗ needs reconnecting" in (await maya.next_message()).text
+
+
+# ── Facebook: catalogs and a token that cannot be refreshed ───────────────────────────────────
+
+
+async def test_facebook_with_one_catalog_connects_straight_away(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    rosa = world.telegram.seller(320, "Rosa")
+    page, message = await connect(rosa, "Facebook", world.facebook.oauth)
+    assert page.status_code == 200
+    assert message.text == "✅ Facebook is connected as Rosa Delgado."
+    stored = await bot.application.services.accounts.get(320, "facebook")
+    assert stored.extra["catalog_id"] == "810000000000001"
+    assert stored.refresh_token is None and stored.expires_at is not None
+
+
+async def test_facebook_asks_which_catalog_when_there_are_several(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    marcus = world.telegram.seller(321, "Marcus")
+    link = await request_link(marcus, "Facebook")
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
+        start = await browser.get(link)
+        back = await world.facebook.oauth.consent(
+            start.headers["location"], account_id="100089000000002"
+        )
+        assert (await browser.get(back)).status_code == 200
+    question = await marcus.next_message()
+    assert "You manage several Facebook catalogs" in question.text
+    assert question.buttons == [["Bell Street – Sneakers"], ["Bell Street – Electronics"]]
+
+    answered = len(marcus.callback_answers)
+    await marcus.press_data(question.message_id, "fc:810000000000004")  # not a product catalog
+    await marcus.wait_for(lambda _: len(marcus.callback_answers) > answered)
+    assert marcus.callback_answers[-1]["text"].startswith("That catalog isn't one you manage")
+
+    await marcus.press("Bell Street – Electronics")
+    await marcus.wait_for(lambda _: question.text.startswith("👍"))
+    assert question.text == "👍 Facebook will list your items in Bell Street – Electronics."
+    stored = await bot.application.services.accounts.get(321, "facebook")
+    assert stored.extra["catalog_id"] == "810000000000003"
+
+
+async def test_facebook_without_a_catalog_says_what_to_set_up(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    jenny = world.telegram.seller(322, "Jenny")
+    link = await request_link(jenny, "Facebook")
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
+        start = await browser.get(link)
+        back = await world.facebook.oauth.consent(
+            start.headers["location"], account_id="100089000000003"
+        )
+        await browser.get(back)
+    message = await jenny.next_message()
+    assert message.text.startswith("✅ Facebook is connected as Jenny Nguyen.")
+    assert "Before I can post on Facebook, one thing to set up there:" in message.text
+    assert "Commerce Manager" in message.text
+
+
+async def test_facebook_seller_is_warned_before_the_token_lapses(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    rosa = world.telegram.seller(323, "Rosa")
+    await connect(rosa, "Facebook", world.facebook.oauth)
+    await bot.db.execute(
+        "UPDATE marketplace_accounts SET expires_at = strftime('%Y-%m-%dT%H:%M:%f000Z',"
+        " 'now', '+3 days', '+1 hours')"
+    )
+    await run_job(bot, "warn_expiring_connections")
+    await run_job(bot, "warn_expiring_connections")
+    warning = await rosa.next_message()
+    assert warning.text.startswith("⏳ Your Facebook connection expires in 3 days")
+    assert warning.buttons == [["Reconnect"]]
+    assert sum(m.text.startswith("⏳") for m in rosa.bot_messages) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.handlers import accounts, basics, connect, errors, start
+from bot.handlers import accounts, basics, catalog, connect, errors, start
 
 
 def register(application: Application) -> None:
@@ -12,5 +12,6 @@ def register(application: Application) -> None:
     start.register(application)
     connect.register(application)
     accounts.register(application)
+    catalog.register(application)
     basics.register(application)
     errors.register(application)
