@@ -64,6 +64,13 @@ class DemoScript:
             ("/cancel with nothing to cancel", self.cancel),
             ("a second seller is served too", self.second_seller),
             ("health check reports a live database", self.health),
+            *[
+                (f"connect {name} through its consent page", self.connector(name))
+                for name in self.world.marketplaces
+            ],
+            ("/accounts lists every connection", self.accounts),
+            ("checking a connection asks the marketplace", self.check_connection),
+            ("declining consent is reported plainly", self.decline),
         ]
 
     async def expect_reply(self, seller: Seller, *fragments: str) -> str:
@@ -112,6 +119,40 @@ class DemoScript:
     async def second_seller(self) -> None:
         await self.ben.send_command("start")
         await self.expect_reply(self.ben, "Hi Ben")
+
+    def connector(self, name: str) -> Callable[[], Awaitable[None]]:
+        async def connect_marketplace() -> None:
+            from sandbox.browser import connect
+
+            sandbox = self.world.marketplaces[name]
+            display = self.runtime.application.services.marketplaces[name].display_name
+            page, message = await connect(self.ana, display, sandbox.oauth)
+            if page.status_code != 200 or "is connected as" not in (message.text or ""):
+                raise DemoFailure(f"{display}: page {page.status_code}, chat {message.text!r}")
+
+        return connect_marketplace
+
+    async def accounts(self) -> None:
+        await self.ana.send_command("accounts")
+        overview = await self.expect_reply(self.ana, "Your marketplace accounts:")
+        for adapter in self.runtime.application.services.marketplaces.values():
+            if f"• {adapter.display_name} (" not in overview:
+                raise DemoFailure(f"{adapter.display_name} missing from {overview!r}")
+
+    async def check_connection(self) -> None:
+        overview = self.ana.bot_messages[-1]
+        name = next(iter(self.runtime.application.services.marketplaces.values())).display_name
+        await self.ana.press(f"Check {name}", message_id=overview.message_id)
+        await self.ana.wait_for(lambda _: "works — signed in as" in (overview.text or ""))
+
+    async def decline(self) -> None:
+        from sandbox.browser import connect
+
+        name, sandbox = next(iter(self.world.marketplaces.items()))
+        display = self.runtime.application.services.marketplaces[name].display_name
+        page, message = await connect(self.ben, display, sandbox.oauth, approve=False)
+        if page.status_code != 400 or "You declined" not in (message.text or ""):
+            raise DemoFailure(f"page {page.status_code}, chat {message.text!r}")
 
     async def health(self) -> None:
         assert self.runtime.web is not None

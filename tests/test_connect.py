@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from bot.runtime import BotRuntime
+from sandbox.browser import connect, request_link
 from sandbox.telegram import Seller, login_hash
 from sandbox.world import SandboxWorld
-from tests.connect_flow import connect, request_link
 
 
 def signed_fields(seller: Seller, token: str) -> dict[str, str]:

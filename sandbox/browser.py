@@ -1,4 +1,5 @@
-"""Driving the connect flow as a seller would: chat button → browser → consent → our callback."""
+"""The seller's browser during a connection: chat button → our start page → the marketplace's
+consent page → back to our callback. Used by the demo and the tests."""
 
 from __future__ import annotations
 
