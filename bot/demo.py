@@ -219,6 +219,8 @@ async def run_demo(*, quiet: bool = False) -> int:
                         await step()
                     except (DemoFailure, TimeoutError) as exc:
                         results.append(StepResult(name, False, str(exc)))
+                    except Exception as exc:  # a crash is a failed step, reported, not a traceback
+                        results.append(StepResult(name, False, f"{type(exc).__name__}: {exc}"))
                     else:
                         results.append(StepResult(name, True))
             transcript = telegram.transcript()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from marketplaces import facebook, offerup
+from marketplaces import ebay, facebook, offerup
 from marketplaces.base import Marketplace
 from marketplaces.media import MediaStore
 
@@ -25,6 +25,7 @@ class MarketplaceSpec:
 
 
 SPECS: tuple[MarketplaceSpec, ...] = (
+    MarketplaceSpec("ebay", ebay, lambda config, media: ebay.EbayMarketplace(config)),
     MarketplaceSpec(
         "facebook",
         facebook,

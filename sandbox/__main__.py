@@ -1,7 +1,7 @@
-"""`python -m sandbox`: serve the local stand-ins until Ctrl-C, printing how to reach them.
+"""`python -m sandbox`: serve Telegram and every marketplace sandbox on fixed loopback ports
+until Ctrl-C, printing how to point the bot at them.
 
-Each stand-in is one entry in SERVERS: a name and a starter that serves it and says how to stop.
-Adding a marketplace is adding one starter to that list.
+    python -m sandbox [--host 127.0.0.1] [--bot-url http://127.0.0.1:8080]
 """
 
 from __future__ import annotations
@@ -10,75 +10,61 @@ import argparse
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import fields
 
-from sandbox.telegram import TelegramEmulator
+from sandbox.world import MARKETPLACES, SandboxWorld
 
-
-@dataclass
-class Running:
-    """A started stand-in: what to print about it and how to stop it."""
-
-    name: str
-    lines: list[str]
-    stop: Callable[[], Awaitable[None]]
-
-
-Starter = Callable[[argparse.Namespace], Awaitable[Running]]
-
-
-async def start_telegram(args: argparse.Namespace) -> Running:
-    """The Telegram Bot API emulator, on --host/--port."""
-    emulator = TelegramEmulator(rate_limit_per_second=args.rate_limit or None)
-    await emulator.start(args.host, args.port)
-    return Running(
-        name="Telegram Bot API emulator",
-        lines=[
-            f"base_url       {emulator.base_url}",
-            f"base_file_url  {emulator.base_file_url}",
-            f"token          {emulator.token}",
-            f"send as seller POST {emulator.url}/_sandbox/sellers/<user_id>/messages "
-            '{"text": "/start"}',
-            f"transcript     GET  {emulator.url}/_sandbox/transcript",
-        ],
-        stop=emulator.stop,
-    )
-
-
-SERVERS: list[tuple[str, Starter]] = [
-    ("telegram", start_telegram),
-]
+PORTS = {"telegram": 8081, **{name: 8082 + i for i, name in enumerate(MARKETPLACES)}}
+SECRET_FIELDS = ("client_secret", "app_secret")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8081,
-                        help="port of the Telegram Bot API emulator (8081)")
+    parser.add_argument(
+        "--bot-url",
+        default="http://127.0.0.1:8080",
+        help="the bot's PUBLIC_BASE_URL, for the OAuth redirect URIs (http://127.0.0.1:8080)",
+    )
     parser.add_argument("--rate-limit", type=int, default=30,
-                        help="sending calls per second before 429; 0 disables (30)")
+                        help="Telegram sending calls per second before 429; 0 disables (30)")
     return parser.parse_args(argv)
 
 
+def describe(world: SandboxWorld, bot_url: str) -> list[str]:
+    telegram = world.telegram
+    lines = [
+        "Telegram Bot API emulator",
+        f"  TELEGRAM_API_BASE={telegram.base_url}",
+        f"  TELEGRAM_FILE_BASE={telegram.base_file_url}",
+        f"  TELEGRAM_BOT_TOKEN={telegram.token}",
+        f"  send as a seller: POST {telegram.url}/_sandbox/sellers/<user_id>/messages "
+        '{"text": "/start"}',
+        f"  transcript:       GET  {telegram.url}/_sandbox/transcript",
+        f"PUBLIC_BASE_URL={bot_url}",
+    ]
+    for name, config in world.marketplace_configs(bot_url).items():
+        sandbox = world.marketplaces[name]
+        lines.append(f"{name} sandbox at {sandbox.url} — adapter settings:")
+        for item in fields(config):
+            value = getattr(config, item.name)
+            if isinstance(value, str):
+                lines.append(f"  {item.name} = {value}")
+    return lines
+
+
 async def serve(args: argparse.Namespace) -> None:
-    """Start every stand-in, print how to use them, serve until Ctrl-C or SIGTERM, stop all."""
-    running: list[Running] = []
+    world = SandboxWorld(telegram_rate_limit=args.rate_limit or None)
+    await world.start(args.host, PORTS)
     try:
-        for _name, starter in SERVERS:
-            server = await starter(args)
-            running.append(server)
-            print(f"{server.name}:")
-            for line in server.lines:
-                print(f"  {line}")
+        print("\n".join(describe(world, args.bot_url)))
         print("Ctrl-C stops.", flush=True)
         stopping = asyncio.Event()
         with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
         await stopping.wait()
     finally:
-        for server in reversed(running):
-            await server.stop()
+        await world.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.ebay import EbaySandbox
 from sandbox.facebook import FacebookSandbox
 from sandbox.kit import SandboxServer
 from sandbox.offerup import OfferUpSandbox
 from sandbox.telegram import TelegramEmulator
 
 MARKETPLACES: dict[str, type[SandboxServer]] = {
+    "ebay": EbaySandbox,
     "facebook": FacebookSandbox,
     "offerup": OfferUpSandbox,
 }

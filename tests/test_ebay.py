@@ -1,0 +1,482 @@
+"""The eBay adapter against the eBay sandbox, over real HTTP on loopback.
+
+Each test states what a seller or operator would see: the listing on eBay, its public page, the
+error and its sentence, or the HTTP answer eBay gives a request it refuses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from PIL import Image
+
+from marketplaces.base import (
+    Condition,
+    Listing,
+    ListingStatus,
+    Location,
+    Marketplace,
+    NeedsReconnect,
+    Published,
+    RateLimited,
+    Rejected,
+    TemporarilyUnavailable,
+    TokenExpired,
+    Tokens,
+)
+from marketplaces.ebay import (
+    ENV_VARS,
+    RULES,
+    USER_SCOPES,
+    EbayConfig,
+    EbayMarketplace,
+    config_from_env,
+)
+from sandbox.ebay import ANA, MARCO, EbaySandbox
+
+REDIRECT = "https://bot.example.org/oauth/ebay/callback"
+INVENTORY = "/sell/inventory/v1"
+
+
+# ── Fixtures and helpers ──────────────────────────────────────────────────────────────────────
+
+
+def photo(width: int = 900, height: int = 700) -> bytes:
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+PHOTO = photo()
+
+
+def a_listing(**changes: Any) -> Listing:
+    listing = Listing(
+        sku="DS-1001",
+        title="Sony WH-1000XM4 wireless headphones",
+        description="Barely used, with the carry case and cable.",
+        price_cents=12_500,
+        condition=Condition.LIKE_NEW,
+        photos=(PHOTO, PHOTO),
+        category="Headphones",
+        location=Location(postal_code="94107"),
+    )
+    return dataclasses.replace(listing, **changes)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[EbaySandbox]:
+    async with EbaySandbox(redirect_uris=(REDIRECT,)) as server:
+        assert isinstance(server, EbaySandbox)
+        yield server
+
+
+@pytest.fixture
+async def ebay(sandbox: EbaySandbox) -> AsyncIterator[EbayMarketplace]:
+    adapter = EbayMarketplace(sandbox.adapter_config(REDIRECT))
+    yield adapter
+    await adapter.aclose()
+
+
+async def connect(sandbox: EbaySandbox, ebay: EbayMarketplace, account: str = ANA) -> Tokens:
+    location = await sandbox.oauth.consent(ebay.authorization_url("st4te"), account_id=account)
+    query = parse_qs(urlsplit(location).query)
+    assert location.startswith(REDIRECT) and query["state"] == ["st4te"]
+    return await ebay.exchange_code(query["code"][0])
+
+
+@pytest.fixture
+async def tokens(sandbox: EbaySandbox, ebay: EbayMarketplace) -> Tokens:
+    connected = await connect(sandbox, ebay)
+    return await ebay.prepare_account(connected)
+
+
+@pytest.fixture
+async def api(sandbox: EbaySandbox, tokens: Tokens) -> AsyncIterator[httpx.AsyncClient]:
+    """A raw client with the seller's token, to send eBay what our adapter never would."""
+    headers = {"Authorization": f"Bearer {tokens.access_token}"}
+    async with httpx.AsyncClient(base_url=sandbox.url, headers=headers) as client:
+        yield client
+
+
+def error_ids(response: httpx.Response) -> set[int]:
+    return {entry["errorId"] for entry in response.json()["errors"]}
+
+
+async def upload(api: httpx.AsyncClient) -> str:
+    response = await api.post(
+        "/commerce/media/v1_beta/image/create_image_from_file",
+        files={"image": ("p.jpg", PHOTO, "image/jpeg")},
+    )
+    assert response.status_code == 201
+    return str(response.json()["imageUrl"])
+
+
+WRITE = {"Content-Language": "en-US"}
+
+
+# ── Configuration ─────────────────────────────────────────────────────────────────────────────
+
+
+def test_config_is_off_without_client_id_and_names_every_problem() -> None:
+    assert config_from_env({}, public_base_url="https://bot.example.org") is None
+    with pytest.raises(ValueError) as partly:
+        config_from_env(
+            {"EBAY_CLIENT_ID": "App-1", "EBAY_ENVIRONMENT": "staging",
+             "EBAY_MEDIA_BASE_URL": "apim.ebay.com"},
+            public_base_url=None,
+        )
+    for name in ("EBAY_CLIENT_SECRET", "EBAY_ENVIRONMENT", "EBAY_RUNAME", "EBAY_MEDIA_BASE_URL"):
+        assert name in str(partly.value)
+    assert set(ENV_VARS) >= {"EBAY_CLIENT_ID", "EBAY_CLIENT_SECRET", "EBAY_RUNAME"}
+
+
+def test_config_defaults_to_production_and_switches_to_ebays_sandbox() -> None:
+    env = {"EBAY_CLIENT_ID": "App-1", "EBAY_CLIENT_SECRET": "Cert-1"}
+    production = config_from_env(env, public_base_url="https://bot.example.org/")
+    assert production == EbayConfig(
+        client_id="App-1", client_secret="Cert-1", redirect_uri=REDIRECT
+    )
+    assert production.token_url == "https://api.ebay.com/identity/v1/oauth2/token"
+    assert "Cert-1" not in repr(production)
+    sandboxed = config_from_env(
+        {**env, "EBAY_ENVIRONMENT": "sandbox", "EBAY_RUNAME": "Deal_Scout-DealScou-SBX-abc"},
+        public_base_url=None,
+    )
+    assert sandboxed is not None and sandboxed.redirect_uri == "Deal_Scout-DealScou-SBX-abc"
+    assert sandboxed.authorize_url == "https://auth.sandbox.ebay.com/oauth2/authorize"
+    assert sandboxed.web_base_url == "https://sandbox.ebay.com"
+
+
+# ── Connecting ────────────────────────────────────────────────────────────────────────────────
+
+
+async def test_connect_identifies_the_seller_and_refresh_keeps_the_refresh_token(
+    sandbox: EbaySandbox, ebay: EbayMarketplace
+) -> None:
+    assert isinstance(ebay, Marketplace)
+    assert not ebay.oauth.pkce and ebay.oauth.revoke_url is None
+    link = ebay.authorization_url("s", code_challenge="ignored-because-ebay-has-no-pkce")
+    query = parse_qs(urlsplit(link).query)
+    assert query["redirect_uri"] == [REDIRECT] and "code_challenge" not in query
+    assert query["scope"] == [" ".join(USER_SCOPES)]
+
+    first = await connect(sandbox, ebay)
+    now = datetime.now(UTC)
+    assert first.expires_at and abs((first.expires_at - now) - timedelta(hours=2)).seconds < 60
+    assert first.refresh_expires_at and (first.refresh_expires_at - now).days >= 540
+    account = await ebay.whoami(first)
+    assert (account.external_id, account.display_name) == ("nY3kQb8xTz1", "anas_attic_finds")
+
+    second = await ebay.refresh(first)
+    assert second.access_token != first.access_token
+    assert second.refresh_token == first.refresh_token  # eBay does not rotate
+    assert (await ebay.whoami(second)).display_name == "anas_attic_finds"
+    await ebay.revoke(second)  # nothing to call at eBay; the token still works there
+    assert (await ebay.whoami(second)).external_id == "nY3kQb8xTz1"
+
+
+async def test_expired_token_then_refresh_then_revoked_grant(
+    sandbox: EbaySandbox, ebay: EbayMarketplace, tokens: Tokens
+) -> None:
+    sandbox.oauth.expire_access_tokens(ANA)
+    with pytest.raises(TokenExpired) as expired:
+        await ebay.whoami(tokens)
+    assert tokens.access_token not in str(expired.value)
+
+    fresh = await ebay.refresh(tokens)
+    assert fresh.extra == tokens.extra  # the set-up survives a refresh
+    assert (await ebay.whoami(fresh)).display_name == "anas_attic_finds"
+
+    sandbox.oauth.revoke_account(ANA)
+    with pytest.raises(NeedsReconnect):
+        await ebay.refresh(fresh)
+
+
+# ── Account set-up ────────────────────────────────────────────────────────────────────────────
+
+
+async def test_prepare_account_uses_default_policies_and_creates_the_location(
+    sandbox: EbaySandbox, ebay: EbayMarketplace
+) -> None:
+    connected = await connect(sandbox, ebay)
+    connected = dataclasses.replace(connected, extra={"postal_code": "94107"})
+    prepared = await ebay.prepare_account(connected)
+    assert prepared.extra == {
+        "postal_code": "94107",
+        "fulfillment_policy_id": "6196933000",  # the default, not the first listed
+        "payment_policy_id": "6196934000",
+        "return_policy_id": "6196935000",
+        "merchant_location_key": "dealscout-us-94107",
+    }
+    address = sandbox.sellers[ANA].locations["dealscout-us-94107"]["location"]["address"]
+    assert address == {"postalCode": "94107", "country": "US"}
+    again = await ebay.prepare_account(connected)  # the location already exists: fine
+    assert again.extra == prepared.extra
+
+
+async def test_seller_without_business_policies_is_told_which_to_create(
+    sandbox: EbaySandbox, ebay: EbayMarketplace
+) -> None:
+    connected = await connect(sandbox, ebay, MARCO)
+    with pytest.raises(Rejected) as missing:
+        await ebay.prepare_account(connected)
+    assert missing.value.field == "account"
+    sentence = missing.value.message
+    for words in ("shipping policy", "payment policy", "return policy", "Business policies"):
+        assert words in sentence
+
+
+# ── Publishing ────────────────────────────────────────────────────────────────────────────────
+
+
+async def test_publish_twice_makes_one_listing_with_its_public_page(
+    sandbox: EbaySandbox, ebay: EbayMarketplace, tokens: Tokens
+) -> None:
+    listing = a_listing(category_ids={"ebay": "112529"})
+    first = await ebay.publish(tokens, listing)
+    second = await ebay.publish(tokens, dataclasses.replace(listing, price_cents=11_000))
+    assert first == second
+    assert first.url.startswith(f"{sandbox.url}/itm/")
+
+    [shown] = sandbox.listings
+    assert (shown.title, shown.price, shown.currency, shown.state) == (
+        listing.title, "110.00", "USD", "live"
+    )
+    assert shown.category_id == "112529" and len(shown.images) == 2
+    assert sandbox.sellers[ANA].items["DS-1001"]["condition"] == "LIKE_NEW"
+
+    async with httpx.AsyncClient() as browser:
+        page = await browser.get(first.url)
+        picture = await browser.get(shown.images[0])
+    assert page.status_code == 200
+    assert listing.title in page.text and "US $110.00" in page.text
+    assert shown.images[0] in page.text
+    assert picture.status_code == 200 and picture.content[:2] == b"\xff\xd8"
+
+
+async def test_publish_finds_the_category_and_creates_the_items_location(
+    sandbox: EbaySandbox, ebay: EbayMarketplace, tokens: Tokens
+) -> None:
+    lamp = a_listing(sku="DS-LAMP-7", title="Brass desk lamp", category="Table lamps",
+                     condition=Condition.GOOD, location=Location(postal_code="10001"))
+    published = await ebay.publish(tokens, lamp)
+    shown = sandbox.listing(published.external_id)
+    assert shown.category_id == "112581"
+    assert "dealscout-us-10001" in sandbox.sellers[ANA].locations
+    assert sandbox.sellers[ANA].items["DS-LAMP-7"]["condition"] == "USED_GOOD"
+
+    suggestions = await ebay.suggest_categories("iPhone 13 smartphone")
+    assert suggestions[0] == ("9355", "Cell Phones & Smartphones")
+    assert await ebay.suggest_categories("zzzz qqqq") == []
+    grants = [r["grant_type"] for r in sandbox.oauth.token_requests]
+    assert grants.count("client_credentials") == 1  # the application token is reused
+
+
+async def test_publish_reuses_an_offer_a_lost_attempt_created(
+    sandbox: EbaySandbox, ebay: EbayMarketplace, tokens: Tokens, api: httpx.AsyncClient
+) -> None:
+    image = await upload(api)
+    item = {"product": {"title": "Old draft", "imageUrls": [image]}, "condition": "NEW"}
+    assert (await api.put(f"{INVENTORY}/inventory_item/DS-1001", json=item,
+                          headers=WRITE)).status_code == 204
+    draft = await api.post(f"{INVENTORY}/offer", headers=WRITE, json={
+        "sku": "DS-1001", "marketplaceId": "EBAY_US", "format": "FIXED_PRICE",
+    })
+    published = await ebay.publish(tokens, a_listing())
+    assert published.external_id == draft.json()["offerId"]
+    assert [shown.title for shown in sandbox.listings] == [a_listing().title]
+
+
+async def test_status_follows_the_sale_the_seller_ending_it_and_withdraw(
+    sandbox: EbaySandbox, ebay: EbayMarketplace, tokens: Tokens
+) -> None:
+    sold = await ebay.publish(tokens, a_listing(sku="DS-SOLD"))
+    ended = await ebay.publish(tokens, a_listing(sku="DS-ENDED"))
+    withdrawn = await ebay.publish(tokens, a_listing(sku="DS-WITHDRAWN"))
+    assert await ebay.status(tokens, sold.external_id) == ListingStatus.LIVE
+
+    sandbox.sell(sold.external_id)
+    sandbox.end(ended.external_id)
+    await ebay.withdraw(tokens, withdrawn.external_id)
+    await ebay.withdraw(tokens, withdrawn.external_id)  # already ended: nothing to do
+
+    assert await ebay.status(tokens, sold.external_id) == ListingStatus.SOLD
+    assert await ebay.status(tokens, ended.external_id) == ListingStatus.ENDED
+    assert await ebay.status(tokens, withdrawn.external_id) == ListingStatus.ENDED
+    assert await ebay.status(tokens, "999") == ListingStatus.ENDED
+    assert "GET /sell/fulfillment/v1/order" in sandbox.requests
+    states = {shown.sku: shown.state for shown in sandbox.listings}
+    assert states == {"DS-SOLD": "sold", "DS-ENDED": "ended", "DS-WITHDRAWN": "ended"}
+
+
+# ── What the seller is told ───────────────────────────────────────────────────────────────────
+
+
+async def test_title_over_80_characters_is_refused_by_ebay_with_the_field(
+    ebay: EbayMarketplace, tokens: Tokens
+) -> None:
+    with pytest.raises(Rejected) as refused:
+        await ebay.publish(tokens, a_listing(title="Vintage " * 11))
+    assert refused.value.field == "title"
+    assert "80 characters" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"photos": ()}, "photos", "at least one photo"),
+        ({"photos": (PHOTO,) * 25}, "photos", "at most 24 photos"),
+        ({"photos": (photo(300, 200),)}, "photos", "at least 500 pixels"),
+        ({"location": None}, "location", "ZIP code"),
+        ({"category": "zzzz", "title": "qqqq wwww"}, "category", "Choose an eBay category"),
+        ({"category_ids": {"ebay": "293"}}, "category", "leaf category"),
+    ],
+)
+async def test_listing_problems_become_sentences_naming_the_field(
+    ebay: EbayMarketplace, tokens: Tokens, changes: dict[str, Any], field: str, words: str
+) -> None:
+    with pytest.raises(Rejected) as refused:
+        await ebay.publish(tokens, a_listing(**changes))
+    assert refused.value.field == field
+    assert words in refused.value.message
+
+
+async def test_missing_policies_at_publish_name_the_account(
+    sandbox: EbaySandbox, ebay: EbayMarketplace
+) -> None:
+    marco = await connect(sandbox, ebay, MARCO)
+    with pytest.raises(Rejected) as refused:
+        await ebay.publish(marco, a_listing())
+    assert refused.value.field == "account" and "Business policies" in refused.value.message
+
+
+async def test_rate_limit_outage_and_unreachable_ebay_are_temporary(
+    sandbox: EbaySandbox, ebay: EbayMarketplace, tokens: Tokens
+) -> None:
+    sandbox.faults.next("rate_limit", retry_after=3)
+    with pytest.raises(RateLimited) as limited:
+        await ebay.whoami(tokens)
+    assert limited.value.retry_after == 3
+    sandbox.faults.next("error", status=503)
+    with pytest.raises(TemporarilyUnavailable, match="503"):
+        await ebay.status(tokens, "1")
+
+    unreachable = EbayMarketplace(dataclasses.replace(
+        sandbox.adapter_config(REDIRECT), api_base_url="http://127.0.0.1:9",
+        identity_base_url="http://127.0.0.1:9",
+    ))
+    try:
+        with pytest.raises(TemporarilyUnavailable, match="could not be reached"):
+            await unreachable.whoami(tokens)
+    finally:
+        await unreachable.aclose()
+
+
+def test_rules_are_ebays() -> None:
+    assert (RULES.title_max, RULES.photo_max, RULES.description_max) == (80, 24, 4000)
+    assert RULES.location_required and RULES.conditions == frozenset(Condition)
+
+
+# ── The sandbox refuses what eBay refuses ─────────────────────────────────────────────────────
+
+
+async def test_inventory_item_needs_content_language_and_ebay_hosted_pictures(
+    api: httpx.AsyncClient,
+) -> None:
+    image = await upload(api)
+    item = {"product": {"title": "Lamp", "imageUrls": [image]}, "condition": "USED_GOOD"}
+    no_language = await api.put(f"{INVENTORY}/inventory_item/LAMP-1", json=item)
+    assert no_language.status_code == 400 and error_ids(no_language) == {25709}
+    assert "Content-Language" in no_language.json()["errors"][0]["message"]
+
+    foreign = {"product": {"title": "Lamp", "imageUrls": ["https://example.com/lamp.jpg"]}}
+    refused = await api.put(f"{INVENTORY}/inventory_item/LAMP-1", json=foreign, headers=WRITE)
+    assert refused.status_code == 400 and error_ids(refused) == {25015}
+
+    crowded = {"product": {"title": "Lamp", "imageUrls": [image] * 25}}
+    too_many = await api.put(f"{INVENTORY}/inventory_item/LAMP-1", json=crowded, headers=WRITE)
+    assert too_many.status_code == 400 and 25014 in error_ids(too_many)
+
+    fine = await api.put(f"{INVENTORY}/inventory_item/LAMP-1", json=item, headers=WRITE)
+    assert fine.status_code == 204
+
+
+@pytest.mark.parametrize("value", ["25", "25.5", "-1", "abc", "25.000"])
+async def test_offer_price_must_be_a_two_decimal_string(api: httpx.AsyncClient, value: str) -> None:
+    await api.put(f"{INVENTORY}/inventory_item/LAMP-2", json={}, headers=WRITE)
+    response = await api.post(f"{INVENTORY}/offer", headers=WRITE, json={
+        "sku": "LAMP-2", "marketplaceId": "EBAY_US", "format": "FIXED_PRICE",
+        "pricingSummary": {"price": {"value": value, "currency": "USD"}},
+    })
+    assert response.status_code == 400 and error_ids(response) == {25709}
+    assert "pricingSummary.price.value" in response.json()["errors"][0]["message"]
+
+
+async def test_publishing_an_incomplete_offer_lists_every_missing_piece(
+    api: httpx.AsyncClient,
+) -> None:
+    image = await upload(api)
+    item = {
+        "product": {"title": "Lamp", "description": "Brass.", "imageUrls": [image]},
+        "condition": "USED_GOOD",
+        "availability": {"shipToLocationAvailability": {"quantity": 1}},
+    }
+    await api.put(f"{INVENTORY}/inventory_item/LAMP-3", json=item, headers=WRITE)
+    created = await api.post(f"{INVENTORY}/offer", headers=WRITE, json={
+        "sku": "LAMP-3", "marketplaceId": "EBAY_US", "format": "FIXED_PRICE",
+        "availableQuantity": 1,
+        "pricingSummary": {"price": {"value": "25.00", "currency": "USD"}},
+    })
+    assert created.status_code == 201
+    offer_id = created.json()["offerId"]
+    refused = await api.post(f"{INVENTORY}/offer/{offer_id}/publish")
+    assert refused.status_code == 400
+    assert error_ids(refused) == {25005, 25007, 25008, 25009, 25012}
+    duplicate = await api.post(f"{INVENTORY}/offer", headers=WRITE, json={
+        "sku": "LAMP-3", "marketplaceId": "EBAY_US", "format": "FIXED_PRICE",
+    })
+    assert error_ids(duplicate) == {25002}
+    assert duplicate.json()["errors"][0]["parameters"] == [{"name": "offerId", "value": offer_id}]
+
+
+async def test_tokens_are_checked_like_ebay_checks_them(
+    sandbox: EbaySandbox, ebay: EbayMarketplace, tokens: Tokens, api: httpx.AsyncClient
+) -> None:
+    async with httpx.AsyncClient(base_url=sandbox.url) as anonymous:
+        missing = await anonymous.get(f"{INVENTORY}/location/x")
+    assert missing.status_code == 401 and error_ids(missing) == {1002}
+
+    wrong_scope = await api.get("/commerce/taxonomy/v1/get_default_category_tree_id",
+                                params={"marketplace_id": "EBAY_US"})
+    assert wrong_scope.status_code == 403 and error_ids(wrong_scope) == {1100}
+
+    sandbox.oauth.expire_access_tokens(ANA)
+    expired = await api.get(f"{INVENTORY}/location/dealscout-us-94107")
+    assert expired.status_code == 401 and error_ids(expired) == {1001}
+    assert expired.json()["errors"][0]["message"] == "Invalid access token"
+
+
+async def test_order_search_reaches_back_90_days_only(api: httpx.AsyncClient) -> None:
+    old = (datetime.now(UTC) - timedelta(days=120)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    response = await api.get("/sell/fulfillment/v1/order",
+                             params={"filter": f"creationdate:[{old}..]"})
+    assert response.status_code == 400 and error_ids(response) == {30830}
+    recent = await api.get("/sell/fulfillment/v1/order", params={"limit": "10"})
+    assert recent.status_code == 200 and recent.json()["orders"] == []
+
+
+async def test_published_result_is_the_offer_and_the_listing_url(
+    ebay: EbayMarketplace, tokens: Tokens, sandbox: EbaySandbox
+) -> None:
+    published = await ebay.publish(tokens, a_listing())
+    shown = sandbox.listing(published.external_id)
+    assert published == Published("ebay", shown.offer_id, f"{sandbox.url}/itm/{shown.listing_id}")
