@@ -135,9 +135,9 @@ def load_settings(
 
     marketplaces, marketplace_problems = registry.configs_from_env(env, urls["PUBLIC_BASE_URL"])
     problems.extend(marketplace_problems)
-    if marketplaces and urls["PUBLIC_BASE_URL"] is None:
+    if (marketplaces or marketplace_problems) and urls["PUBLIC_BASE_URL"] is None:
         problems.append(
-            "PUBLIC_BASE_URL is missing (marketplaces send sellers back to it after they approve)"
+            "PUBLIC_BASE_URL is missing (sellers open connection links and come back to it)"
         )
 
     if problems:

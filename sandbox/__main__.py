@@ -12,10 +12,10 @@ import contextlib
 import signal
 from dataclasses import fields
 
+from marketplaces import registry
 from sandbox.world import MARKETPLACES, SandboxWorld
 
 PORTS = {"telegram": 8081, **{name: 8082 + i for i, name in enumerate(MARKETPLACES)}}
-SECRET_FIELDS = ("client_secret", "app_secret")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -43,13 +43,17 @@ def describe(world: SandboxWorld, bot_url: str) -> list[str]:
         f"  transcript:       GET  {telegram.url}/_sandbox/transcript",
         f"PUBLIC_BASE_URL={bot_url}",
     ]
+    known = registry.env_vars()
     for name, config in world.marketplace_configs(bot_url).items():
         sandbox = world.marketplaces[name]
-        lines.append(f"{name} sandbox at {sandbox.url} — adapter settings:")
+        lines.append(f"{name} sandbox at {sandbox.url} — for the bot's .env:")
         for item in fields(config):
             value = getattr(config, item.name)
-            if isinstance(value, str):
-                lines.append(f"  {item.name} = {value}")
+            variable = f"{name.upper()}_{item.name.upper()}"
+            if isinstance(value, str) and variable in known:
+                lines.append(f"  {variable}={value}")
+            elif isinstance(value, str):
+                lines.append(f"  # {item.name}: {value}")
     return lines
 
 

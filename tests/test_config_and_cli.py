@@ -13,6 +13,7 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.logs import MASK, configure_logging
+from marketplaces import registry
 from storage.crypto import TokenCipher
 
 TOKEN = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
@@ -121,3 +122,29 @@ def test_redaction_masks_tokens_in_messages_arguments_and_tracebacks() -> None:
     assert output.count(MASK) >= 6
     assert "RuntimeError: connect failed for https://api.telegram.org/bot[REDACTED]" in output
     assert '"expires_in": 7200' in output
+
+
+def test_env_example_lists_every_setting_with_a_comment() -> None:
+    example = (Path(__file__).parents[1] / ".env.example").read_text().splitlines()
+    names = [line.split("=", 1)[0] for line in example if line and not line.startswith("#")]
+    core = [
+        "TELEGRAM_BOT_TOKEN", "TOKEN_ENCRYPTION_KEY", "TELEGRAM_API_BASE", "TELEGRAM_FILE_BASE",
+        "DATA_DIR", "DATABASE_PATH", "WEB_HOST", "WEB_PORT", "PUBLIC_BASE_URL", "WEBHOOK_SECRET",
+        "LOG_LEVEL",
+    ]
+    assert set(core) | set(registry.env_vars()) == set(names)
+    for index, line in enumerate(example):
+        if line and not line.startswith("#"):
+            assert example[index - 1].startswith("# "), f"{line} has no comment above it"
+
+
+def test_a_half_configured_marketplace_is_named_by_check(tmp_path: Path) -> None:
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TOKEN_ENCRYPTION_KEY": TokenCipher.generate_key(),
+        "EBAY_CLIENT_ID": "my-app",
+    }
+    result = run_cli("check", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "EBAY_CLIENT_SECRET" in result.stderr
+    assert "PUBLIC_BASE_URL is missing" in result.stderr
