@@ -10,6 +10,7 @@ import httpx
 
 from bot.runtime import BotRuntime
 from sandbox.browser import connect, request_link
+from sandbox.ebay import MARCO
 from sandbox.telegram import Seller, login_hash
 from sandbox.world import SandboxWorld
 
@@ -340,3 +341,33 @@ async def test_facebook_seller_is_warned_before_the_token_lapses(
     assert warning.text.startswith("⏳ Your Facebook connection expires in 3 days")
     assert warning.buttons == [["Reconnect"]]
     assert sum(m.text.startswith("⏳") for m in rosa.bot_messages) == 1
+
+
+# ── eBay: business policies ───────────────────────────────────────────────────────────────────
+
+
+async def test_ebay_connects_and_reads_the_sellers_default_policies(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(330, "Ana")
+    page, message = await connect(ana, "eBay", world.ebay.oauth)
+    assert page.status_code == 200
+    assert message.text == "✅ eBay is connected as anas_attic_finds."
+    stored = await bot.application.services.accounts.get(330, "ebay")
+    assert {"fulfillment_policy_id", "payment_policy_id", "return_policy_id"} <= set(stored.extra)
+    assert stored.refresh_token is not None  # eBay's long-lived refresh token, encrypted
+
+
+async def test_ebay_seller_without_policies_is_told_what_to_create(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    marco = world.telegram.seller(331, "Marco")
+    link = await request_link(marco, "eBay")
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
+        start = await browser.get(link)
+        back = await world.ebay.oauth.consent(start.headers["location"], account_id=MARCO)
+        assert (await browser.get(back)).status_code == 200
+    message = await marco.next_message()
+    assert message.text.startswith("✅ eBay is connected as")
+    assert "Before I can post on eBay, one thing to set up there:" in message.text
+    assert "Business policies" in message.text
