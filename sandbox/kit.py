@@ -37,9 +37,17 @@ class SandboxServer:
     """An aiohttp app on loopback that starts and stops quickly, like the Telegram emulator."""
 
     def __init__(self) -> None:
-        self.app = web.Application(client_max_size=64 * 1024 * 1024)
+        self.request_count = 0  # every request served, for benchmarks and tests
+        self.app = web.Application(
+            client_max_size=64 * 1024 * 1024, middlewares=[self._count_requests]
+        )
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
+
+    @web.middleware
+    async def _count_requests(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self.request_count += 1
+        return await handler(request)
 
     @property
     def url(self) -> str:
