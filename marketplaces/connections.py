@@ -92,16 +92,20 @@ class ConnectionService:
             except NeedsReconnect as exc:
                 first = await self.accounts.mark_needs_reconnect(telegram_id, marketplace)
                 raise ConnectionLost(marketplace, exc.message, first) from None
-            await self.accounts.update_tokens(
-                telegram_id,
-                marketplace,
-                access_token=fresh.access_token,
-                refresh_token=fresh.refresh_token,
-                expires_at=fresh.expires_at,
-                refresh_expires_at=fresh.refresh_expires_at,
-                extra=fresh.extra,
-            )
+            await self.store_tokens(telegram_id, marketplace, fresh)
             return fresh
+
+    async def store_tokens(self, telegram_id: int, marketplace: str, tokens: Tokens) -> None:
+        """Replace the connection's tokens and extra settings in one statement."""
+        await self.accounts.update_tokens(
+            telegram_id,
+            marketplace,
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_at=tokens.expires_at,
+            refresh_expires_at=tokens.refresh_expires_at,
+            extra=tokens.extra,
+        )
 
     async def call(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
@@ -37,14 +38,10 @@ async def choose_catalog(update: Update, context: BotContext) -> None:
         await query.answer(texts.CATALOG_GONE, show_alert=True)
         return
     chosen = adapter.with_catalog(tokens, catalog_id)  # type: ignore[attr-defined]
-    await services.accounts.update_tokens(
+    await services.connections.store_tokens(
         telegram_id,
         MARKETPLACE,
-        access_token=chosen.access_token,
-        refresh_token=chosen.refresh_token,
-        expires_at=chosen.expires_at,
-        refresh_expires_at=chosen.refresh_expires_at,
-        extra={**chosen.extra, "catalog_name": offered[catalog_id]},
+        replace(chosen, extra={**chosen.extra, "catalog_name": offered[catalog_id]}),
     )
     await query.answer()
     await query.edit_message_text(texts.catalog_chosen(adapter.display_name, offered[catalog_id]))
