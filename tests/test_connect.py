@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from bot.logs import configure_logging
 from bot.runtime import BotRuntime
 from sandbox.browser import connect, request_link
 from sandbox.ebay import MARCO
@@ -371,3 +373,44 @@ async def test_ebay_seller_without_policies_is_told_what_to_create(
     assert message.text.startswith("✅ eBay is connected as")
     assert "Before I can post on eBay, one thing to set up there:" in message.text
     assert "Business policies" in message.text
+
+
+async def test_deep_link_start_connect_opens_the_connect_menu(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(340, "Ana")
+    await ana.send_command("start", "connect")
+    menu = await ana.next_message()
+    assert menu.text.startswith("Connect your marketplace accounts once")
+    assert menu.buttons == [["Connect eBay"], ["Connect Facebook"], ["Connect OfferUp"]]
+
+
+async def test_expired_states_are_purged_on_schedule(world: SandboxWorld, bot: BotRuntime) -> None:
+    ana = world.telegram.seller(341, "Ana")
+    await request_link(ana, "OfferUp")
+    await request_link(ana, "eBay")
+    await bot.db.execute(
+        "UPDATE oauth_states SET expires_at = '2000-01-01T00:00:00.000000Z'"
+        " WHERE marketplace = 'offerup'"
+    )
+    await run_job(bot, "purge_expired_states")
+    rows = await bot.db.fetchall("SELECT marketplace FROM oauth_states")
+    assert [row["marketplace"] for row in rows] == ["ebay"]
+
+
+async def test_connecting_logs_no_token_or_secret(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    stream = io.StringIO()
+    configure_logging("DEBUG", bot.settings.secrets(), stream=stream)
+    maya = world.telegram.seller(342, "Maya")
+    await connect(maya, "OfferUp", world.offerup.oauth)
+    await maya.send_command("accounts")
+    await maya.next_message()
+    await maya.press("Check OfferUp")
+    await maya.wait_for(lambda _: "works" in maya.bot_messages[-1].text)
+    output = stream.getvalue()
+    (grant,) = world.offerup.oauth.grants()
+    for secret in (grant.access_token, grant.refresh_token, world.offerup.client_secret):
+        assert secret not in output
+    assert "offerup" in output.lower()  # the run did log, and was scanned
