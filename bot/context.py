@@ -11,11 +11,14 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import Settings
 from marketplaces.base import Marketplace
 from marketplaces.connections import ConnectionService
+from marketplaces.crosspost import CrossPoster
 from marketplaces.media import MediaStore
 from marketplaces.oauth import ConnectionBroker
 from storage.accounts import AccountRepository
 from storage.crypto import TokenCipher
 from storage.db import Database
+from storage.drafts import DraftRepository
+from storage.listings import ListingRepository
 from storage.oauth_states import OAuthStateRepository
 from storage.sellers import SellerRepository
 from storage.updates import UpdateLedger
@@ -36,6 +39,9 @@ class Services:
     connections: ConnectionService
     broker: ConnectionBroker
     media: MediaStore | None
+    drafts: DraftRepository
+    listings: ListingRepository
+    crossposter: CrossPoster
 
 
 class DealScoutApplication(Application):

@@ -19,6 +19,7 @@ REFRESH_EVERY = timedelta(minutes=5)
 REFRESH_AHEAD = timedelta(minutes=20)  # refresh access tokens this long before they lapse
 WARN_AHEAD = timedelta(days=texts.EXPIRY_WARNING_DAYS)  # non-refreshable (Facebook) tokens
 LEDGER_RETENTION = timedelta(days=2)
+DRAFT_RETENTION = timedelta(days=7)
 
 
 def reconnect_button(marketplace: str) -> InlineKeyboardMarkup:
@@ -70,6 +71,13 @@ async def purge_expired_states(context: BotContext) -> None:
         log.info("purged %d expired OAuth states", removed)
 
 
+async def purge_abandoned_drafts(context: BotContext) -> None:
+    """Drafts untouched for a week go, with their photos."""
+    removed = await context.services.drafts.purge_older_than(DRAFT_RETENTION)
+    if removed:
+        log.info("removed %d abandoned drafts", removed)
+
+
 async def purge_update_ledger(context: BotContext) -> None:
     """Telegram never redelivers an update after a day; older ledger rows are dead weight."""
     await context.services.updates.purge_older_than(LEDGER_RETENTION)
@@ -79,5 +87,6 @@ def schedule(application: Application) -> None:
     queue = application.job_queue
     queue.run_repeating(purge_update_ledger, interval=timedelta(hours=6), first=60)
     queue.run_repeating(purge_expired_states, interval=timedelta(minutes=15), first=60)
+    queue.run_repeating(purge_abandoned_drafts, interval=timedelta(hours=6), first=120)
     queue.run_repeating(refresh_tokens, interval=REFRESH_EVERY, first=5)
     queue.run_repeating(warn_expiring_connections, interval=timedelta(hours=1), first=10)

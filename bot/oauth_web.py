@@ -123,7 +123,8 @@ class OAuthRoutes:
         name: str, connected: Connected
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         text = texts.connected(name, connected.account.display_name)
-        markup = None
+        post = InlineKeyboardButton("📦 Post an item", callback_data="p:new")
+        markup = InlineKeyboardMarkup([[post]])
         problem = connected.setup_problem
         choices = getattr(problem, "catalogs", None)  # facebook.CatalogChoiceNeeded
         if choices:

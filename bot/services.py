@@ -6,11 +6,14 @@ from bot.config import Settings
 from bot.context import Services
 from marketplaces import registry
 from marketplaces.connections import ConnectionService
+from marketplaces.crosspost import CrossPoster
 from marketplaces.media import MediaStore
 from marketplaces.oauth import ConnectionBroker
 from storage.accounts import AccountRepository
 from storage.crypto import TokenCipher
 from storage.db import Database
+from storage.drafts import DraftRepository
+from storage.listings import ListingRepository
 from storage.oauth_states import OAuthStateRepository
 from storage.sellers import SellerRepository
 from storage.updates import UpdateLedger
@@ -23,6 +26,8 @@ def build_services(settings: Settings, db: Database) -> Services:
     marketplaces = registry.build(settings.marketplaces, media)
     accounts = AccountRepository(db, cipher)
     states = OAuthStateRepository(db, cipher)
+    connections = ConnectionService(marketplaces, accounts)
+    listings = ListingRepository(db, settings.data_dir / "listings")
     return Services(
         settings=settings,
         db=db,
@@ -32,7 +37,10 @@ def build_services(settings: Settings, db: Database) -> Services:
         accounts=accounts,
         states=states,
         marketplaces=marketplaces,
-        connections=ConnectionService(marketplaces, accounts),
+        connections=connections,
         broker=ConnectionBroker(marketplaces, states, accounts, public),
         media=media,
+        drafts=DraftRepository(db, settings.data_dir / "drafts"),
+        listings=listings,
+        crossposter=CrossPoster(connections, listings),
     )

@@ -19,7 +19,8 @@ def welcome(first_name: str) -> str:
         "Send me photos of something you're selling and a few details, and I'll list it on "
         "eBay, Facebook and OfferUp at once, then keep the copies in step: when it sells on one, "
         "I end the others so you never sell it twice.\n\n"
-        "<b>First step:</b> connect your marketplace accounts with /connect.\n\n"
+        "<b>First step:</b> connect your marketplace accounts with /connect. "
+        "Then send /post to list an item.\n\n"
         f"{command_list()}"
     )
 

@@ -15,6 +15,7 @@ from bot.config import ConfigError, load_settings
 from bot.logs import MASK, configure_logging
 from marketplaces import registry
 from storage.crypto import TokenCipher
+from storage.migrations import discover
 
 TOKEN = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 
@@ -94,7 +95,8 @@ def test_migrate_command_is_idempotent(tmp_path: Path) -> None:
     }
     first = run_cli("migrate", env=env, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert "Applied 2 migration(s): 0001_foundation, 0002_accounts" in first.stdout
+    names = ", ".join(f"{m.version:04d}_{m.name}" for m in discover())
+    assert f"Applied {len(discover())} migration(s): {names}" in first.stdout
     second = run_cli("migrate", env=env, cwd=tmp_path)
     assert second.returncode == 0
     assert "Database is up to date; nothing to apply." in second.stdout

@@ -5,11 +5,13 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from bot.handlers import accounts, basics, catalog, connect, errors, start
+from bot.post import flow, publish
 
 
 def register(application: Application) -> None:
     # Group 0 matches at most one handler: specific flows first, catch-alls last.
     start.register(application)
+    flow.register(application, publish.handler())
     connect.register(application)
     accounts.register(application)
     catalog.register(application)

@@ -1,0 +1,141 @@
+"""What the seller reads during /post. Parse mode is HTML: seller text goes through `escape`."""
+
+from __future__ import annotations
+
+from html import escape
+
+from storage.drafts import Draft
+
+CONDITIONS = {
+    "new": "New",
+    "like_new": "Like new",
+    "good": "Good",
+    "fair": "Fair",
+    "for_parts": "For parts",
+}
+CANCEL_HINT = "\n\n<i>/cancel stops; your draft is kept.</i>"
+
+
+def resume_offer(draft: Draft) -> str:
+    what = f"“{escape(draft.title)}”" if draft.title else "an untitled item"
+    photos = len(draft.photos)
+    return (
+        f"You have a draft: {what} with {photos} photo{'s' if photos != 1 else ''}. "
+        "Continue it, or start fresh?"
+    )
+
+
+def ask_photos(count: int, limit: int) -> str:
+    if count:
+        return (
+            f"📷 {count} photo{'s' if count != 1 else ''} so far (up to {limit}). "
+            "Send more, or tap <b>Done</b>." + CANCEL_HINT
+        )
+    return (
+        "Let's list an item. Send me its photos — one, several or an album "
+        f"(up to {limit}). Files work too, full resolution and HEIC included." + CANCEL_HINT
+    )
+
+
+def photos_added(count: int, limit: int, added: int) -> str:
+    noun = "photo" if added == 1 else "photos"
+    return (
+        f"📷 Added {added} {noun} — {count} of up to {limit}. Send more, or tap <b>Done</b>."
+    )
+
+
+def photo_limit_reached(limit: int) -> str:
+    return f"That's the most I can list ({limit} photos). Tap <b>Done</b> to go on."
+
+
+def photo_refused(reason: str) -> str:
+    return f"⚠️ I couldn't use that photo: {escape(reason)} The others are kept."
+
+
+FILE_TOO_BIG = (
+    "That file is over 20 MB, which is more than Telegram lets bots download. "
+    "Send it as a photo instead of a file, or make it smaller."
+)
+NOT_A_PHOTO_FILE = (
+    "That file isn't a photo. Send JPEG, PNG, WebP or HEIC images (as photos or as files)."
+)
+NEED_A_PHOTO = "Send at least one photo first — it's the first thing buyers look at."
+
+
+def ask_title(limit: int, reason: str | None) -> str:
+    why = f" — {escape(reason)}'s limit" if reason else ""
+    return (
+        f"What's the title? Up to {limit} characters{why}. "
+        "Say what it is, the brand and the key detail, e.g. “Brass desk lamp, 1970s, working”."
+        + CANCEL_HINT
+    )
+
+
+def ask_price() -> str:
+    return "What's the price in US dollars? For example 25, $25.50 or 1,200." + CANCEL_HINT
+
+
+def ask_condition() -> str:
+    return "What condition is it in?" + CANCEL_HINT
+
+
+def ask_description(limit: int) -> str:
+    return (
+        f"Add a description (up to {limit} characters): size, flaws, what's included. "
+        "Or tap <b>Skip</b>." + CANCEL_HINT
+    )
+
+
+def ask_category(suggestion: str | None) -> str:
+    if suggestion:
+        return (
+            f"Category: <b>{escape(suggestion)}</b>? Tap it to accept, pick another, or type "
+            "your own." + CANCEL_HINT
+        )
+    return "Which category? Pick one or type your own, e.g. “Table lamps”." + CANCEL_HINT
+
+
+def ask_location(remembered: str | None) -> str:
+    base = (
+        "Where is the item? Share your location with the button below, or type a ZIP code "
+        "like 98402. Buyers see the area, never your address."
+    )
+    if remembered:
+        base += f"\nLast time you used <b>{escape(remembered)}</b>."
+    return base + CANCEL_HINT
+
+
+def ask_marketplaces(names: list[str]) -> str:
+    return (
+        "Where should I post it? Tap to turn a marketplace on or off, then <b>Continue</b>."
+        + CANCEL_HINT
+    )
+
+
+NO_MARKETPLACES = (
+    "You haven't connected a marketplace yet. Connect one and come back — your draft is kept."
+)
+CHOOSE_ONE = "Turn on at least one marketplace."
+MOVED_ON = "This draft has moved on — that button is from an earlier step."
+CANCELLED = "Stopped. I've kept your draft for 7 days — /post picks it up again."
+
+
+def waiting_for(step: str) -> str:
+    return f"I'm waiting for {step}. /cancel stops; your draft is kept."
+
+
+def preview(draft: Draft, price: str, marketplaces: list[str], location: str | None) -> str:
+    lines = [
+        f"<b>{escape(draft.title or '')}</b>",
+        f"💵 {escape(price)} · {CONDITIONS.get(draft.condition or '', '—')}",
+        f"🏷 {escape(draft.category or '—')}",
+    ]
+    if location:
+        lines.append(f"📍 {escape(location)}")
+    lines.append(f"🛒 {', '.join(marketplaces) or '—'}")
+    if draft.description:
+        lines.append("")
+        lines.append(escape(draft.description))
+    lines.append("")
+    lines.append("Tap a field to change it, or <b>Post</b> when it looks right.")
+    return "\n".join(lines)

@@ -1,0 +1,208 @@
+"""Drafts of listings, saved at every step of /post, with their photos on disk.
+
+A seller has at most one draft. Photo bytes live under `<data dir>/drafts/<seller>/`, named by
+Telegram's file_unique_id, so a photo delivered twice is one file and one row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Database
+from storage.timeutil import from_db, now_db, to_db, utcnow
+
+EDITABLE = frozenset({
+    "title", "description", "description_set", "price_cents", "currency", "condition",
+    "category", "category_ids", "postal_code", "latitude", "longitude", "marketplaces",
+})
+
+
+@dataclass(frozen=True)
+class DraftPhoto:
+    file_unique_id: str
+    file_id: str
+    path: Path
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Draft:
+    telegram_id: int
+    title: str | None = None
+    description: str | None = None
+    description_set: bool = False
+    price_cents: int | None = None
+    currency: str = "USD"
+    condition: str | None = None
+    category: str | None = None
+    category_ids: dict[str, str] = field(default_factory=dict)
+    postal_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    marketplaces: list[str] | None = None
+    photos: tuple[DraftPhoto, ...] = ()
+    updated_at: datetime | None = None
+
+    @property
+    def has_location(self) -> bool:
+        return bool(self.postal_code) or (self.latitude is not None and self.longitude is not None)
+
+
+@dataclass(frozen=True)
+class SavedLocation:
+    postal_code: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+class DraftRepository:
+    def __init__(self, db: Database, directory: Path) -> None:
+        self._db = db
+        self.directory = directory
+
+    def _folder(self, telegram_id: int) -> Path:
+        return self.directory / str(telegram_id)
+
+    async def get(self, telegram_id: int) -> Draft | None:
+        row = await self._db.fetchone("SELECT * FROM drafts WHERE telegram_id = ?", (telegram_id,))
+        if row is None:
+            return None
+        photos = await self._db.fetchall(
+            "SELECT file_unique_id, file_id, path, width, height FROM draft_photos"
+            " WHERE telegram_id = ? ORDER BY added_at, rowid",
+            (telegram_id,),
+        )
+        return _draft(row, photos)
+
+    async def start(self, telegram_id: int) -> Draft:
+        """A fresh, empty draft (any previous one is discarded with its photos)."""
+        await self.delete(telegram_id)
+        now = now_db()
+        await self._db.execute(
+            "INSERT INTO drafts (telegram_id, created_at, updated_at) VALUES (?, ?, ?)",
+            (telegram_id, now, now),
+        )
+        return Draft(telegram_id=telegram_id)
+
+    async def update(self, telegram_id: int, **fields: Any) -> None:
+        unknown = set(fields) - EDITABLE
+        if unknown:
+            raise ValueError(f"not draft fields: {sorted(unknown)}")
+        values = [
+            json.dumps(value) if name in ("category_ids", "marketplaces") and value is not None
+            else value
+            for name, value in fields.items()
+        ]
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        await self._db.execute(
+            f"UPDATE drafts SET {assignments}, updated_at = ? WHERE telegram_id = ?",
+            (*values, now_db(), telegram_id),
+        )
+
+    async def add_photo(
+        self, telegram_id: int, file_unique_id: str, file_id: str, data: bytes,
+        width: int, height: int,
+    ) -> bool:
+        """Keep a photo; False when this draft already has it (a duplicate delivery)."""
+        exists = await self._db.fetchone(
+            "SELECT 1 FROM draft_photos WHERE telegram_id = ? AND file_unique_id = ?",
+            (telegram_id, file_unique_id),
+        )
+        if exists:
+            return False
+        path = self._folder(telegram_id) / f"{_safe_name(file_unique_id)}.jpg"
+        await asyncio.to_thread(_write, path, data)
+        changed = await self._db.execute(
+            "INSERT INTO draft_photos (telegram_id, file_unique_id, file_id, path, width, height,"
+            " added_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (telegram_id, file_unique_id, file_id, str(path), width, height, now_db()),
+        )
+        await self._db.execute(
+            "UPDATE drafts SET updated_at = ? WHERE telegram_id = ?", (now_db(), telegram_id)
+        )
+        return changed == 1
+
+    async def clear_photos(self, telegram_id: int) -> None:
+        await self._db.execute("DELETE FROM draft_photos WHERE telegram_id = ?", (telegram_id,))
+        await asyncio.to_thread(shutil.rmtree, self._folder(telegram_id), True)
+
+    async def photo_bytes(self, draft: Draft) -> tuple[bytes, ...]:
+        return tuple(
+            await asyncio.gather(*(asyncio.to_thread(p.path.read_bytes) for p in draft.photos))
+        )
+
+    async def delete(self, telegram_id: int) -> None:
+        await self._db.execute("DELETE FROM drafts WHERE telegram_id = ?", (telegram_id,))
+        await asyncio.to_thread(shutil.rmtree, self._folder(telegram_id), True)
+
+    async def purge_older_than(self, age: timedelta) -> int:
+        """Remove drafts untouched for `age`, with their files."""
+        rows = await self._db.fetchall(
+            "SELECT telegram_id FROM drafts WHERE updated_at < ?", (to_db(utcnow() - age),)
+        )
+        for row in rows:
+            await self.delete(row["telegram_id"])
+        return len(rows)
+
+    async def saved_location(self, telegram_id: int) -> SavedLocation | None:
+        row = await self._db.fetchone(
+            "SELECT postal_code, latitude, longitude FROM seller_preferences"
+            " WHERE telegram_id = ?",
+            (telegram_id,),
+        )
+        return SavedLocation(**dict(row)) if row else None
+
+    async def remember_location(
+        self, telegram_id: int, postal_code: str | None, latitude: float | None,
+        longitude: float | None,
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO seller_preferences (telegram_id, postal_code, latitude, longitude,"
+            " updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
+            " postal_code = excluded.postal_code, latitude = excluded.latitude,"
+            " longitude = excluded.longitude, updated_at = excluded.updated_at",
+            (telegram_id, postal_code, latitude, longitude, now_db()),
+        )
+
+
+def _draft(row: aiosqlite.Row, photos: list[aiosqlite.Row]) -> Draft:
+    return Draft(
+        telegram_id=row["telegram_id"],
+        title=row["title"],
+        description=row["description"],
+        description_set=bool(row["description_set"]),
+        price_cents=row["price_cents"],
+        currency=row["currency"],
+        condition=row["condition"],
+        category=row["category"],
+        category_ids=json.loads(row["category_ids"]),
+        postal_code=row["postal_code"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        marketplaces=json.loads(row["marketplaces"]) if row["marketplaces"] else None,
+        photos=tuple(
+            DraftPhoto(p["file_unique_id"], p["file_id"], Path(p["path"]), p["width"], p["height"])
+            for p in photos
+        ),
+        updated_at=from_db(row["updated_at"]),
+    )
+
+
+def _safe_name(file_unique_id: str) -> str:
+    return "".join(ch for ch in file_unique_id if ch.isalnum() or ch in "-_")[:64] or "photo"
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.write_bytes(data)
+    partial.replace(path)

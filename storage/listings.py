@@ -1,0 +1,167 @@
+"""Confirmed listings and their cross-posts (one per chosen marketplace)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiosqlite
+
+from storage.db import Database
+from storage.drafts import Draft
+from storage.timeutil import now_db
+
+UNFINISHED = ("pending", "in_flight")
+
+
+@dataclass(frozen=True)
+class StoredListing:
+    id: int
+    telegram_id: int
+    sku: str
+    title: str
+    description: str
+    price_cents: int
+    currency: str
+    condition: str
+    category: str | None
+    category_ids: dict[str, str]
+    postal_code: str | None
+    latitude: float | None
+    longitude: float | None
+    state: str
+    photo_paths: tuple[Path, ...] = ()
+    photo_file_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CrossPost:
+    listing_id: int
+    marketplace: str
+    state: str
+    external_id: str | None = None
+    url: str | None = None
+    error: str | None = None
+    error_field: str | None = None
+    retryable: bool = False
+    attempts: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class ListingRepository:
+    def __init__(self, db: Database, directory: Path) -> None:
+        self._db = db
+        self.directory = directory
+
+    async def create_from_draft(self, draft: Draft, sku: str) -> int:
+        """Copy the draft's photos, then in ONE transaction: the listing, its photos, a pending
+        cross-post per chosen marketplace, and the draft gone."""
+        folder = self.directory / sku
+        paths = await asyncio.to_thread(_copy_photos, [p.path for p in draft.photos], folder)
+        now = now_db()
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO listings (telegram_id, sku, title, description, price_cents,"
+                " currency, condition, category, category_ids, postal_code, latitude, longitude,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (draft.telegram_id, sku, draft.title, draft.description or "", draft.price_cents,
+                 draft.currency, draft.condition, draft.category, json.dumps(draft.category_ids),
+                 draft.postal_code, draft.latitude, draft.longitude, now, now),
+            )
+            row = await tx.fetchone("SELECT id FROM listings WHERE sku = ?", (sku,))
+            listing_id = int(row["id"])
+            await tx.executemany(
+                "INSERT INTO listing_photos (listing_id, position, path, file_id)"
+                " VALUES (?, ?, ?, ?)",
+                [(listing_id, i, str(path), photo.file_id)
+                 for i, (path, photo) in enumerate(zip(paths, draft.photos, strict=True))],
+            )
+            await tx.executemany(
+                "INSERT INTO cross_posts (listing_id, marketplace, updated_at) VALUES (?, ?, ?)",
+                [(listing_id, name, now) for name in draft.marketplaces or []],
+            )
+            await tx.execute("DELETE FROM drafts WHERE telegram_id = ?", (draft.telegram_id,))
+        return listing_id
+
+    async def get(self, listing_id: int) -> StoredListing | None:
+        row = await self._db.fetchone("SELECT * FROM listings WHERE id = ?", (listing_id,))
+        if row is None:
+            return None
+        photos = await self._db.fetchall(
+            "SELECT path, file_id FROM listing_photos WHERE listing_id = ? ORDER BY position",
+            (listing_id,),
+        )
+        return _listing(row, photos)
+
+    async def cross_posts(self, listing_id: int) -> list[CrossPost]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM cross_posts WHERE listing_id = ? ORDER BY rowid", (listing_id,)
+        )
+        return [_cross_post(row) for row in rows]
+
+    async def mark(
+        self,
+        listing_id: int,
+        marketplace: str,
+        state: str,
+        *,
+        external_id: str | None = None,
+        url: str | None = None,
+        error: str | None = None,
+        error_field: str | None = None,
+        retryable: bool = False,
+        attempted: bool = False,
+    ) -> None:
+        await self._db.execute(
+            "UPDATE cross_posts SET state = ?, external_id = COALESCE(?, external_id),"
+            " url = COALESCE(?, url), error = ?, error_field = ?, retryable = ?,"
+            " attempts = attempts + ?, updated_at = ? WHERE listing_id = ? AND marketplace = ?",
+            (state, external_id, url, error, error_field, int(retryable), int(attempted),
+             now_db(), listing_id, marketplace),
+        )
+
+    async def unfinished(self) -> list[tuple[int, str]]:
+        """Cross-posts a crash may have interrupted: (listing id, marketplace)."""
+        rows = await self._db.fetchall(
+            "SELECT listing_id, marketplace FROM cross_posts WHERE state IN (?, ?)", UNFINISHED
+        )
+        return [(row["listing_id"], row["marketplace"]) for row in rows]
+
+    async def photo_bytes(self, listing: StoredListing) -> tuple[bytes, ...]:
+        return tuple(
+            await asyncio.gather(*(asyncio.to_thread(p.read_bytes) for p in listing.photo_paths))
+        )
+
+
+def _copy_photos(sources: list[Path], folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for index, source in enumerate(sources):
+        target = folder / f"{index:02d}.jpg"
+        shutil.copyfile(source, target)
+        copies.append(target)
+    return copies
+
+
+def _listing(row: aiosqlite.Row, photos: list[aiosqlite.Row]) -> StoredListing:
+    return StoredListing(
+        id=row["id"], telegram_id=row["telegram_id"], sku=row["sku"], title=row["title"],
+        description=row["description"], price_cents=row["price_cents"],
+        currency=row["currency"], condition=row["condition"], category=row["category"],
+        category_ids=json.loads(row["category_ids"]), postal_code=row["postal_code"],
+        latitude=row["latitude"], longitude=row["longitude"], state=row["state"],
+        photo_paths=tuple(Path(p["path"]) for p in photos),
+        photo_file_ids=tuple(p["file_id"] for p in photos),
+    )
+
+
+def _cross_post(row: aiosqlite.Row) -> CrossPost:
+    return CrossPost(
+        listing_id=row["listing_id"], marketplace=row["marketplace"], state=row["state"],
+        external_id=row["external_id"], url=row["url"], error=row["error"],
+        error_field=row["error_field"], retryable=bool(row["retryable"]),
+        attempts=row["attempts"],
+    )
