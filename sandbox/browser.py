@@ -22,20 +22,27 @@ async def request_link(seller: Seller, display_name: str) -> str:
 
 
 async def finish_in_browser(
-    browser: httpx.AsyncClient, link: str, oauth: OAuthProvider, *, approve: bool = True
+    browser: httpx.AsyncClient, link: str, oauth: OAuthProvider, *, approve: bool = True,
+    account_id: str | None = None,
 ) -> httpx.Response:
-    """Open our start link, approve (or deny) on the marketplace, follow it back to our
-    callback; return our callback's page."""
+    """Open our start link, approve (or deny) on the marketplace as `account_id` (the
+    sandbox's first account by default), follow it back to our callback; return our page."""
     start = await browser.get(link)
-    assert start.status_code == 302, start.text
-    back_to_us = await oauth.consent(start.headers["location"], approve=approve)
+    if start.status_code != 302:
+        raise ValueError(f"our start page refused the link: {start.status_code}")
+    back_to_us = await oauth.consent(
+        start.headers["location"], approve=approve, account_id=account_id
+    )
     return await browser.get(back_to_us)
 
 
 async def connect(
-    seller: Seller, display_name: str, oauth: OAuthProvider, *, approve: bool = True
+    seller: Seller, display_name: str, oauth: OAuthProvider, *, approve: bool = True,
+    account_id: str | None = None,
 ) -> tuple[httpx.Response, ChatMessage]:
     link = await request_link(seller, display_name)
     async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
-        page = await finish_in_browser(browser, link, oauth, approve=approve)
+        page = await finish_in_browser(
+            browser, link, oauth, approve=approve, account_id=account_id
+        )
     return page, await seller.next_message()
