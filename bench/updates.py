@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import itertools
 import statistics
 import tempfile
@@ -59,7 +60,7 @@ async def bare_echo_bot(world: SandboxWorld, _: Path) -> AsyncIterator[None]:
 @asynccontextmanager
 async def deal_scout_bot(world: SandboxWorld, data_dir: Path) -> AsyncIterator[None]:
     """The real thing: persistence, update ledger, per-seller ordering, SQLite on disk."""
-    settings = sandbox_settings(world, data_dir)
+    settings = dataclasses.replace(sandbox_settings(world, data_dir), telegram_max_rate=0)
     async with BotRuntime(settings):
         yield
 

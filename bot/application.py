@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC
 
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    Defaults,
+)
 
 from bot import handlers, jobs
 from bot.commands import bot_commands
@@ -41,6 +47,8 @@ def build_application(settings: Settings, db: Database) -> DealScoutApplication:
         .context_types(ContextTypes(context=BotContext))
         .persistence(SQLitePersistence(db))
         .concurrent_updates(processor)
+        # Stay under Telegram's flood limit, and wait out a 429 instead of losing the message.
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

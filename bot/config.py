@@ -46,6 +46,9 @@ class Settings:
     public_base_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
+    # Messages a second the bot allows itself (Telegram's limit is about 30); 0 turns the
+    # throttle off, e.g. for a benchmark against the emulator. A 429 is waited out either way.
+    telegram_max_rate: float = 30.0
     # marketplace name → that adapter's config (only the configured ones)
     marketplaces: Mapping[str, Any] = field(default_factory=dict)
 
@@ -124,6 +127,16 @@ def load_settings(
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL is malformed (expected one of {', '.join(LOG_LEVELS)})")
 
+    rate_text = get("TELEGRAM_MAX_MESSAGES_PER_SECOND") or str(Settings.telegram_max_rate)
+    try:
+        max_rate = float(rate_text)
+    except ValueError:
+        max_rate = -1.0
+    if not 0 <= max_rate <= 1000:
+        problems.append(
+            "TELEGRAM_MAX_MESSAGES_PER_SECOND is malformed (a number from 0 to 1000; 0 = off)"
+        )
+
     secret = get("WEBHOOK_SECRET")
     if secret is not None and not WEBHOOK_SECRET_PATTERN.match(secret):
         problems.append("WEBHOOK_SECRET is malformed (16–256 characters of A–Z, a–z, 0–9, _ and -)")
@@ -156,6 +169,7 @@ def load_settings(
         public_base_url=urls["PUBLIC_BASE_URL"],
         webhook_secret=secret,
         log_level=log_level,
+        telegram_max_rate=max_rate,
         marketplaces=marketplaces,
     )
 

@@ -71,6 +71,8 @@ class DemoScript:
             ("/accounts lists every connection", self.accounts),
             ("checking a connection asks the marketplace", self.check_connection),
             ("declining consent is reported plainly", self.decline),
+            ("a bad price is refused with an example", self.post_until_price),
+            ("/post lists an item on every marketplace", self.post_item),
         ]
 
     async def expect_reply(self, seller: Seller, *fragments: str) -> str:
@@ -154,6 +156,43 @@ class DemoScript:
         if page.status_code != 400 or "You declined" not in (message.text or ""):
             raise DemoFailure(f"page {page.status_code}, chat {message.text!r}")
 
+    async def post_until_price(self) -> None:
+        ana = self.ana
+        await ana.send_command("post")
+        await self.expect_reply(ana, "Send me its photos")
+        await ana.send_album([_demo_photo((200, 120, 40)), _demo_photo((40, 120, 200))])
+        await self.expect_reply(ana, "2 photos so far")
+        await ana.press("Done ✅")
+        await self.expect_reply(ana, "What's the title?")
+        await ana.send_text("Brass desk lamp, 1970s 💡")
+        await self.expect_reply(ana, "What's the price")
+        await ana.send_text("forty bucks")
+        await self.expect_reply(ana, "I couldn't read that as a price")
+
+    async def post_item(self) -> None:
+        ana = self.ana
+        await ana.send_text("$40")
+        await self.expect_reply(ana, "What condition")
+        await ana.press("Good")
+        await self.expect_reply(ana, "Add a description")
+        await ana.send_text("Solid brass, rewired. 45 cm tall.")
+        category = await ana.next_message()
+        await ana.press(category.buttons[0][0])
+        await self.expect_reply(ana, "Where is the item?")
+        await ana.send_text("98402")
+        await self.expect_reply(ana, "98402 it is")
+        await self.expect_reply(ana, "Where should I post it?")
+        await ana.press("Continue »")
+        while "Tap a field to change it" not in ((message := await ana.next_message()).text
+                                                  or ""):
+            pass
+        await ana.press("✅ Post", message_id=message.message_id)
+        progress = await ana.next_message()
+        await ana.wait_for(lambda _: "is live on" in (progress.text or ""), timeout=30)
+        count = len(self.world.marketplaces)
+        if f"is live on {count} of {count}" not in (progress.text or ""):
+            raise DemoFailure(f"posting ended with {progress.text!r}")
+
     async def health(self) -> None:
         assert self.runtime.web is not None
         async with httpx.AsyncClient() as client:
@@ -163,13 +202,13 @@ class DemoScript:
             raise DemoFailure(f"/healthz answered {response.status_code} {body!r}")
 
 
-def _demo_photo() -> bytes:
+def _demo_photo(color: tuple[int, int, int] = (200, 120, 40)) -> bytes:
     import io
 
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.new("RGB", (1200, 900), (200, 120, 40)).save(buffer, "JPEG", quality=85)
+    Image.new("RGB", (1200, 900), color).save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
 
 

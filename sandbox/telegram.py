@@ -1261,6 +1261,8 @@ class ChatMessage:
         body = self.text if self.text is not None else self.caption
         if body:
             lines.extend(body.splitlines())
+        links = [e["url"] for e in (self.entities or []) if e.get("type") == "text_link"]
+        lines.extend(f"  ↳ {url}" for url in links)  # where the message's links lead
         lines.extend(" ".join(f"[{text}]" for text in row) for row in self.buttons)
         if self.reply_markup and self.reply_markup.get("remove_keyboard"):
             lines.append("(keyboard removed)")

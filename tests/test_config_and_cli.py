@@ -132,7 +132,7 @@ def test_env_example_lists_every_setting_with_a_comment() -> None:
     core = [
         "TELEGRAM_BOT_TOKEN", "TOKEN_ENCRYPTION_KEY", "TELEGRAM_API_BASE", "TELEGRAM_FILE_BASE",
         "DATA_DIR", "DATABASE_PATH", "WEB_HOST", "WEB_PORT", "PUBLIC_BASE_URL", "WEBHOOK_SECRET",
-        "LOG_LEVEL",
+        "LOG_LEVEL", "TELEGRAM_MAX_MESSAGES_PER_SECOND",
     ]
     assert set(core) | set(registry.env_vars()) == set(names)
     for index, line in enumerate(example):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from PIL import Image
 
@@ -136,3 +137,201 @@ async def test_photos_sent_as_files_heic_and_all(world: SandboxWorld, bot: BotRu
     await reply(ana, "I couldn't use that photo")
     rows = await bot.db.fetchall("SELECT width, height FROM draft_photos WHERE telegram_id = 403")
     assert [tuple(r) for r in rows] == [(1000, 1000)]
+
+
+async def start_with_photo(world: SandboxWorld, seller: Seller) -> None:
+    await connect_all(world, seller)
+    await seller.send_command("post")
+    await reply(seller, "Send me its photos")
+    await seller.send_photo(jpeg())
+    await reply(seller, "Added 1 photo")
+    await seller.press("Done ✅")
+
+
+async def test_each_refusal_says_what_works_and_loses_nothing(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(404, "Ana")
+    await start_with_photo(world, ana)
+    await reply(ana, "What's the title?")
+    await ana.send_text("x" * 95)
+    await reply(ana, "That title is 95 characters; the limit is 70 (OfferUp's).")
+    await ana.send_text("\u200b\u202e ")
+    await reply(ana, "The title can't be empty")
+    await ana.send_text("Lamp")
+    await reply(ana, "What's the price")
+    for bad, sentence in (("free", "I couldn't read that as a price"), ("-5", "negative"),
+                          ("0", "more than $0"), ("1e9", "I couldn't read that as a price"),
+                          ("25 EUR", "Prices are in US dollars")):
+        await ana.send_text(bad)
+        await reply(ana, sentence)
+    await ana.send_text("25")
+    await reply(ana, "What condition is it in?")
+    await ana.send_text("good")
+    await reply(ana, "I'm waiting for you to pick the condition with a button")
+    await ana.press("Good")
+    await reply(ana, "Add a description")
+    await ana.press("Skip")
+    category = await reply(ana, "Category:")
+    await ana.send_text("Table lamps")
+    await reply(ana, "Where is the item?")
+    await ana.send_text("Tacoma")
+    await reply(ana, "Send a 5-digit US ZIP code")
+    draft = await bot.application.services.drafts.get(404)
+    assert (draft.title, draft.price_cents, draft.condition, draft.category) == (
+        "Lamp", 2500, "good", "Table lamps"
+    )
+    assert len(draft.photos) == 1 and category.buttons
+
+
+async def test_html_and_emoji_in_a_title_reach_the_preview_unharmed(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(405, "Ana")
+    await start_with_photo(world, ana)
+    preview = await fill_details(ana, title="<script>alert(1)</script> Lamp 💡 مصباح")
+    assert preview.text.startswith("<script>alert(1)</script> Lamp 💡 مصباح")
+    assert "&lt;script&gt;" in preview.html
+    assert "Rewired, <b>no</b> dents." in preview.text  # shown as typed, not as bold
+
+
+async def test_edit_from_the_preview_returns_to_the_preview(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(406, "Ana")
+    await start_with_photo(world, ana)
+    preview = await fill_details(ana)
+    await ana.press("✏️ Price", message_id=preview.message_id)
+    await reply(ana, "What's the price")
+    await ana.send_text("30.50")
+    again = await preview_summary(ana)
+    assert "$30.50 · Good" in again.text
+    await ana.press("✏️ Marketplaces", message_id=again.message_id)
+    toggles = await reply(ana, "Where should I post it?")
+    await ana.press("✅ Facebook", message_id=toggles.message_id)
+    await ana.wait_for(lambda _: ["⬜ Facebook"] in toggles.buttons)
+    await ana.press("Continue »", message_id=toggles.message_id)
+    final = await preview_summary(ana)
+    assert "🛒 eBay, OfferUp" in final.text
+    progress = await post_and_wait(ana, final)
+    assert "is live on 2 of 2 marketplaces" in progress.text
+    assert titles_on(world)["facebook"] == []
+
+
+async def test_cancel_at_every_step_keeps_the_draft(world: SandboxWorld, bot: BotRuntime) -> None:
+    ana = world.telegram.seller(407, "Ana")
+    await connect_all(world, ana)
+    answers: list[Callable[[], object]] = [
+        lambda: ana.send_photo(jpeg()),
+        lambda: ana.send_text("Lamp"),
+        lambda: ana.send_text("25"),
+        lambda: ana.press("Good"),
+        lambda: ana.press("Skip"),
+        lambda: ana.send_text("Lamps"),
+        lambda: ana.send_text("98402"),
+    ]
+    await ana.send_command("post")
+    await reply(ana, "Send me its photos")
+    for step, answer in enumerate(answers):
+        await ana.send_command("cancel")
+        await reply(ana, "Stopped. I've kept your draft for 7 days")
+        await ana.send_command("post")
+        if step == 0:
+            await reply(ana, "Send me its photos")  # nothing kept yet: it starts again
+        else:
+            await reply(ana, "You have a draft")
+            await ana.press("Continue")
+            await ana.next_message()
+        await answer()
+        await ana.next_message()
+        if step == 0:
+            await ana.press("Done ✅")
+            await ana.next_message()
+    draft = await bot.application.services.drafts.get(407)
+    assert (draft.title, draft.price_cents, draft.postal_code) == ("Lamp", 2500, "98402")
+
+
+async def test_a_restart_resumes_exactly_where_the_seller_was(
+    world: SandboxWorld, start_bot: Callable[..., BotRuntime]
+) -> None:
+    ana = world.telegram.seller(408, "Ana")
+    async with start_bot():
+        await start_with_photo(world, ana)
+        await reply(ana, "What's the title?")
+    async with start_bot():  # restart 1: at the title
+        await ana.send_text("Lamp")
+        await reply(ana, "What's the price")
+    async with start_bot():  # restart 2: at the price
+        await ana.send_text("25")
+        await reply(ana, "What condition")
+    async with start_bot():  # restart 3: at the condition buttons
+        await ana.press("Fair")
+        await reply(ana, "Add a description")
+    draft_row = await_row = None
+    async with start_bot() as bot:
+        draft = await bot.application.services.drafts.get(408)
+        assert (draft.title, draft.price_cents, draft.condition) == ("Lamp", 2500, "fair")
+    del draft_row, await_row
+
+
+async def test_a_stale_button_and_a_duplicate_photo(world: SandboxWorld, bot: BotRuntime) -> None:
+    ana = world.telegram.seller(409, "Ana")
+    await connect_all(world, ana)
+    await ana.send_command("post")
+    await reply(ana, "Send me its photos")
+    update = await ana.send_photo(jpeg())
+    added = await reply(ana, "Added 1 photo")
+    world.telegram.redeliver(update["update_id"])  # Telegram delivers it again
+    await ana.send_photo(jpeg(color=(1, 2, 3)))
+    await reply(ana, "Added 1 photo — 2 of up to 12")
+    await ana.press("Done ✅")
+    await reply(ana, "What's the title?")
+    answered = len(ana.callback_answers)
+    await ana.press("Done ✅", message_id=added.message_id)  # an old button
+    await ana.wait_for(lambda _: len(ana.callback_answers) > answered)
+    assert ana.callback_answers[-1]["text"] == (
+        "This draft has moved on — that button is from an earlier step."
+    )
+    assert len((await bot.application.services.drafts.get(409)).photos) == 2
+
+
+async def test_post_with_a_draft_offers_to_continue_or_start_fresh(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(410, "Ana")
+    await start_with_photo(world, ana)
+    await reply(ana, "What's the title?")
+    await ana.send_text("Old lamp")
+    await reply(ana, "What's the price")
+    await ana.send_command("post")
+    offer = await reply(ana, "You have a draft: “Old lamp” with 1 photo.")
+    assert offer.buttons == [["Continue", "Start fresh"]]
+    await ana.press("Start fresh")
+    await reply(ana, "Let's list an item")
+    assert (await bot.application.services.drafts.get(410)).photos == ()
+
+
+async def test_without_a_connected_marketplace_the_flow_points_to_connect(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(411, "Ana")
+    await ana.send_command("post")
+    await reply(ana, "Send me its photos")
+    await ana.send_photo(jpeg())
+    await reply(ana, "Added 1 photo")
+    await ana.press("Done ✅")
+    await reply(ana, "What's the title? Up to 70 characters — OfferUp's limit")
+    await ana.send_text("Lamp")
+    await reply(ana, "price")
+    await ana.send_text("25")
+    await reply(ana, "condition")
+    await ana.press("Good")
+    await reply(ana, "description")
+    await ana.press("Skip")
+    await reply(ana, "Category")
+    await ana.send_text("Lamps")
+    await reply(ana, "Where is the item?")
+    await ana.send_text("98402")
+    await reply(ana, "98402 it is")
+    nothing = await reply(ana, "You haven't connected a marketplace yet.")
+    assert nothing.buttons == [["Connect a marketplace"], ["« Back"]]
