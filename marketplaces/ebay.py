@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import html
 import re
 import time
 from collections.abc import Mapping
@@ -666,7 +667,7 @@ class EbayMarketplace:
         return {
             "availableQuantity": listing.quantity,
             "categoryId": category_id,
-            "listingDescription": listing.description,
+            "listingDescription": html_description(listing.description),
             "listingPolicies": policies.as_listing_policies(),
             "merchantLocationKey": location,
             "pricingSummary": {
@@ -874,13 +875,19 @@ def _check_photo_count(listing: Listing) -> None:
         )
 
 
+def html_description(text: str) -> str:
+    """eBay renders descriptions as HTML: the seller's plain text goes in escaped, with its
+    line breaks kept, so "<b>" shows as typed and no markup or script gets through."""
+    return "<br>".join(html.escape(line) for line in text.splitlines())
+
+
 def _inventory_item(listing: Listing, image_urls: list[str]) -> dict[str, Any]:
     return {
         "availability": {"shipToLocationAvailability": {"quantity": listing.quantity}},
         "condition": CONDITIONS[listing.condition],
         "product": {
             "title": listing.title,
-            "description": listing.description,
+            "description": html_description(listing.description),
             "imageUrls": image_urls,
         },
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
+import pytest
 from PIL import Image
 
 from bot.runtime import BotRuntime
@@ -98,6 +99,8 @@ async def test_one_photo_to_three_marketplaces(world: SandboxWorld, bot: BotRunt
     assert progress.text.count("view listing") == 3
     assert titles_on(world) == {name: ["Brass desk lamp, 1970s"]
                                 for name in ("ebay", "facebook", "offerup")}
+    (on_ebay,) = world.ebay.listings  # eBay renders descriptions as HTML: ours arrives escaped
+    assert on_ebay.description == "Rewired, &lt;b&gt;no&lt;/b&gt; dents.<br>Pick-up or shipping."
     row = await bot.db.fetchone("SELECT price_cents, state FROM listings")
     assert tuple(row) == (120000, "active")
     assert (await bot.db.fetchone("SELECT COUNT(*) FROM drafts"))[0] == 0
@@ -335,3 +338,74 @@ async def test_without_a_connected_marketplace_the_flow_points_to_connect(
     await reply(ana, "98402 it is")
     nothing = await reply(ana, "You haven't connected a marketplace yet.")
     assert nothing.buttons == [["Connect a marketplace"], ["« Back"]]
+
+
+async def test_back_buttons_and_a_shared_location(world: SandboxWorld, bot: BotRuntime) -> None:
+    ana = world.telegram.seller(412, "Ana")
+    await start_with_photo(world, ana)
+    await reply(ana, "What's the title?")
+    await ana.send_photo(jpeg())  # not what this step wants
+    await reply(ana, "I'm waiting for the item's title, as text.")
+    await ana.send_text("Lamp")
+    await reply(ana, "What's the price")
+    await ana.press("« Back")
+    await reply(ana, "What's the title?")
+    await ana.send_text("Brass lamp")
+    await reply(ana, "What's the price")
+    await ana.send_text("25")
+    await reply(ana, "What condition")
+    await ana.press("Good")
+    await reply(ana, "Add a description")
+    await ana.press("Skip")
+    await reply(ana, "Category:")
+    await ana.send_text("Lamps")
+    where = await reply(ana, "Where is the item?")
+    assert where.reply_markup["keyboard"][0][0]["request_location"] is True
+    await ana.press("« Back")  # a reply-keyboard button: typed as text
+    await reply(ana, "OK.")
+    await reply(ana, "Category:")
+    await ana.send_text("Lamps")
+    await reply(ana, "Where is the item?")
+    await ana.send_location(47.2529, -122.4443)
+    await reply(ana, "📍 Got it.")
+    draft = await bot.application.services.drafts.get(412)
+    assert (draft.title, draft.latitude, draft.longitude) == ("Brass lamp", 47.2529, -122.4443)
+    saved = await bot.application.services.drafts.saved_location(412)
+    assert (saved.latitude, saved.longitude) == (47.2529, -122.4443)
+
+
+async def test_heic_files_and_a_25_mb_file(world: SandboxWorld, bot: BotRuntime) -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    ana = world.telegram.seller(413, "Ana")
+    await connect_all(world, ana)
+    await ana.send_command("post")
+    await reply(ana, "Send me its photos")
+    heif = pillow_heif.from_pillow(Image.new("RGB", (1024, 768), (10, 90, 160)))
+    buffer = io.BytesIO()
+    heif.save(buffer, quality=80)
+    await ana.send_document(buffer.getvalue(), file_name="IMG_4821.HEIC", mime_type="image/heic")
+    await reply(ana, "Added 1 photo")
+    await ana.send_document(b"\xff\xd8" + bytes(25 * 1024 * 1024), file_name="huge.jpg",
+                            mime_type="image/jpeg")
+    await reply(ana, "That file is over 20 MB")
+    (kept,) = (await bot.application.services.drafts.get(413)).photos
+    assert (kept.width, kept.height) == (1024, 768)
+    assert Image.open(kept.path).format == "JPEG"
+
+
+async def test_abandoned_drafts_are_removed_after_a_week(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(414, "Ana")
+    await start_with_photo(world, ana)
+    await reply(ana, "What's the title?")
+    draft = await bot.application.services.drafts.get(414)
+    photo_path = draft.photos[0].path
+    assert photo_path.exists()
+    await bot.db.execute(
+        "UPDATE drafts SET updated_at = '2020-01-01T00:00:00.000000Z' WHERE telegram_id = 414"
+    )
+    (job,) = bot.application.job_queue.get_jobs_by_name("purge_abandoned_drafts")
+    await job.run(bot.application)
+    assert await bot.application.services.drafts.get(414) is None
+    assert not photo_path.exists()

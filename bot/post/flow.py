@@ -71,6 +71,10 @@ ORDER = [Step.PHOTOS, Step.TITLE, Step.PRICE, Step.CONDITION, Step.DESCRIPTION, 
 WAITING_FOR = {
     Step.RESUME: "you to choose: continue the draft or start fresh",
     Step.PHOTOS: "photos of the item (or tap Done)",
+    Step.TITLE: "the item's title, as text",
+    Step.PRICE: "the price, like 25 or $1,200",
+    Step.DESCRIPTION: "a description, as text (or tap Skip)",
+    Step.CATEGORY: "a category: tap one or type your own",
     Step.CONDITION: "you to pick the condition with a button",
     Step.LOCATION: "a ZIP code or your location",
     Step.MARKETPLACES: "you to choose marketplaces with the buttons",
@@ -87,7 +91,8 @@ def _button(label: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=f"p:{data}")
 
 
-BACK = _button("« Back", "back")
+BACK_LABEL = "« Back"
+BACK = _button(BACK_LABEL, "back")
 
 
 # ── Reading the seller's setup ────────────────────────────────────────────────────────────────
@@ -182,6 +187,7 @@ async def ask(update: Update, context: BotContext, step: Step) -> Step:
         keyboard = [[KeyboardButton("📍 Share my location", request_location=True)]]
         if remembered:
             keyboard.append([KeyboardButton(remembered)])
+        keyboard.append([KeyboardButton(BACK_LABEL)])  # a reply keyboard: Back is typed
         await send(chat.id, texts.ask_location(remembered),
                    reply_markup=ReplyKeyboardMarkup(keyboard, one_time_keyboard=True,
                                                     resize_keyboard=True))
@@ -374,9 +380,15 @@ async def cancel(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
+async def location_back(update: Update, context: BotContext) -> Step:
+    await update.effective_message.reply_text("OK.", reply_markup=ReplyKeyboardRemove())
+    return await back(update, context)
+
+
 async def back(update: Update, context: BotContext) -> Step:
     """« Back: the step before the one on screen (the state says which that is)."""
-    await update.callback_query.answer()
+    if update.callback_query:
+        await update.callback_query.answer()
     current = Step(context.user_data.get(ON_SCREEN, Step.TITLE))
     index = ORDER.index(current) if current in ORDER else 1
     previous = ORDER[max(0, index - 1)]
@@ -668,16 +680,20 @@ def build(publish_handler: CallbackQueryHandler) -> ConversationHandler:
             Step.PHOTOS: [MessageHandler(photo_input, photo_received),
                           CallbackQueryHandler(photos_done, pattern=r"^p:done$"),
                           MessageHandler(anything, waiting(Step.PHOTOS))],
-            Step.TITLE: [MessageHandler(text, title_received), back_handler],
-            Step.PRICE: [MessageHandler(text, price_received), back_handler],
+            Step.TITLE: [MessageHandler(text, title_received), back_handler,
+                         MessageHandler(anything, waiting(Step.TITLE))],
+            Step.PRICE: [MessageHandler(text, price_received), back_handler,
+                         MessageHandler(anything, waiting(Step.PRICE))],
             Step.CONDITION: [CallbackQueryHandler(condition_chosen, pattern=r"^p:c:\w+$"),
                              back_handler, MessageHandler(anything, waiting(Step.CONDITION))],
             Step.DESCRIPTION: [MessageHandler(text, description_received),
                                CallbackQueryHandler(description_skipped, pattern=r"^p:skip$"),
-                               back_handler],
+                               back_handler, MessageHandler(anything, waiting(Step.DESCRIPTION))],
             Step.CATEGORY: [CallbackQueryHandler(category_chosen, pattern=r"^p:cat:\d+$"),
-                            MessageHandler(text, category_typed), back_handler],
+                            MessageHandler(text, category_typed), back_handler,
+                            MessageHandler(anything, waiting(Step.CATEGORY))],
             Step.LOCATION: [MessageHandler(filters.LOCATION, location_shared),
+                            MessageHandler(filters.Text([BACK_LABEL]), location_back),
                             MessageHandler(text, postal_code_typed),
                             MessageHandler(anything, waiting(Step.LOCATION))],
             Step.MARKETPLACES: [CallbackQueryHandler(marketplace_toggled, pattern=r"^p:mp:\w+$"),
