@@ -481,18 +481,27 @@ async def photos_done(update: Update, context: BotContext) -> Step:
     return await advance(update, context)
 
 
-async def title_received(update: Update, context: BotContext) -> Step:
+async def _text_answer(
+    update: Update, context: BotContext, limit_of: str, default: int, *, multiline: bool
+) -> str | None:
+    """Clean the seller's text to the strictest chosen marketplace's limit, or say why not."""
     telegram_id = update.effective_user.id
     draft = await _draft(context, telegram_id)
     limit, reason = _strictest(await _rules(context, telegram_id, draft.marketplaces),
-                               "title_max", DEFAULT_TITLE_MAX)
+                               limit_of, default)
     try:
-        title = normalize_text(update.effective_message.text, max_length=limit,
-                               multiline=False, limit_reason=reason)
+        return normalize_text(update.effective_message.text, max_length=limit,
+                              multiline=multiline, limit_reason=reason)
     except InputRejected as refused:
         await update.effective_message.reply_text(refused.message)
+        return None
+
+
+async def title_received(update: Update, context: BotContext) -> Step:
+    title = await _text_answer(update, context, "title_max", DEFAULT_TITLE_MAX, multiline=False)
+    if title is None:
         return Step.TITLE
-    await context.services.drafts.update(telegram_id, title=title)
+    await context.services.drafts.update(update.effective_user.id, title=title)
     return await advance(update, context)
 
 
@@ -518,17 +527,13 @@ async def condition_chosen(update: Update, context: BotContext) -> Step:
 
 
 async def description_received(update: Update, context: BotContext) -> Step:
-    telegram_id = update.effective_user.id
-    draft = await _draft(context, telegram_id)
-    limit, reason = _strictest(await _rules(context, telegram_id, draft.marketplaces),
-                               "description_max", DEFAULT_DESCRIPTION_MAX)
-    try:
-        description = normalize_text(update.effective_message.text, max_length=limit,
-                                     multiline=True, limit_reason=reason)
-    except InputRejected as refused:
-        await update.effective_message.reply_text(refused.message)
+    description = await _text_answer(update, context, "description_max",
+                                     DEFAULT_DESCRIPTION_MAX, multiline=True)
+    if description is None:
         return Step.DESCRIPTION
-    await context.services.drafts.update(telegram_id, description=description, description_set=1)
+    await context.services.drafts.update(
+        update.effective_user.id, description=description, description_set=1
+    )
     return await advance(update, context)
 
 
