@@ -13,6 +13,7 @@ from telegram import Update
 
 from bot import __version__
 from bot.context import DealScoutApplication
+from bot.item_page import ItemPages
 from bot.oauth_web import OAuthRoutes
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class WebServer:
         self.app.router.add_get("/healthz", self.healthz)
         self.app.router.add_post(WEBHOOK_PATH, self.telegram_webhook)
         OAuthRoutes(application).register(self.app)
+        ItemPages(application).register(self.app)
         media = application.services.media
         if media is not None:
             self.app.router.add_get("/media/{token}", media.handle)

@@ -96,6 +96,10 @@ class ListingRepository:
         )
         return _listing(row, photos)
 
+    async def by_sku(self, sku: str) -> StoredListing | None:
+        row = await self._db.fetchone("SELECT id FROM listings WHERE sku = ?", (sku,))
+        return await self.get(row["id"]) if row else None
+
     async def cross_posts(self, listing_id: int) -> list[CrossPost]:
         rows = await self._db.fetchall(
             "SELECT * FROM cross_posts WHERE listing_id = ? ORDER BY rowid", (listing_id,)

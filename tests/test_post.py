@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
+import httpx
 import pytest
 from PIL import Image
 
@@ -101,6 +102,13 @@ async def test_one_photo_to_three_marketplaces(world: SandboxWorld, bot: BotRunt
                                 for name in ("ebay", "facebook", "offerup")}
     (on_ebay,) = world.ebay.listings  # eBay renders descriptions as HTML: ours arrives escaped
     assert on_ebay.description == "Rewired, &lt;b&gt;no&lt;/b&gt; dents.<br>Pick-up or shipping."
+    sku = (await bot.db.fetchone("SELECT sku FROM listings"))[0]
+    (product,) = world.facebook.products.values()  # its required link is our item page
+    assert product.fields["link"] == f"{bot.settings.public_base_url}/items/{sku}"
+    async with httpx.AsyncClient() as browser:
+        page = await browser.get(f"{bot.web.url}/items/{sku}")
+    assert page.status_code == 200 and "Brass desk lamp, 1970s" in page.text
+    assert page.text.count("<li><a href=") == 3
     row = await bot.db.fetchone("SELECT price_cents, state FROM listings")
     assert tuple(row) == (120000, "active")
     assert (await bot.db.fetchone("SELECT COUNT(*) FROM drafts"))[0] == 0
