@@ -24,8 +24,10 @@ from storage.persistence import SQLitePersistence
 
 
 async def post_init(application: Application) -> None:
-    """Register the command menu: what the seller sees when they type /."""
+    """Register the command menu (what the seller sees when they type /), then finish any
+    publishing a crash interrupted."""
     await application.bot.set_my_commands(bot_commands())
+    await application.publishing.resume()  # type: ignore[attr-defined]
 
 
 async def post_shutdown(application: Application) -> None:

@@ -49,6 +49,8 @@ class Settings:
     # Messages a second the bot allows itself (Telegram's limit is about 30); 0 turns the
     # throttle off, e.g. for a benchmark against the emulator. A 429 is waited out either way.
     telegram_max_rate: float = 30.0
+    # First retry delay of a publish that hit a timeout, 5xx or 429 (doubling, six tries).
+    publish_retry_base_seconds: float = 30.0
     # marketplace name → that adapter's config (only the configured ones)
     marketplaces: Mapping[str, Any] = field(default_factory=dict)
 

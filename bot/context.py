@@ -48,6 +48,7 @@ class DealScoutApplication(Application):
     """PTB's Application with our `services` attached (kept out of the persisted bot_data)."""
 
     services: Services
+    publishing: Any  # bot.post.publish.Publishing (set when handlers register)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):

@@ -42,5 +42,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         media=media,
         drafts=DraftRepository(db, settings.data_dir / "drafts"),
         listings=listings,
-        crossposter=CrossPoster(connections, listings),
+        crossposter=CrossPoster(
+            connections, listings, retry_base_seconds=settings.publish_retry_base_seconds
+        ),
     )

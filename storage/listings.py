@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import aiosqlite
 
 from storage.db import Database
 from storage.drafts import Draft
-from storage.timeutil import now_db
+from storage.timeutil import from_db, now_db, to_db
 
 UNFINISHED = ("pending", "in_flight")
 
@@ -33,6 +34,7 @@ class StoredListing:
     latitude: float | None
     longitude: float | None
     state: str
+    progress_message_id: int | None = None
     photo_paths: tuple[Path, ...] = ()
     photo_file_ids: tuple[str, ...] = ()
 
@@ -48,7 +50,7 @@ class CrossPost:
     error_field: str | None = None
     retryable: bool = False
     attempts: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
+    next_attempt_at: datetime | None = None
 
 
 class ListingRepository:
@@ -118,14 +120,41 @@ class ListingRepository:
         error_field: str | None = None,
         retryable: bool = False,
         attempted: bool = False,
+        next_attempt_at: datetime | None = None,
     ) -> None:
         await self._db.execute(
             "UPDATE cross_posts SET state = ?, external_id = COALESCE(?, external_id),"
             " url = COALESCE(?, url), error = ?, error_field = ?, retryable = ?,"
-            " attempts = attempts + ?, updated_at = ? WHERE listing_id = ? AND marketplace = ?",
+            " attempts = attempts + ?, next_attempt_at = ?, updated_at = ?"
+            " WHERE listing_id = ? AND marketplace = ?",
             (state, external_id, url, error, error_field, int(retryable), int(attempted),
-             now_db(), listing_id, marketplace),
+             to_db(next_attempt_at) if next_attempt_at else None, now_db(), listing_id,
+             marketplace),
         )
+
+    async def reset_attempts(self, listing_id: int, marketplaces: list[str]) -> None:
+        """The seller pressed Retry: a fresh budget for these cross-posts."""
+        marks = ", ".join("?" for _ in marketplaces)
+        await self._db.execute(
+            f"UPDATE cross_posts SET state = 'pending', attempts = 0, retryable = 0,"
+            f" error = NULL, error_field = NULL, next_attempt_at = NULL, updated_at = ?"
+            f" WHERE listing_id = ? AND state = 'failed' AND marketplace IN ({marks})",
+            (now_db(), listing_id, *marketplaces),
+        )
+
+    async def set_progress_message(self, listing_id: int, message_id: int) -> None:
+        await self._db.execute(
+            "UPDATE listings SET progress_message_id = ? WHERE id = ?", (message_id, listing_id)
+        )
+
+    async def retry_due(self) -> list[tuple[int, datetime]]:
+        """Listings with a failed, retryable cross-post, and when the earliest may run."""
+        rows = await self._db.fetchall(
+            "SELECT listing_id, MIN(next_attempt_at) AS due FROM cross_posts"
+            " WHERE state = 'failed' AND retryable = 1 AND next_attempt_at IS NOT NULL"
+            " GROUP BY listing_id"
+        )
+        return [(row["listing_id"], from_db(row["due"])) for row in rows]
 
     async def unfinished(self) -> list[tuple[int, str]]:
         """Cross-posts a crash may have interrupted: (listing id, marketplace)."""
@@ -157,6 +186,7 @@ def _listing(row: aiosqlite.Row, photos: list[aiosqlite.Row]) -> StoredListing:
         currency=row["currency"], condition=row["condition"], category=row["category"],
         category_ids=json.loads(row["category_ids"]), postal_code=row["postal_code"],
         latitude=row["latitude"], longitude=row["longitude"], state=row["state"],
+        progress_message_id=row["progress_message_id"],
         photo_paths=tuple(Path(p["path"]) for p in photos),
         photo_file_ids=tuple(p["file_id"] for p in photos),
     )
@@ -168,4 +198,5 @@ def _cross_post(row: aiosqlite.Row) -> CrossPost:
         external_id=row["external_id"], url=row["url"], error=row["error"],
         error_field=row["error_field"], retryable=bool(row["retryable"]),
         attempts=row["attempts"],
+        next_attempt_at=from_db(row["next_attempt_at"]) if row["next_attempt_at"] else None,
     )

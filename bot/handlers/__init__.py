@@ -12,6 +12,7 @@ def register(application: Application) -> None:
     # Group 0 matches at most one handler: specific flows first, catch-alls last.
     start.register(application)
     flow.register(application, publish.handler())
+    publish.register(application)
     connect.register(application)
     accounts.register(application)
     catalog.register(application)

@@ -1,42 +1,118 @@
-"""Post: the draft becomes a listing and goes to every chosen marketplace at once, with one
-progress message in the chat edited as each result lands."""
+"""Post and what follows: the draft becomes a listing, goes to every chosen marketplace at once,
+and one progress message in the chat is edited as each result lands — across retries and
+restarts, because the message id is stored with the listing."""
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from html import escape
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, ConversationHandler
+from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
-from bot.context import BotContext
+from bot.context import BotContext, DealScoutApplication
 from bot.parsing import make_sku
 from bot.post import texts
 from storage.listings import CrossPost
 
 log = logging.getLogger(__name__)
 
-ICONS = {"pending": "⏳", "in_flight": "⏳", "published": "✅", "failed": "❌"}
+ICONS = {"pending": "⏳", "in_flight": "⏳", "published": "✅"}
+RETRY = "pr"  # pr:<listing id>
+
+
+def _icon(row: CrossPost) -> str:
+    if row.state == "failed":
+        return "🔁" if row.retryable else "❌"
+    return ICONS.get(row.state, "•")
+
+
+def finished(rows: list[CrossPost]) -> bool:
+    return all(r.state == "published" or (r.state == "failed" and not r.retryable) for r in rows)
 
 
 def progress_text(title: str, rows: list[CrossPost], names: dict[str, str]) -> str:
     lines = [f"Posting <b>{escape(title)}</b>…"]
     for row in rows:
-        name = names.get(row.marketplace, row.marketplace)
-        line = f"{ICONS.get(row.state, '•')} {name}"
+        line = f"{_icon(row)} {names.get(row.marketplace, row.marketplace)}"
         if row.state == "published" and row.url:
             line += f' — <a href="{escape(row.url)}">view listing</a>'
         elif row.state == "failed" and row.error:
             line += f" — {escape(row.error)}"
         lines.append(line)
-    if all(row.state in ("published", "failed") for row in rows):
+    if finished(rows):
         done = sum(row.state == "published" for row in rows)
         lines[0] = (
             f"🎉 <b>{escape(title)}</b> is live on {done} of {len(rows)} marketplaces."
             if done else f"<b>{escape(title)}</b> couldn't be posted yet."
         )
     return "\n".join(lines)
+
+
+class Publishing:
+    """Runs publishes for the bot: first try, scheduled retries, Retry presses, restarts."""
+
+    def __init__(self, application: DealScoutApplication) -> None:
+        self._application = application
+        self._shown: dict[int, str] = {}
+
+    async def run(self, listing_id: int) -> list[CrossPost]:
+        services = self._application.services
+        rows = await services.crossposter.publish(listing_id, lambda r: self.report(listing_id, r))
+        await self.report(listing_id, rows)
+        self.schedule_retry(listing_id, rows)
+        return rows
+
+    async def report(self, listing_id: int, rows: list[CrossPost]) -> None:
+        """Edit the listing's one progress message, only when what it says changed."""
+        services = self._application.services
+        listing = await services.listings.get(listing_id)
+        if listing is None or listing.progress_message_id is None:
+            return
+        names = {n: a.display_name for n, a in services.marketplaces.items()}
+        text = progress_text(listing.title, rows, names)
+        if self._shown.get(listing_id) == text:
+            return
+        retry = finished(rows) and any(r.state == "failed" for r in rows)
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton("🔁 Retry", callback_data=f"{RETRY}:{listing_id}")]]
+        ) if retry else None
+        try:
+            await self._application.bot.edit_message_text(
+                text, chat_id=listing.telegram_id, message_id=listing.progress_message_id,
+                reply_markup=markup,
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc):
+                log.warning("progress edit for listing %s failed: %s", listing_id, exc)
+        self._shown[listing_id] = text
+
+    def schedule_retry(self, listing_id: int, rows: list[CrossPost]) -> None:
+        due = [r.next_attempt_at for r in rows
+               if r.state == "failed" and r.retryable and r.next_attempt_at is not None]
+        if due:
+            self._schedule(listing_id, min(due))
+
+    def _schedule(self, listing_id: int, when: datetime) -> None:
+        queue = self._application.job_queue
+        name = f"retry:{listing_id}"
+        for job in queue.get_jobs_by_name(name):
+            job.schedule_removal()
+        delay = max(0.0, (when - datetime.now(UTC)).total_seconds())
+        queue.run_once(self._retry_job, delay, data=listing_id, name=name)
+
+    async def _retry_job(self, context: BotContext) -> None:
+        await self.run(int(context.job.data))
+
+    async def resume(self) -> None:
+        """At start: finish what a crash interrupted, and re-arm the retries that were due."""
+        services = self._application.services
+        for listing_id in sorted({lid for lid, _ in await services.listings.unfinished()}):
+            self._application.create_task(self.run(listing_id), name=f"resume:{listing_id}")
+        for listing_id, due in await services.listings.retry_due():
+            self._schedule(listing_id, due)
 
 
 async def post_listing(update: Update, context: BotContext) -> int:
@@ -54,28 +130,41 @@ async def post_listing(update: Update, context: BotContext) -> int:
     await services.drafts.delete(telegram_id)  # the files; the row went with the listing
     names = {name: adapter.display_name for name, adapter in services.marketplaces.items()}
     rows = await services.listings.cross_posts(listing_id)
-    title = draft.title or ""
     message = await context.bot.send_message(
-        update.effective_chat.id, progress_text(title, rows, names)
+        update.effective_chat.id, progress_text(draft.title or "", rows, names)
     )
-    shown = {"text": message.text_html}
-
-    async def report(current: list[CrossPost]) -> None:
-        text = progress_text(title, current, names)
-        if text == shown["text"]:
-            return
-        try:
-            await message.edit_text(text)
-            shown["text"] = text
-        except BadRequest as exc:
-            log.warning("progress edit for listing %s failed: %s", listing_id, exc)
-
+    await services.listings.set_progress_message(listing_id, message.message_id)
+    publishing: Publishing = context.application.publishing  # type: ignore[attr-defined]
     context.application.create_task(
-        services.crossposter.publish(listing_id, report), update=update,
-        name=f"publish:{listing_id}",
+        publishing.run(listing_id), update=update, name=f"publish:{listing_id}"
     )
     return ConversationHandler.END
 
 
+async def retry_pressed(update: Update, context: BotContext) -> None:
+    """🔁 Retry: a fresh budget for the seller's failed copies of their own listing."""
+    query = update.callback_query
+    listing_id = int(query.data.split(":", 1)[1])
+    services = context.services
+    listing = await services.listings.get(listing_id)
+    if listing is None or listing.telegram_id != update.effective_user.id:
+        await query.answer(texts.NOT_YOURS, show_alert=True)
+        return
+    failed = [r.marketplace for r in await services.listings.cross_posts(listing_id)
+              if r.state == "failed"]
+    if not failed:
+        await query.answer(texts.MOVED_ON)
+        return
+    await query.answer("Trying again…")
+    await services.listings.reset_attempts(listing_id, failed)
+    publishing: Publishing = context.application.publishing  # type: ignore[attr-defined]
+    context.application.create_task(publishing.run(listing_id), update=update)
+
+
 def handler() -> CallbackQueryHandler:
     return CallbackQueryHandler(post_listing, pattern=r"^p:post$")
+
+
+def register(application: Application) -> None:
+    application.publishing = Publishing(application)  # type: ignore[attr-defined]
+    application.add_handler(CallbackQueryHandler(retry_pressed, pattern=rf"^{RETRY}:\d+$"))

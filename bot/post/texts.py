@@ -139,3 +139,4 @@ def preview(draft: Draft, price: str, marketplaces: list[str], location: str | N
     lines.append("")
     lines.append("Tap a field to change it, or <b>Post</b> when it looks right.")
     return "\n".join(lines)
+NOT_YOURS = "That isn't one of your listings."

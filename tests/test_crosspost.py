@@ -1,0 +1,125 @@
+"""Cross-posting as the seller lives it: concurrent results, faults retried, budgets, restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.runtime import BotRuntime
+from sandbox.browser import connect
+from sandbox.ebay import MARCO
+from sandbox.facebook import ROSA
+from sandbox.telegram import ChatMessage, Seller
+from sandbox.world import SandboxWorld
+from tests.test_post import fill_details, jpeg, post_and_wait, reply, titles_on
+
+FAST_RETRIES = {"publish_retry_base_seconds": 0.05}
+
+
+async def seller_at_preview(
+    world: SandboxWorld, user_id: int, *, ebay_account: str | None = None
+) -> tuple[Seller, ChatMessage]:
+    seller = world.telegram.seller(user_id, "Ana")
+    for display, sandbox, account in (
+        ("eBay", world.ebay, ebay_account), ("Facebook", world.facebook, ROSA),
+        ("OfferUp", world.offerup, None),
+    ):
+        await connect(seller, display, sandbox.oauth, account_id=account)
+    await seller.send_command("post")
+    await reply(seller, "Send me its photos")
+    await seller.send_photo(jpeg())
+    await reply(seller, "Added 1 photo")
+    await seller.press("Done ✅")
+    return seller, await fill_details(seller)
+
+
+async def test_progress_is_one_message_edited_as_results_land(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana, preview = await seller_at_preview(world, 501)
+    progress = await post_and_wait(ana, preview)
+    assert progress.edits == 3  # one edit per marketplace result, nothing more
+    reports = [m for m in ana.bot_messages if "view listing" in (m.text or "")]
+    assert reports == [progress]  # one message, edited, never a new one per result
+    assert "is live on 3 of 3" in progress.text
+
+
+async def test_one_marketplace_rejects_while_two_succeed(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana, preview = await seller_at_preview(world, 502, ebay_account=MARCO)  # no eBay policies
+    progress = await post_and_wait(ana, preview)
+    assert progress.text.startswith("🎉 Brass desk lamp, 1970s is live on 2 of 3 marketplaces.")
+    assert "❌ eBay — " in progress.text and "policy" in progress.text
+    assert progress.buttons == [["🔁 Retry"]]
+    assert titles_on(world)["ebay"] == []
+
+
+async def test_a_429_is_retried_after_the_delay_the_marketplace_asked_for(
+    world: SandboxWorld, start_bot: Callable[..., BotRuntime]
+) -> None:
+    async with start_bot(**FAST_RETRIES) as bot:
+        ana, preview = await seller_at_preview(world, 503)
+        world.offerup.faults.next("rate_limit", retry_after=1)
+        world.facebook.faults.next("error", status=503)
+        progress = await post_and_wait(ana, preview)
+        assert "is live on 3 of 3" in progress.text
+        shown = world.telegram.transcript(ana.user_id)  # every text the message went through
+        assert "🔁 OfferUp — OfferUp is busy; I'll try again in 1 s." in shown
+        rows = await bot.db.fetchall("SELECT marketplace, attempts FROM cross_posts ORDER BY 1")
+        assert [tuple(r) for r in rows] == [("ebay", 1), ("facebook", 2), ("offerup", 2)]
+    assert {k: len(v) for k, v in titles_on(world).items()} == {
+        "ebay": 1, "facebook": 1, "offerup": 1
+    }
+
+
+async def test_the_retry_budget_runs_out_then_retry_succeeds(
+    world: SandboxWorld, start_bot: Callable[..., BotRuntime]
+) -> None:
+    async with start_bot(**FAST_RETRIES) as bot:
+        ana, preview = await seller_at_preview(world, 504)
+        world.offerup.faults.next("error", status=502, times=6)
+        progress = await post_and_wait(ana, preview)
+        assert "❌ OfferUp — OfferUp isn't answering — I tried 6 times." in progress.text
+        assert progress.buttons == [["🔁 Retry"]]
+        await ana.press("🔁 Retry", message_id=progress.message_id)
+        await ana.wait_for(lambda _: "is live on 3 of 3" in progress.text, timeout=20)
+        assert progress.buttons == []
+        row = await bot.db.fetchone(
+            "SELECT state, attempts FROM cross_posts WHERE marketplace = 'offerup'"
+        )
+        assert tuple(row) == ("published", 1)
+
+
+async def test_a_crash_between_publish_and_the_database_write_makes_no_second_listing(
+    world: SandboxWorld, start_bot: Callable[..., BotRuntime]
+) -> None:
+    async with start_bot() as bot:
+        ana, preview = await seller_at_preview(world, 505)
+        await post_and_wait(ana, preview)
+        # What a crash right after the marketplaces answered leaves behind: rows in flight.
+        await bot.db.execute(
+            "UPDATE cross_posts SET state = 'in_flight', external_id = NULL, url = NULL"
+        )
+    async with start_bot() as bot:  # the restart resumes them
+        progress = ana.bot_messages[-1]
+        await ana.wait_for(lambda _: progress.text.count("view listing") == 3, timeout=20)
+        states = await bot.db.fetchall("SELECT state FROM cross_posts")
+        assert [r["state"] for r in states] == ["published"] * 3
+    assert {k: len(v) for k, v in titles_on(world).items()} == {
+        "ebay": 1, "facebook": 1, "offerup": 1
+    }
+
+
+async def test_a_retry_button_for_another_sellers_listing_is_refused(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana, preview = await seller_at_preview(world, 506, ebay_account=MARCO)
+    progress = await post_and_wait(ana, preview)
+    listing_id = (await bot.db.fetchone("SELECT id FROM listings"))[0]
+    mallory = world.telegram.seller(507, "Mallory")
+    await mallory.send_command("start")
+    welcome = await mallory.next_message()
+    await mallory.press_data(welcome.message_id, f"pr:{listing_id}")
+    await mallory.wait_for(lambda _: bool(mallory.callback_answers))
+    assert mallory.callback_answers[-1]["text"] == "That isn't one of your listings."
+    assert progress.buttons == [["🔁 Retry"]]  # Ana's listing untouched
