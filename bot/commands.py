@@ -7,6 +7,7 @@ from telegram import BotCommand
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "What Deal Scout does and how to begin"),
     ("post", "List an item on your marketplaces"),
+    ("listings", "Your listings: mark sold, change price, withdraw"),
     ("connect", "Connect a marketplace account"),
     ("accounts", "Your connected accounts"),
     ("help", "Everything I can do for you"),

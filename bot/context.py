@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import Settings
 from marketplaces.base import Marketplace
 from marketplaces.connections import ConnectionService
-from marketplaces.crosspost import CrossPoster
+from marketplaces.crosspost import CrossPoster, ListingManager
 from marketplaces.media import MediaStore
 from marketplaces.oauth import ConnectionBroker
 from storage.accounts import AccountRepository
@@ -42,6 +42,7 @@ class Services:
     drafts: DraftRepository
     listings: ListingRepository
     crossposter: CrossPoster
+    manager: ListingManager
 
 
 class DealScoutApplication(Application):

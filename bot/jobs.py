@@ -65,6 +65,29 @@ async def warn_expiring_connections(context: BotContext) -> None:
                     account.marketplace)
 
 
+STATUS_EVERY = timedelta(minutes=5)
+
+
+async def check_listings(context: BotContext) -> None:
+    """Keep the copies in step: when one sells or ends on its marketplace, end the others and
+    tell the seller. This is the guard against selling one item twice."""
+    services = context.services
+    names = {n: a.display_name for n, a in services.marketplaces.items()}
+    for listing_id in await services.listings.live_listing_ids():
+        change = await services.manager.check(listing_id)
+        if change is None:
+            continue
+        try:
+            await context.bot.send_message(
+                change.telegram_id,
+                texts.sold_elsewhere(change, names) if change.sold
+                else texts.ended_elsewhere(change, names),
+            )
+        except TelegramError as exc:
+            log.warning("could not tell user %s about listing %s: %s", change.telegram_id,
+                        listing_id, exc)
+
+
 async def purge_expired_states(context: BotContext) -> None:
     removed = await context.services.states.purge_expired()
     if removed:
@@ -90,3 +113,4 @@ def schedule(application: Application) -> None:
     queue.run_repeating(purge_abandoned_drafts, interval=timedelta(hours=6), first=120)
     queue.run_repeating(refresh_tokens, interval=REFRESH_EVERY, first=5)
     queue.run_repeating(warn_expiring_connections, interval=timedelta(hours=1), first=10)
+    queue.run_repeating(check_listings, interval=STATUS_EVERY, first=30)

@@ -6,7 +6,7 @@ from bot.config import Settings
 from bot.context import Services
 from marketplaces import registry
 from marketplaces.connections import ConnectionService
-from marketplaces.crosspost import CrossPoster
+from marketplaces.crosspost import CrossPoster, ListingManager
 from marketplaces.media import MediaStore
 from marketplaces.oauth import ConnectionBroker
 from storage.accounts import AccountRepository
@@ -45,4 +45,5 @@ def build_services(settings: Settings, db: Database) -> Services:
         crossposter=CrossPoster(
             connections, listings, retry_base_seconds=settings.publish_retry_base_seconds
         ),
+        manager=ListingManager(connections, listings),
     )

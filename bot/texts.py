@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from bot.commands import COMMANDS
+from marketplaces.crosspost import StatusChange
 from storage.accounts import StoredAccount
 
 
@@ -169,3 +170,25 @@ CATALOG_GONE = "That catalog isn't one you manage any more. Use /connect to pick
 
 def catalog_chosen(marketplace: str, catalog: str) -> str:
     return f"👍 {marketplace} will list your items in <b>{escape(catalog)}</b>."
+
+
+# ── Keeping listings in step ─────────────────────────────────────────────────────────────────
+
+
+def _others(change: StatusChange, names: dict[str, str]) -> str:
+    ended = [names.get(m, m) for m in change.withdrawn]
+    text = f" I ended it on {', '.join(ended)} so it can't sell twice." if ended else ""
+    if change.not_withdrawn:
+        stuck = ", ".join(names.get(m, m) for m in change.not_withdrawn)
+        text += f" ⚠️ I couldn't end it on {stuck} yet — I'll keep trying; check it there."
+    return text
+
+
+def sold_elsewhere(change: StatusChange, names: dict[str, str]) -> str:
+    where = names.get(change.marketplace, change.marketplace)
+    return f"💰 <b>{escape(change.title)}</b> sold on {where}!" + _others(change, names)
+
+
+def ended_elsewhere(change: StatusChange, names: dict[str, str]) -> str:
+    where = names.get(change.marketplace, change.marketplace)
+    return f"<b>{escape(change.title)}</b> was ended on {where}." + _others(change, names)

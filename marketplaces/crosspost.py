@@ -12,11 +12,13 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from marketplaces.base import (
     Condition,
     Listing,
+    ListingStatus,
     Location,
     MarketplaceError,
     NeedsReconnect,
@@ -181,3 +183,158 @@ def _human(seconds: float) -> str:
     if seconds < 60:
         return f"{max(1, round(seconds))} s"
     return f"{round(seconds / 60)} min"
+
+
+# ── Keeping the copies in step ────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """What the status check found: a copy sold or ended on its marketplace, and what we
+    withdrew elsewhere because of it."""
+
+    listing_id: int
+    telegram_id: int
+    title: str
+    marketplace: str
+    sold: bool
+    withdrawn: tuple[str, ...]
+    not_withdrawn: tuple[str, ...]
+
+
+class ListingManager:
+    """Withdraw, mark sold, change price, and the status check that ends the other copies
+    when one sells: the guard against selling one item twice."""
+
+    def __init__(self, connections: ConnectionService, listings: ListingRepository) -> None:
+        self._connections = connections
+        self._listings = listings
+
+    async def _each_published(
+        self,
+        listing_id: int,
+        action: Callable[[CrossPost], Awaitable[None]],
+        on_progress: Progress | None,
+        *,
+        skip: str | None = None,
+    ) -> list[CrossPost]:
+        rows = [r for r in await self._listings.cross_posts(listing_id)
+                if r.state == "published" and r.marketplace != skip]
+        lock = asyncio.Lock()
+
+        async def one(row: CrossPost) -> None:
+            await action(row)
+            if on_progress is not None:
+                async with lock:
+                    await on_progress(await self._listings.cross_posts(listing_id))
+
+        await asyncio.gather(*(one(row) for row in rows))
+        return await self._listings.cross_posts(listing_id)
+
+    async def withdraw_all(
+        self, listing_id: int, on_progress: Progress | None = None, *, skip: str | None = None,
+        listing_state: str = "withdrawn",
+    ) -> list[CrossPost]:
+        """End every live copy (but `skip`'s); the listing becomes `listing_state`."""
+        stored = await self._listings.get(listing_id)
+        if stored is None:
+            return []
+
+        async def withdraw(row: CrossPost) -> None:
+            external_id = row.external_id or ""
+            try:
+                await self._connections.call(
+                    stored.telegram_id, row.marketplace,
+                    lambda adapter, tokens: adapter.withdraw(tokens, external_id),
+                )
+            except MarketplaceError as exc:
+                log.warning("withdrawing listing %s on %s failed: %s", listing_id,
+                            row.marketplace, exc)
+                await self._listings.mark(
+                    listing_id, row.marketplace, "published",
+                    error=f"couldn't end it there yet ({_display(self._connections, row)})",
+                )
+            else:
+                await self._listings.mark(listing_id, row.marketplace, "withdrawn")
+
+        rows = await self._each_published(listing_id, withdraw, on_progress, skip=skip)
+        await self._listings.set_state(listing_id, listing_state)
+        return rows
+
+    async def mark_sold(
+        self, listing_id: int, sold_on: str | None = None, on_progress: Progress | None = None
+    ) -> list[CrossPost]:
+        """Sold (on `sold_on`, or elsewhere when None): every other copy is withdrawn."""
+        if sold_on is not None:
+            await self._listings.mark(listing_id, sold_on, "sold")
+        return await self.withdraw_all(listing_id, on_progress, skip=sold_on, listing_state="sold")
+
+    async def change_price(
+        self, listing_id: int, price_cents: int, on_progress: Progress | None = None
+    ) -> list[CrossPost]:
+        """New price on every live copy: publishing is an upsert on the sku."""
+        await self._listings.set_price(listing_id, price_cents)
+        stored = await self._listings.get(listing_id)
+        if stored is None:
+            return []
+        listing = as_listing(stored, await self._listings.photo_bytes(stored))
+
+        async def update(row: CrossPost) -> None:
+            try:
+                published = await self._connections.call(
+                    stored.telegram_id, row.marketplace,
+                    lambda adapter, tokens: adapter.publish(tokens, listing),
+                )
+            except MarketplaceError as exc:
+                message = exc.message if isinstance(exc, Rejected) else (
+                    f"{_display(self._connections, row)} didn't take the new price yet."
+                )
+                await self._listings.mark(listing_id, row.marketplace, "published", error=message)
+            else:
+                await self._listings.mark(listing_id, row.marketplace, "published",
+                                          external_id=published.external_id, url=published.url)
+
+        return await self._each_published(listing_id, update, on_progress)
+
+    async def check(self, listing_id: int) -> StatusChange | None:
+        """Ask each marketplace about its live copy; the first that sold or ended ends the
+        others. None when every copy is still live (or a marketplace could not say)."""
+        stored = await self._listings.get(listing_id)
+        if stored is None or stored.state != "active":
+            return None
+        for row in await self._listings.cross_posts(listing_id):
+            if row.state != "published" or not row.external_id:
+                continue
+            external_id = row.external_id
+            try:
+                status = await self._connections.call(
+                    stored.telegram_id, row.marketplace,
+                    lambda adapter, tokens, ref=external_id: adapter.status(tokens, ref),
+                )
+            except MarketplaceError as exc:
+                log.warning("status of listing %s on %s unknown: %s", listing_id,
+                            row.marketplace, exc)
+                continue
+            if status is ListingStatus.LIVE:
+                continue
+            sold = status is ListingStatus.SOLD
+            if sold:
+                rows = await self.mark_sold(listing_id, row.marketplace)
+            else:
+                await self._listings.mark(listing_id, row.marketplace, "ended")
+                rows = await self.withdraw_all(listing_id, skip=row.marketplace)
+            return StatusChange(
+                listing_id=listing_id,
+                telegram_id=stored.telegram_id,
+                title=stored.title,
+                marketplace=row.marketplace,
+                sold=sold,
+                withdrawn=tuple(r.marketplace for r in rows if r.state == "withdrawn"),
+                not_withdrawn=tuple(r.marketplace for r in rows if r.state == "published"),
+            )
+        return None
+
+
+def _display(connections: ConnectionService, row: CrossPost) -> str:
+    adapter = connections.marketplaces.get(row.marketplace)
+    return adapter.display_name if adapter else row.marketplace

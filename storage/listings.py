@@ -142,6 +142,50 @@ class ListingRepository:
             (now_db(), listing_id, *marketplaces),
         )
 
+    async def for_seller(self, telegram_id: int, *, offset: int, limit: int) -> list[StoredListing]:
+        """The seller's listings, newest first, one page."""
+        rows = await self._db.fetchall(
+            "SELECT id FROM listings WHERE telegram_id = ? ORDER BY created_at DESC, id DESC"
+            " LIMIT ? OFFSET ?",
+            (telegram_id, limit, offset),
+        )
+        return [listing for row in rows if (listing := await self.get(row["id"])) is not None]
+
+    async def count_for_seller(self, telegram_id: int) -> int:
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM listings WHERE telegram_id = ?", (telegram_id,)
+        )
+        return int(row[0])
+
+    async def set_state(self, listing_id: int, state: str) -> None:
+        await self._db.execute(
+            "UPDATE listings SET state = ?, updated_at = ? WHERE id = ?",
+            (state, now_db(), listing_id),
+        )
+
+    async def set_price(self, listing_id: int, price_cents: int) -> None:
+        await self._db.execute(
+            "UPDATE listings SET price_cents = ?, updated_at = ? WHERE id = ?",
+            (price_cents, now_db(), listing_id),
+        )
+
+    async def add_cross_post(self, listing_id: int, marketplace: str) -> bool:
+        """A pending cross-post to one more marketplace; False if it already has one."""
+        changed = await self._db.execute(
+            "INSERT INTO cross_posts (listing_id, marketplace, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (listing_id, marketplace, now_db()),
+        )
+        return changed == 1
+
+    async def live_listing_ids(self) -> list[int]:
+        """Active listings with at least one published copy: what the status check watches."""
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT l.id FROM listings l JOIN cross_posts c ON c.listing_id = l.id"
+            " WHERE l.state = 'active' AND c.state = 'published'"
+        )
+        return [row["id"] for row in rows]
+
     async def set_progress_message(self, listing_id: int, message_id: int) -> None:
         await self._db.execute(
             "UPDATE listings SET progress_message_id = ? WHERE id = ?", (message_id, listing_id)

@@ -22,6 +22,7 @@ async def test_command_menu_is_registered_at_start(
     assert [(c["command"], c["description"]) for c in telegram.commands] == [
         ("start", "What Deal Scout does and how to begin"),
         ("post", "List an item on your marketplaces"),
+        ("listings", "Your listings: mark sold, change price, withdraw"),
         ("connect", "Connect a marketplace account"),
         ("accounts", "Your connected accounts"),
         ("help", "Everything I can do for you"),

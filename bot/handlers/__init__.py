@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.handlers import accounts, basics, catalog, connect, errors, start
+from bot.handlers import accounts, basics, catalog, connect, errors, listings, start
 from bot.post import flow, publish
 
 
@@ -16,5 +16,6 @@ def register(application: Application) -> None:
     connect.register(application)
     accounts.register(application)
     catalog.register(application)
+    listings.register(application)
     basics.register(application)
     errors.register(application)

@@ -1,0 +1,287 @@
+"""/listings: the seller's listings, five a page, each with a card to mark sold, change the price,
+withdraw everywhere, or post to one more marketplace. Every button names a listing, and every
+handler checks it is the pressing seller's own."""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import BotContext
+from bot.parsing import InputRejected, format_price, parse_price
+from bot.post.texts import NOT_YOURS
+from storage.listings import CrossPost, StoredListing
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 5
+PREFIX = "ls"
+STATE_LABELS = {"active": "for sale", "sold": "sold", "withdrawn": "withdrawn"}
+COPY_ICONS = {"published": "✅", "failed": "❌", "pending": "⏳", "in_flight": "⏳",
+              "sold": "💰", "withdrawn": "🛑", "ended": "🛑"}
+ASK_PRICE = 1
+PRICE_FOR = "price_for_listing"  # user_data: the listing whose price is being changed
+NOTHING_LISTED = "You haven't listed anything yet. Send /post to list an item."
+
+
+def _button(label: str, *parts: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=":".join([PREFIX, *map(str, parts)]))
+
+
+def _copies(rows: list[CrossPost], names: dict[str, str]) -> str:
+    parts = []
+    for row in rows:
+        name = names.get(row.marketplace, row.marketplace)
+        label = (f'<a href="{escape(row.url)}">{name}</a>'
+                 if row.url and row.state == "published" else name)
+        parts.append(f"{COPY_ICONS.get(row.state, '•')} {label}")
+    return " · ".join(parts) or "not posted anywhere"
+
+
+async def _own_listing(
+    update: Update, context: BotContext, listing_id: int
+) -> StoredListing | None:
+    listing = await context.services.listings.get(listing_id)
+    if listing is None or listing.telegram_id != update.effective_user.id:
+        if update.callback_query:
+            await update.callback_query.answer(NOT_YOURS, show_alert=True)
+        return None
+    return listing
+
+
+def _names(context: BotContext) -> dict[str, str]:
+    return {n: a.display_name for n, a in context.services.marketplaces.items()}
+
+
+Screen = tuple[str, InlineKeyboardMarkup | None]
+
+
+async def _page(context: BotContext, telegram_id: int, page: int) -> Screen:
+    services = context.services
+    total = await services.listings.count_for_seller(telegram_id)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(0, page), pages - 1)
+    listings = await services.listings.for_seller(
+        telegram_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    if not listings:
+        return NOTHING_LISTED, None
+    lines = [f"Your listings (page {page + 1} of {pages}):"]
+    rows = []
+    for number, listing in enumerate(listings, start=page * PAGE_SIZE + 1):
+        copies = await services.listings.cross_posts(listing.id)
+        lines.append(
+            f"\n{number}. <b>{escape(listing.title)}</b> — {format_price(listing.price_cents)}"
+            f" · {STATE_LABELS.get(listing.state, listing.state)}\n"
+            f"   {_copies(copies, _names(context))}"
+        )
+        rows.append([_button(f"{number}. {listing.title[:40]}", "open", listing.id, page)])
+    nav = []
+    if page > 0:
+        nav.append(_button("« Newer", "page", page - 1))
+    if page < pages - 1:
+        nav.append(_button("Older »", "page", page + 1))
+    if nav:
+        rows.append(nav)
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+async def _card(context: BotContext, listing: StoredListing, page: int) -> Screen:
+    copies = await context.services.listings.cross_posts(listing.id)
+    text = (
+        f"<b>{escape(listing.title)}</b>\n{format_price(listing.price_cents)} · "
+        f"{STATE_LABELS.get(listing.state, listing.state)}\n{_copies(copies, _names(context))}"
+    )
+    rows = []
+    if listing.state == "active":
+        rows.append([_button("💰 Mark sold", "sold", listing.id),
+                     _button("✏️ Change price", "price", listing.id)])
+        rows.append([_button("🛑 Withdraw everywhere", "wd", listing.id)])
+        if await _more_marketplaces(context, listing, copies):
+            rows.append([_button("➕ Post to another marketplace", "more", listing.id)])
+    rows.append([_button("« All listings", "page", page)])
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def _more_marketplaces(
+    context: BotContext, listing: StoredListing, copies: list[CrossPost]
+) -> list[str]:
+    used = {c.marketplace for c in copies}
+    accounts = await context.services.accounts.for_seller(listing.telegram_id)
+    return [a.marketplace for a in accounts
+            if a.status == "connected" and a.marketplace in context.services.marketplaces
+            and a.marketplace not in used]
+
+
+async def listings_command(update: Update, context: BotContext) -> None:
+    text, markup = await _page(context, update.effective_user.id, 0)
+    await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+async def browse(update: Update, context: BotContext) -> None:
+    """Paging and opening cards: ls:page:<n> and ls:open:<listing>:<page>."""
+    query = update.callback_query
+    parts = query.data.split(":")
+    if parts[1] == "page":
+        await query.answer()
+        text, markup = await _page(context, update.effective_user.id, int(parts[2]))
+    else:
+        listing = await _own_listing(update, context, int(parts[2]))
+        if listing is None:
+            return
+        await query.answer()
+        text, markup = await _card(context, listing, int(parts[3]))
+    await _edit(query.message, text, markup)
+
+
+async def _edit(message: object, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await message.edit_text(text, reply_markup=markup)  # type: ignore[attr-defined]
+    except BadRequest as exc:
+        if "not modified" not in str(exc):
+            raise
+
+
+async def act(update: Update, context: BotContext) -> None:
+    """Card actions: sold / wd ask to confirm; sold! / wd! do it; more / add:<mp> post again."""
+    query = update.callback_query
+    parts = query.data.split(":")
+    action, listing_id = parts[1], int(parts[2])
+    listing = await _own_listing(update, context, listing_id)
+    if listing is None:
+        return
+    if listing.state != "active":
+        await query.answer("This listing has already ended.")
+        return
+    await query.answer()
+    manager = context.services.manager
+    if action == "sold":
+        await _edit(query.message, f"Did <b>{escape(listing.title)}</b> sell? I'll end every "
+                    "other copy so it can't sell twice.", InlineKeyboardMarkup([[
+                        _button("Yes, it sold", "sold!", listing_id),
+                        _button("No", "open", listing_id, 0)]]))
+    elif action == "wd":
+        await _edit(query.message, f"Withdraw <b>{escape(listing.title)}</b> from every "
+                    "marketplace?", InlineKeyboardMarkup([[
+                        _button("Yes, withdraw", "wd!", listing_id),
+                        _button("No", "open", listing_id, 0)]]))
+    elif action in ("sold!", "wd!"):
+        report = await _operation_message(update, context, listing,
+                                          "Marking sold…" if action == "sold!" else "Withdrawing…")
+        if action == "sold!":
+            rows = await manager.mark_sold(listing_id, None, report)
+        else:
+            rows = await manager.withdraw_all(listing_id, report)
+        await report(rows, done=True)
+    elif action == "more":
+        copies = await context.services.listings.cross_posts(listing_id)
+        names = _names(context)
+        choices = await _more_marketplaces(context, listing, copies)
+        await _edit(query.message, f"Post <b>{escape(listing.title)}</b> to:",
+                    InlineKeyboardMarkup([[_button(names[m], "add", listing_id, m)]
+                                          for m in choices] + [[_button("« Back", "open",
+                                                                         listing_id, 0)]]))
+    elif action == "add":
+        marketplace = parts[3]
+        copies = await context.services.listings.cross_posts(listing_id)
+        if marketplace not in await _more_marketplaces(context, listing, copies):
+            return
+        await context.services.listings.add_cross_post(listing_id, marketplace)
+        message = await context.bot.send_message(listing.telegram_id, "Posting…")
+        await context.services.listings.set_progress_message(listing_id, message.message_id)
+        context.application.create_task(context.application.publishing.run(listing_id),
+                                        update=update)
+
+
+async def _operation_message(
+    update: Update, context: BotContext, listing: StoredListing, heading: str
+):
+    """One message per operation, edited as each marketplace answers, like posting."""
+    names = _names(context)
+    message = await context.bot.send_message(
+        update.effective_chat.id, f"{heading} <b>{escape(listing.title)}</b>"
+    )
+
+    async def report(rows: list[CrossPost], done: bool = False) -> None:
+        lines = [("✅ Done: " if done else f"{heading} ") + f"<b>{escape(listing.title)}</b>"]
+        for row in rows:
+            line = f"{COPY_ICONS.get(row.state, '•')} {names.get(row.marketplace, row.marketplace)}"
+            if row.error and row.state == "published":
+                line += f" — ⚠️ {escape(row.error)}"
+            lines.append(line)
+        try:
+            await message.edit_text("\n".join(lines))
+        except BadRequest as exc:
+            if "not modified" not in str(exc):
+                log.warning("operation progress edit failed: %s", exc)
+
+    return report
+
+
+async def ask_new_price(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    listing = await _own_listing(update, context, int(query.data.split(":")[2]))
+    if listing is None or listing.state != "active":
+        if listing is not None:
+            await query.answer("This listing has already ended.")
+        return ConversationHandler.END
+    await query.answer()
+    context.user_data[PRICE_FOR] = listing.id
+    await context.bot.send_message(
+        update.effective_chat.id,
+        f"New price for <b>{escape(listing.title)}</b>? It's {format_price(listing.price_cents)} "
+        "now. Send the amount, like 35 or $35.50. /cancel keeps it as it is.",
+    )
+    return ASK_PRICE
+
+
+async def new_price(update: Update, context: BotContext) -> int:
+    listing_id = context.user_data.get(PRICE_FOR)
+    listing = await _own_listing(update, context, int(listing_id or 0))
+    if listing is None:
+        return ConversationHandler.END
+    try:
+        cents = parse_price(update.effective_message.text)
+    except InputRejected as refused:
+        await update.effective_message.reply_text(refused.message)
+        return ASK_PRICE
+    context.user_data.pop(PRICE_FOR, None)
+    report = await _operation_message(update, context, listing,
+                                      f"Changing the price to {format_price(cents)} for")
+    rows = await context.services.manager.change_price(listing.id, cents, report)
+    await report(rows, done=True)
+    return ConversationHandler.END
+
+
+async def keep_price(update: Update, context: BotContext) -> int:
+    context.user_data.pop(PRICE_FOR, None)
+    await update.effective_message.reply_text("OK, the price stays as it is.")
+    return ConversationHandler.END
+
+
+def register(application: Application) -> None:
+    application.add_handler(ConversationHandler(
+        entry_points=[CallbackQueryHandler(ask_new_price, pattern=rf"^{PREFIX}:price:\d+$")],
+        states={ASK_PRICE: [MessageHandler(filters.TEXT & ~filters.COMMAND, new_price)]},
+        fallbacks=[CommandHandler("cancel", keep_price)],
+        name="change_price",
+        persistent=True,
+    ))
+    application.add_handler(CommandHandler("listings", listings_command))
+    application.add_handler(
+        CallbackQueryHandler(browse, pattern=rf"^{PREFIX}:(page:\d+|open:\d+:\d+)$")
+    )
+    application.add_handler(CallbackQueryHandler(
+        act, pattern=rf"^{PREFIX}:(sold|wd|sold!|wd!|more):\d+$|^{PREFIX}:add:\d+:[a-z]+$"
+    ))
