@@ -163,6 +163,17 @@ class ListingRepository:
             (state, now_db(), listing_id),
         )
 
+    FIXABLE = frozenset({"title", "description", "price_cents", "category", "postal_code"})
+
+    async def set_field(self, listing_id: int, column: str, value: object) -> None:
+        """Correct one field the seller fixed after a marketplace refused it."""
+        if column not in self.FIXABLE:
+            raise ValueError(f"{column} is not a field the seller can fix")
+        await self._db.execute(
+            f"UPDATE listings SET {column} = ?, updated_at = ? WHERE id = ?",
+            (value, now_db(), listing_id),
+        )
+
     async def set_price(self, listing_id: int, price_cents: int) -> None:
         await self._db.execute(
             "UPDATE listings SET price_cents = ?, updated_at = ? WHERE id = ?",

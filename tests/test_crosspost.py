@@ -123,3 +123,33 @@ async def test_a_retry_button_for_another_sellers_listing_is_refused(
     await mallory.wait_for(lambda _: bool(mallory.callback_answers))
     assert mallory.callback_answers[-1]["text"] == "That isn't one of your listings."
     assert progress.buttons == [["🔁 Retry"]]  # Ana's listing untouched
+
+
+async def test_a_refused_field_is_fixed_and_posted_to_that_marketplace_alone(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(508, "Ana")
+    for display, sandbox, account in (
+        ("eBay", world.ebay, None), ("Facebook", world.facebook, ROSA),
+        ("OfferUp", world.offerup, None),
+    ):
+        await connect(ana, display, sandbox.oauth, account_id=account)
+    await ana.send_command("post")
+    await reply(ana, "Send me its photos")
+    await ana.send_photo(jpeg())
+    await reply(ana, "Added 1 photo")
+    await ana.press("Done ✅")
+    preview = await fill_details(ana, title="Brass lamp www.mylamps.example")  # OfferUp: no links
+    progress = await post_and_wait(ana, preview)
+    assert "is live on 2 of 3" in progress.text and "❌ OfferUp" in progress.text
+    assert progress.buttons == [["✏️ Fix the title for OfferUp"]]
+
+    await ana.press("✏️ Fix the title for OfferUp", message_id=progress.message_id)
+    await reply(ana, "OfferUp said:", "Send the new title")
+    await ana.send_text("Brass desk lamp")
+    await reply(ana, "Thanks — posting to OfferUp again.")
+    await ana.wait_for(lambda _: "is live on 3 of 3" in progress.text, timeout=20)
+    assert titles_on(world)["offerup"] == ["Brass desk lamp"]
+    assert titles_on(world)["ebay"] == ["Brass lamp www.mylamps.example"]  # untouched
+    attempts = await bot.db.fetchall("SELECT marketplace, attempts FROM cross_posts ORDER BY 1")
+    assert [tuple(r) for r in attempts] == [("ebay", 1), ("facebook", 1), ("offerup", 1)]

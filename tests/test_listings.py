@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from bot.runtime import BotRuntime
+from sandbox.browser import connect
+from sandbox.facebook import ROSA
 from sandbox.telegram import Seller
 from sandbox.world import SandboxWorld
 from tests.test_crosspost import seller_at_preview
-from tests.test_post import jpeg, post_and_wait, reply
+from tests.test_post import fill_details, jpeg, post_and_wait, reply
 
 
 def statuses(world: SandboxWorld) -> dict[str, str]:
@@ -136,3 +138,27 @@ async def test_another_sellers_listing_in_callback_data_is_refused(
         await mallory.wait_for(lambda _, n=answered: len(mallory.callback_answers) > n)
         assert mallory.callback_answers[-1]["text"] == "That isn't one of your listings."
     assert statuses(world) == {"ebay": "ACTIVE", "facebook": "live", "offerup": "active"}
+
+
+async def test_post_to_another_marketplace_from_the_card(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(608, "Ana")
+    for display, sandbox in (("eBay", world.ebay), ("OfferUp", world.offerup)):
+        await connect(ana, display, sandbox.oauth)
+    await ana.send_command("post")
+    await reply(ana, "Send me its photos")
+    await ana.send_photo(jpeg())
+    await reply(ana, "Added 1 photo")
+    await ana.press("Done ✅")
+    progress = await post_and_wait(ana, await fill_details(ana))
+    assert "is live on 2 of 2" in progress.text
+    await connect(ana, "Facebook", world.facebook.oauth, account_id=ROSA)
+
+    await open_card(ana)
+    await ana.press("➕ Post to another marketplace")
+    await ana.wait_for(lambda _: ["Facebook"] in ana.bot_messages[-1].buttons)
+    await ana.press("Facebook")
+    posting = await reply(ana, "Posting")
+    await ana.wait_for(lambda _: "is live on 3 of 3" in (posting.text or ""), timeout=20)
+    assert len(world.facebook.listings) == 1

@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
 from bot.context import BotContext, DealScoutApplication
 from bot.parsing import make_sku
-from bot.post import texts
+from bot.post import fix, texts
 from storage.listings import CrossPost
 
 log = logging.getLogger(__name__)
@@ -75,10 +75,7 @@ class Publishing:
         text = progress_text(listing.title, rows, names)
         if self._shown.get(listing_id) == text:
             return
-        retry = finished(rows) and any(r.state == "failed" for r in rows)
-        markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton("🔁 Retry", callback_data=f"{RETRY}:{listing_id}")]]
-        ) if retry else None
+        markup = self._buttons(listing_id, rows, names) if finished(rows) else None
         try:
             await self._application.bot.edit_message_text(
                 text, chat_id=listing.telegram_id, message_id=listing.progress_message_id,
@@ -88,6 +85,24 @@ class Publishing:
             if "not modified" not in str(exc):
                 log.warning("progress edit for listing %s failed: %s", listing_id, exc)
         self._shown[listing_id] = text
+
+    @staticmethod
+    def _buttons(
+        listing_id: int, rows: list[CrossPost], names: dict[str, str]
+    ) -> InlineKeyboardMarkup | None:
+        """A fix button per refusal that names a field; Retry for everything else."""
+        buttons = []
+        failed = [r for r in rows if r.state == "failed"]
+        for row in failed:
+            if fix.fixable(row.error_field):
+                label = f"✏️ Fix the {row.error_field} for {names.get(row.marketplace)}"
+                buttons.append([InlineKeyboardButton(
+                    label, callback_data=f"{fix.PREFIX}:{listing_id}:{row.marketplace}"
+                )])
+        if any(not fix.fixable(r.error_field) for r in failed):
+            buttons.append([InlineKeyboardButton("🔁 Retry",
+                                                 callback_data=f"{RETRY}:{listing_id}")])
+        return InlineKeyboardMarkup(buttons) if buttons else None
 
     def schedule_retry(self, listing_id: int, rows: list[CrossPost]) -> None:
         due = [r.next_attempt_at for r in rows
@@ -167,4 +182,5 @@ def handler() -> CallbackQueryHandler:
 
 def register(application: Application) -> None:
     application.publishing = Publishing(application)  # type: ignore[attr-defined]
+    fix.register(application)
     application.add_handler(CallbackQueryHandler(retry_pressed, pattern=rf"^{RETRY}:\d+$"))
