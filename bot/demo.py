@@ -73,6 +73,9 @@ class DemoScript:
             ("declining consent is reported plainly", self.decline),
             ("a bad price is refused with an example", self.post_until_price),
             ("/post lists an item on every marketplace", self.post_item),
+            ("/listings shows it with its links", self.listings),
+            ("changing the price updates every copy", self.change_price),
+            ("a sale on one marketplace ends the others", self.sale_elsewhere),
         ]
 
     async def expect_reply(self, seller: Seller, *fragments: str) -> str:
@@ -192,6 +195,32 @@ class DemoScript:
         count = len(self.world.marketplaces)
         if f"is live on {count} of {count}" not in (progress.text or ""):
             raise DemoFailure(f"posting ended with {progress.text!r}")
+
+    async def listings(self) -> None:
+        await self.ana.send_command("listings")
+        page = await self.expect_reply(self.ana, "Your listings (page 1 of 1):", "$40")
+        if page.count("✅") != len(self.world.marketplaces):
+            raise DemoFailure(f"expected every copy live: {page!r}")
+
+    async def change_price(self) -> None:
+        ana = self.ana
+        page = ana.bot_messages[-1]
+        await ana.press(page.buttons[0][0], message_id=page.message_id)
+        await ana.wait_for(lambda _: "✏️ Change price" in str(page.buttons))
+        await ana.press("✏️ Change price", message_id=page.message_id)
+        await self.expect_reply(ana, "New price for")
+        await ana.send_text("35")
+        done = await ana.next_message()
+        await ana.wait_for(lambda _: (done.text or "").startswith("✅ Done"), timeout=30)
+
+    async def sale_elsewhere(self) -> None:
+        services = self.runtime.application.services
+        (listing,) = await services.listings.for_seller(self.ana.user_id, offset=0, limit=1)
+        rows = {r.marketplace: r for r in await services.listings.cross_posts(listing.id)}
+        self.world.marketplaces["offerup"].sell(rows["offerup"].external_id)
+        (job,) = self.runtime.application.job_queue.get_jobs_by_name("check_listings")
+        await job.run(self.runtime.application)
+        await self.expect_reply(self.ana, "sold on OfferUp!", "so it can't sell twice")
 
     async def health(self) -> None:
         assert self.runtime.web is not None
