@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import socket
 from collections.abc import Awaitable, Callable
@@ -21,9 +22,11 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.context import BotContext, DealScoutApplication
+from bot.demo import sandbox_settings
 from bot.logs import MASK, configure_logging
 from bot.runtime import BotRuntime
 from sandbox.telegram import TelegramEmulator
+from sandbox.world import SandboxWorld
 
 WEBHOOK_SECRET = "s3cret-token_for-webhook"
 T = TypeVar("T")
@@ -238,3 +241,16 @@ async def test_no_log_line_of_a_full_run_contains_the_bot_token(
         "Sorry — something went wrong on my side and I couldn't finish that. "
         "Please try again in a moment."
     ]
+
+
+async def test_a_429_from_telegram_is_waited_out_not_lost(tmp_path: Path) -> None:
+    async with SandboxWorld(telegram_rate_limit=3) as slow:  # Telegram, but stingy
+        settings = dataclasses.replace(sandbox_settings(slow, tmp_path), telegram_max_rate=0)
+        async with BotRuntime(settings):
+            ana = slow.telegram.seller(209, "Ana")
+            for _ in range(8):
+                await ana.send_command("help")
+            await ana.wait_for(lambda _: len(ana.bot_messages) == 8, timeout=30)
+    refused = [call for call in slow.telegram.calls if call.error_code == 429]
+    assert refused, "the emulator should have refused some sends"
+    assert all(m.text.startswith("Deal Scout lists your item") for m in ana.bot_messages)
