@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import contextlib
 import signal
-from dataclasses import fields
 
 from marketplaces import registry
 from sandbox.world import MARKETPLACES, SandboxWorld
@@ -43,17 +42,9 @@ def describe(world: SandboxWorld, bot_url: str) -> list[str]:
         f"  transcript:       GET  {telegram.url}/_sandbox/transcript",
         f"PUBLIC_BASE_URL={bot_url}",
     ]
-    known = registry.env_vars()
     for name, config in world.marketplace_configs(bot_url).items():
-        sandbox = world.marketplaces[name]
-        lines.append(f"{name} sandbox at {sandbox.url} — for the bot's .env:")
-        for item in fields(config):
-            value = getattr(config, item.name)
-            variable = f"{name.upper()}_{item.name.upper()}"
-            if isinstance(value, str) and variable in known:
-                lines.append(f"  {variable}={value}")
-            elif isinstance(value, str):
-                lines.append(f"  # {item.name}: {value}")
+        lines.append(f"{name} sandbox at {world.marketplaces[name].url} — for the bot's .env:")
+        lines.extend(f"  {key}={value}" for key, value in registry.to_env(name, config).items())
     return lines
 
 

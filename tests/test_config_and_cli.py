@@ -150,3 +150,19 @@ def test_a_half_configured_marketplace_is_named_by_check(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "EBAY_CLIENT_SECRET" in result.stderr
     assert "PUBLIC_BASE_URL is missing" in result.stderr
+
+
+async def test_sandbox_configs_round_trip_through_the_environment() -> None:
+    from sandbox.world import SandboxWorld
+
+    async with SandboxWorld() as world:
+        configs = world.marketplace_configs("https://bot.example.org")
+        env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TOKEN_ENCRYPTION_KEY": TokenCipher.generate_key(),
+               "PUBLIC_BASE_URL": "https://bot.example.org"}
+        for name, config in configs.items():
+            env.update(registry.to_env(name, config))
+        settings = load_settings(env, None)
+    for name, config in configs.items():
+        loaded = settings.marketplaces[name]
+        for variable, value in registry.to_env(name, config).items():
+            assert registry.to_env(name, loaded)[variable] == value
