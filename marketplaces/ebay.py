@@ -667,7 +667,7 @@ class EbayMarketplace:
         return {
             "availableQuantity": listing.quantity,
             "categoryId": category_id,
-            "listingDescription": html_description(listing.description),
+            "listingDescription": html_description(listing.description or listing.title),
             "listingPolicies": policies.as_listing_policies(),
             "merchantLocationKey": location,
             "pricingSummary": {
@@ -887,7 +887,8 @@ def _inventory_item(listing: Listing, image_urls: list[str]) -> dict[str, Any]:
         "condition": CONDITIONS[listing.condition],
         "product": {
             "title": listing.title,
-            "description": html_description(listing.description),
+            # eBay requires a description; a seller who skipped it gets the title there.
+            "description": html_description(listing.description or listing.title),
             "imageUrls": image_urls,
         },
     }

@@ -38,6 +38,7 @@ class SandboxServer:
 
     def __init__(self) -> None:
         self.request_count = 0  # every request served, for benchmarks and tests
+        self.recent_requests: deque[tuple[float, str, str]] = deque(maxlen=64)
         self.app = web.Application(
             client_max_size=64 * 1024 * 1024, middlewares=[self._count_requests]
         )
@@ -47,6 +48,7 @@ class SandboxServer:
     @web.middleware
     async def _count_requests(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.request_count += 1
+        self.recent_requests.append((time.monotonic(), request.method, request.path))
         return await handler(request)
 
     @property

@@ -10,7 +10,7 @@ from sandbox.ebay import MARCO
 from sandbox.facebook import ROSA
 from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
-from tests.test_post import fill_details, jpeg, post_and_wait, reply, titles_on
+from tests.test_post import fill_details, jpeg, post_and_wait, preview_summary, reply, titles_on
 
 FAST_RETRIES = {"publish_retry_base_seconds": 0.05}
 
@@ -153,3 +153,34 @@ async def test_a_refused_field_is_fixed_and_posted_to_that_marketplace_alone(
     assert titles_on(world)["ebay"] == ["Brass lamp www.mylamps.example"]  # untouched
     attempts = await bot.db.fetchall("SELECT marketplace, attempts FROM cross_posts ORDER BY 1")
     assert [tuple(r) for r in attempts] == [("ebay", 1), ("facebook", 1), ("offerup", 1)]
+
+
+async def test_a_skipped_description_still_lists_on_ebay(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(509, "Ana")
+    await connect(ana, "eBay", world.ebay.oauth)
+    await ana.send_command("post")
+    await reply(ana, "Send me its photos")
+    await ana.send_photo(jpeg())
+    await reply(ana, "Added 1 photo")
+    await ana.press("Done ✅")
+    await reply(ana, "What's the title? Up to 80 characters")
+    await ana.send_text("Brass desk lamp")
+    await reply(ana, "price")
+    await ana.send_text("40")
+    await reply(ana, "condition")
+    await ana.press("Good")
+    await reply(ana, "description")
+    await ana.press("Skip")  # eBay requires one: it gets the title
+    category = await reply(ana, "Category:")
+    await ana.press(category.buttons[0][0])
+    await reply(ana, "Where is the item?")
+    await ana.send_text("98402")
+    await reply(ana, "98402 it is")
+    await reply(ana, "Where should I post it?")
+    await ana.press("Continue »")
+    progress = await post_and_wait(ana, await preview_summary(ana))
+    assert "is live on 1 of 1" in progress.text
+    (listing,) = world.ebay.listings
+    assert listing.description == "Brass desk lamp"

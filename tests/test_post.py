@@ -46,7 +46,10 @@ def titles_on(world: SandboxWorld) -> dict[str, list[str]]:
     }
 
 
-async def fill_details(seller: Seller, title: str = "Brass desk lamp, 1970s") -> ChatMessage:
+async def fill_details(
+    seller: Seller, title: str = "Brass desk lamp, 1970s",
+    description: str | None = "Rewired, <b>no</b> dents.\nPick-up or shipping.",
+) -> ChatMessage:
     """From the title prompt to the preview, answering every step."""
     await reply(seller, "What's the title? Up to 70 characters — OfferUp's limit")
     await seller.send_text(title)
@@ -56,7 +59,10 @@ async def fill_details(seller: Seller, title: str = "Brass desk lamp, 1970s") ->
     assert condition.buttons[0] == ["New", "Like new", "Good"]
     await seller.press("Good")
     await reply(seller, "Add a description")
-    await seller.send_text("Rewired, <b>no</b> dents.\nPick-up or shipping.")
+    if description is None:
+        await seller.press("Skip")
+    else:
+        await seller.send_text(description)
     category = await reply(seller, "Category:")
     await seller.press(category.buttons[0][0])
     await reply(seller, "Where is the item?")

@@ -1,0 +1,367 @@
+"""Chaos: the bot as a real subprocess, killed with SIGKILL at random moments, restarted each time.
+
+The sandbox (Telegram and the three marketplaces) runs in this process; the bot runs as
+`python -m bot run`, configured through its environment like an operator would. Scripted
+sellers connect all three marketplaces and post items while a killer sends SIGKILL at random
+moments and restarts the bot. Sellers behave like people: if the bot does not answer, they send
+their answer again. After every restart and at the end these invariants are checked:
+
+  no duplicate listing on any sandbox · no draft lost · no account lost ·
+  no update answered twice · every cross-post finished (at the end)
+
+    .venv/bin/python bench/chaos.py [--kills 50] [--sellers 6] [--seed 7]
+    .venv/bin/python bench/chaos.py --quick     # a few kills, for CI
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import os
+import random
+import signal
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bot.demo import _demo_photo, free_port
+from marketplaces import registry
+from sandbox.browser import finish_in_browser
+from sandbox.facebook import ROSA
+from sandbox.telegram import ChatMessage, EmulatorError, Seller
+from sandbox.world import SandboxWorld
+from storage.crypto import TokenCipher
+
+REPLY_SECONDS = 6.0
+MARKETPLACES = (
+    ("eBay", "ebay", None), ("Facebook", "facebook", ROSA), ("OfferUp", "offerup", None),
+)
+
+
+@dataclass
+class Report:
+    kills: Counter[str] = field(default_factory=Counter)
+    violations: list[str] = field(default_factory=list)
+    checks: int = 0
+    restarts: int = 0
+
+
+class BotProcess:
+    """`python -m bot run` against the sandbox, started and killed at will."""
+
+    def __init__(self, env: dict[str, str], health_url: str) -> None:
+        self._env = env
+        self._health = health_url
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=self._env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+        async with httpx.AsyncClient(timeout=1.0) as client:
+            for _ in range(200):
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(self._health)).status_code == 200:
+                        return
+                await asyncio.sleep(0.05)
+        raise RuntimeError("the bot did not become healthy")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGKILL)
+
+    async def wait(self) -> None:
+        if self.process is not None:
+            await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            await self.process.wait()
+
+
+class PatientSeller:
+    """A seller who answers whatever the bot last asked, and asks again when it goes quiet."""
+
+    def __init__(self, chat: Seller, world: SandboxWorld, index: int) -> None:
+        self.chat = chat
+        self.world = world
+        self.title = f"Chaos lamp {index}"
+        self.photos = [_demo_photo((index * 20 % 255, 90, 200)), _demo_photo((30, index, 90))]
+        self.sent_photos = 0
+
+    def _has_button(self, label: str) -> bool:
+        return any(label in text for m in self.chat.bot_messages if not m.deleted
+                   for row in m.buttons for text in row)
+
+    async def connect_all(self) -> None:
+        for display, name, account in MARKETPLACES:
+            for _ in range(20):  # the bot may die mid-connect: start again, like a person would
+                try:
+                    await self.chat.send_command("connect")
+                    await self.chat.wait_for(
+                        lambda _, d=display: self._has_button(f"{d} ✅")
+                        or self._has_button(f"Connect {d}"), timeout=REPLY_SECONDS)
+                    menu = self.chat.bot_messages[-1]
+                    if any(f"{display} ✅" in t for row in menu.buttons for t in row):
+                        break
+                    await self.chat.press(f"Connect {display}")
+                    await self.chat.wait_for(
+                        lambda _, d=display: self._has_button(f"🔗 Open {d}"),
+                        timeout=REPLY_SECONDS)
+                    link = self.chat.open_link(f"🔗 Open {display}")
+                    async with httpx.AsyncClient(follow_redirects=False, timeout=5) as browser:
+                        page = await finish_in_browser(
+                            browser, link, self.world.marketplaces[name].oauth, account_id=account
+                        )
+                    if page.status_code == 200:
+                        break
+                except (TimeoutError, httpx.HTTPError, ValueError, EmulatorError):
+                    await asyncio.sleep(0.3)
+
+    async def post(self) -> None:
+        await self.chat.send_command("post")
+        for _ in range(200):
+            last = await self._latest_prompt()
+            if last is not None and "is live on" in (last.text or ""):
+                return
+            await self._answer(last)
+        raise RuntimeError(f"{self.title}: never finished posting")
+
+    async def _latest_prompt(self) -> ChatMessage | None:
+        before = len(self.chat.bot_messages)
+        with contextlib.suppress(TimeoutError):
+            await self.chat.wait_for(lambda m: len(self.chat.bot_messages) > before,
+                                     timeout=REPLY_SECONDS)
+        await asyncio.sleep(0.2)  # let an album's answer or an edit settle
+        return self.chat.bot_messages[-1] if self.chat.bot_messages else None
+
+    async def _answer(self, last: ChatMessage | None) -> None:
+        text = (last.text or "") if last else ""
+        buttons = [label for row in (last.buttons if last else []) for label in row]
+        chat = self.chat
+        try:
+            if "You have a draft" in text:
+                await chat.press("Continue", message_id=last.message_id)
+            elif "Posting" in text:
+                await chat.wait_for(lambda _: "is live on" in (last.text or ""), timeout=20)
+            elif "Tap a field to change it" in text:
+                await chat.press("✅ Post", message_id=last.message_id)
+            elif "Send me its photos" in text or ("photo" in text and "Done ✅" in buttons):
+                if self.sent_photos < len(self.photos):
+                    await chat.send_photo(self.photos[self.sent_photos])
+                    self.sent_photos += 1
+                else:
+                    await chat.press("Done ✅", message_id=last.message_id)
+            elif "What's the title" in text:
+                await chat.send_text(self.title)
+            elif "What's the price" in text:
+                await chat.send_text("40")
+            elif "What condition" in text:
+                await chat.press("Good", message_id=last.message_id)
+            elif "Add a description" in text:
+                await chat.press("Skip", message_id=last.message_id)
+            elif "Category" in text and buttons:
+                await chat.press(buttons[0], message_id=last.message_id)
+            elif "Where is the item" in text:
+                await chat.send_text("98402")
+            elif "Where should I post it" in text:
+                await chat.press("Continue »", message_id=last.message_id)
+            else:  # silence, or an answer to something else: ask for where we are
+                await chat.send_command("post")
+        except (TimeoutError, EmulatorError, ValueError):
+            await chat.send_command("post")
+
+
+def bot_environment(world: SandboxWorld, data_dir: Path, port: int, key: str) -> dict[str, str]:
+    public = f"http://127.0.0.1:{port}"
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "TELEGRAM_BOT_TOKEN": world.telegram.token,
+        "TELEGRAM_API_BASE": world.telegram.base_url,
+        "TELEGRAM_FILE_BASE": world.telegram.base_file_url,
+        "TOKEN_ENCRYPTION_KEY": key,
+        "DATA_DIR": str(data_dir),
+        "WEB_HOST": "127.0.0.1",
+        "WEB_PORT": str(port),
+        "PUBLIC_BASE_URL": public,
+        "LOG_LEVEL": "WARNING",
+    }
+    for name, config in world.marketplace_configs(public).items():
+        env.update(registry.to_env(name, config))
+    return env
+
+
+def where(world: SandboxWorld, since: float) -> str:
+    """What the bot was doing when it was killed, read off the sandboxes' recent requests."""
+    recent = [
+        (at, method, path) for sandbox in world.marketplaces.values()
+        for at, method, path in sandbox.recent_requests if at >= since
+    ]
+    if not recent:
+        return "mid-conversation"
+    _, method, path = max(recent)
+    if "token" in path:
+        return "mid-token-refresh"
+    if any(part in path for part in ("image", "photos", "media")):
+        return "mid-photo-upload"
+    if method in ("POST", "PUT", "PATCH") or "items_batch" in path or "batch" in path:
+        return "between publish and database write"
+    return "mid-marketplace-call"
+
+
+class Invariants:
+    def __init__(self, world: SandboxWorld, db_path: Path, report: Report) -> None:
+        self.world = world
+        self.db_path = db_path
+        self.report = report
+        self.accounts_seen: set[tuple[int, str]] = set()
+        self.drafts_seen: dict[int, int] = {}
+
+    def _query(self, sql: str) -> list[tuple]:
+        if not self.db_path.exists():
+            return []
+        with contextlib.closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)) as db:
+            return db.execute(sql).fetchall()
+
+    def check(self, *, final: bool = False) -> None:
+        self.report.checks += 1
+        violations = self.report.violations
+        titles = {
+            "ebay": [x.title for x in self.world.ebay.listings if x.status != "ENDED"],
+            "facebook": [x.title for x in self.world.facebook.listings],
+            "offerup": [x.title for x in self.world.offerup.listings.values()],
+        }
+        for marketplace, seen in titles.items():
+            for title, count in Counter(seen).items():
+                if count > 1:
+                    violations.append(f"{count} listings of {title!r} on {marketplace}")
+        accounts = set(self._query("SELECT telegram_id, marketplace FROM marketplace_accounts"))
+        for lost in self.accounts_seen - accounts:
+            violations.append(f"account lost: {lost}")
+        self.accounts_seen |= accounts
+        drafts = dict(self._query(
+            "SELECT d.telegram_id, COUNT(p.file_unique_id) FROM drafts d"
+            " LEFT JOIN draft_photos p USING (telegram_id) GROUP BY d.telegram_id"
+        ))
+        posted = {row[0] for row in self._query("SELECT telegram_id FROM listings")}
+        for seller, photos in self.drafts_seen.items():
+            if seller not in posted and drafts.get(seller, 0) < photos:
+                violations.append(f"draft of seller {seller} lost photos")
+        self.drafts_seen = {s: n for s, n in drafts.items() if s not in posted}
+        if final:
+            stuck = self._query("SELECT listing_id, marketplace, state, error FROM cross_posts"
+                                " WHERE state != 'published'")
+            violations.extend(f"cross-post not finished: {row}" for row in stuck)
+
+    def answered_twice(self, sellers: list[PatientSeller]) -> None:
+        """The same bot message twice in a row with nothing from the seller between them."""
+        for seller in sellers:
+            messages = seller.chat.messages
+            for before, after in itertools.pairwise(messages):
+                if (before.from_bot and after.from_bot and before.text and before.text == after.text
+                        and not before.media_group_id):
+                    self.report.violations.append(
+                        f"answered twice in chat {seller.chat.user_id}: {before.text[:60]!r}"
+                    )
+
+
+async def killer(bot: BotProcess, world: SandboxWorld, invariants: Invariants, report: Report,
+                 kills: int, rng: random.Random, done: asyncio.Event) -> None:
+    for _ in range(kills):
+        started = time.monotonic()
+        await asyncio.sleep(rng.uniform(0.1, 1.6))
+        if done.is_set():
+            break
+        if rng.random() < 0.2:  # force refreshes to happen under the knife now and then
+            for name in ("ebay", "offerup"):  # the ones with refresh tokens
+                world.marketplaces[name].oauth.expire_access_tokens()
+        bot.kill()
+        await bot.wait()
+        report.kills[where(world, started)] += 1
+        invariants.check()
+        await bot.start()
+        report.restarts += 1
+
+
+async def run(args: argparse.Namespace) -> Report:
+    rng = random.Random(args.seed)
+    report = Report()
+    with tempfile.TemporaryDirectory(prefix="deal-scout-chaos-") as tmp:
+        data_dir = Path(tmp)
+        async with SandboxWorld() as world:
+            port = free_port()
+            env = bot_environment(world, data_dir, port, TokenCipher.generate_key())
+            bot = BotProcess(env, f"http://127.0.0.1:{port}/healthz")
+            invariants = Invariants(world, data_dir / "deal-scout.sqlite3", report)
+            await bot.start()
+            sellers = [
+                PatientSeller(world.telegram.seller(9000 + i, f"Seller {i}"), world, i)
+                for i in range(args.sellers)
+            ]
+            done = asyncio.Event()
+            chaos = asyncio.create_task(
+                killer(bot, world, invariants, report, args.kills, rng, done)
+            )
+
+            async def life(seller: PatientSeller, items: int) -> None:
+                await seller.connect_all()
+                for item in range(items):
+                    seller.title = f"{seller.title.split(' #')[0]} #{item}"
+                    seller.sent_photos = 0
+                    await seller.post()
+
+            try:
+                while not chaos.done():  # keep sellers busy for as long as the killer works
+                    await asyncio.gather(*(life(s, 1) for s in sellers))
+            finally:
+                done.set()
+                await chaos
+            # Let the last restart finish what was in flight, then check everything.
+            for _ in range(100):
+                invariants.check()
+                pending = invariants._query(
+                    "SELECT COUNT(*) FROM cross_posts WHERE state != 'published'"
+                )
+                if pending and pending[0][0] == 0:
+                    break
+                report.violations.clear()
+                await asyncio.sleep(0.3)
+            invariants.check(final=True)
+            invariants.answered_twice(sellers)
+            await bot.stop()
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=50)
+    parser.add_argument("--sellers", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="6 kills, 3 sellers")
+    args = parser.parse_args()
+    if args.quick:
+        args.kills, args.sellers = 6, 3
+    started = time.perf_counter()
+    report = asyncio.run(run(args))
+    print(f"{sum(report.kills.values())} kills (SIGKILL), {report.restarts} restarts, "
+          f"{report.checks} invariant checks, {time.perf_counter() - started:.0f} s")
+    for place, count in report.kills.most_common():
+        print(f"  {count:3d} × {place}")
+    print(f"invariant violations: {len(report.violations)}")
+    for violation in report.violations[:20]:
+        print(f"  ✗ {violation}")
+    sys.exit(1 if report.violations else 0)
+
+
+if __name__ == "__main__":
+    main()
