@@ -232,12 +232,17 @@ class DemoScript:
 
 
 def _demo_photo(color: tuple[int, int, int] = (200, 120, 40)) -> bytes:
+    """A phone photo, GPS tags and all: the bot must strip them before any marketplace sees it."""
     import io
 
     from PIL import Image
 
+    exif = Image.Exif()
+    exif[0x010F] = "DemoPhone"  # Make
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (47.0, 15.0, 10.0), 3: "W", 4: (122.0, 26.0, 39.0)})
     buffer = io.BytesIO()
-    Image.new("RGB", (1200, 900), color).save(buffer, "JPEG", quality=85)
+    Image.new("RGB", (1200, 900), color).save(buffer, "JPEG", quality=85, exif=exif)
     return buffer.getvalue()
 
 

@@ -1050,6 +1050,11 @@ class EbaySandbox(SandboxServer):
         return self.state.requests
 
     @property
+    def images(self) -> ImageStore:
+        """Every picture uploaded through the Media API."""
+        return self.state.images
+
+    @property
     def listings(self) -> list[EbayListing]:
         return [self.state.snapshot(record) for record in self.state.listings.values()]
 

@@ -578,6 +578,10 @@ class ImageStore:
     def get(self, image_id: str) -> tuple[bytes, str] | None:
         return self._images.get(image_id)
 
+    def all(self) -> list[bytes]:
+        """Every image held, e.g. to check what sellers' photos reveal."""
+        return [data for data, _ in self._images.values()]
+
     async def serve(self, request: web.Request) -> web.Response:
         found = self.get(request.match_info["image_id"])
         if found is None:

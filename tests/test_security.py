@@ -1,0 +1,68 @@
+"""After a full demo run: no secret in any log line or database column, no GPS in any photo a
+marketplace received."""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+from PIL import Image
+
+from bot.demo import DemoScript, sandbox_settings
+from bot.logs import configure_logging
+from bot.runtime import BotRuntime
+from sandbox.world import SandboxWorld
+
+GPS_IFD = 0x8825
+
+
+async def test_a_full_demo_run_leaks_no_secret_and_no_location(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    async with SandboxWorld() as world:
+        settings = sandbox_settings(world, tmp_path)
+        configure_logging("DEBUG", settings.secrets(), stream=stream)
+        async with BotRuntime(settings) as runtime:
+            script = DemoScript(world, runtime)
+            for _name, step in script.steps():
+                await step()  # every step of the demo must succeed here too
+            issued = {
+                token
+                for sandbox in world.marketplaces.values()
+                for grant in sandbox.oauth.grants()
+                for token in (grant.access_token, grant.refresh_token)
+                if token
+            }
+            tables = [row[0] for row in await runtime.db.fetchall(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )]
+            cells = []
+            for table in tables:
+                for row in await runtime.db.fetchall(f"SELECT * FROM {table}"):
+                    cells.extend(str(value) for value in tuple(row) if value is not None)
+        logging.shutdown()
+        client_secrets = {
+            getattr(config, attribute)
+            for config in settings.marketplaces.values()
+            for attribute in ("client_secret", "app_secret")
+            if hasattr(config, attribute)
+        }
+        secrets = issued | client_secrets | {settings.telegram_bot_token,
+                                              settings.token_encryption_key}
+        photos = [data for sandbox in world.marketplaces.values()
+                  for data in sandbox.images.all()]
+
+    log_text = stream.getvalue()
+    assert len(issued) >= 4 and len(client_secrets) == 3
+    assert "getUpdates" in log_text  # the scan read a real, chatty log
+    leaked_in_logs = [s for s in secrets if s in log_text]
+    leaked_in_db = [s for s in secrets if any(s in cell for cell in cells)]
+    assert leaked_in_logs == []
+    assert leaked_in_db == []
+    assert any("gAAAA" in cell for cell in cells)  # tokens are there, as Fernet ciphertext
+
+    assert len(photos) >= 3  # the demo's album reached every marketplace
+    for data in photos:
+        exif = Image.open(io.BytesIO(data)).getexif()
+        assert not exif.get_ifd(GPS_IFD) and not dict(exif)
+        assert b"DemoPhone" not in data
