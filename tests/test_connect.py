@@ -8,6 +8,7 @@ import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+import pytest
 
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
@@ -15,6 +16,8 @@ from sandbox.browser import connect, request_link
 from sandbox.ebay import MARCO
 from sandbox.telegram import Seller, login_hash
 from sandbox.world import SandboxWorld
+
+oauth_refusal = pytest.mark.oauth_refusals  # `pytest -m oauth_refusals`: the refusal table
 
 
 def signed_fields(seller: Seller, token: str) -> dict[str, str]:
@@ -61,6 +64,7 @@ async def callback(bot: BotRuntime, marketplace: str, **params: str) -> httpx.Re
         return await browser.get(f"{bot.web.url}/oauth/{marketplace}/callback", params=params)
 
 
+@oauth_refusal
 async def test_unknown_state_is_refused(world: SandboxWorld, bot: BotRuntime) -> None:
     page = await callback(bot, "offerup", state="made-up-state", code="abc")
     assert page.status_code == 400
@@ -69,6 +73,7 @@ async def test_unknown_state_is_refused(world: SandboxWorld, bot: BotRuntime) ->
     assert await accounts_stored(bot) == 0
 
 
+@oauth_refusal
 async def test_missing_state_code_and_oversized_parameters_are_refused(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
@@ -90,6 +95,7 @@ async def test_missing_state_code_and_oversized_parameters_are_refused(
     assert await accounts_stored(bot) == 0
 
 
+@oauth_refusal
 async def test_expired_state_is_refused(world: SandboxWorld, bot: BotRuntime) -> None:
     maya = world.telegram.seller(303, "Maya")
     link = await request_link(maya, "OfferUp")
@@ -106,6 +112,7 @@ async def test_expired_state_is_refused(world: SandboxWorld, bot: BotRuntime) ->
     assert "This link expired" in told.text and "Nothing was connected" in told.text
 
 
+@oauth_refusal
 async def test_a_reused_state_is_refused(world: SandboxWorld, bot: BotRuntime) -> None:
     maya = world.telegram.seller(304, "Maya")
     link = await request_link(maya, "OfferUp")
@@ -120,6 +127,7 @@ async def test_a_reused_state_is_refused(world: SandboxWorld, bot: BotRuntime) -
     assert await accounts_stored(bot) == 1
 
 
+@oauth_refusal
 async def test_two_concurrent_uses_of_one_state_connect_once(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
@@ -136,6 +144,7 @@ async def test_two_concurrent_uses_of_one_state_connect_once(
     ]
 
 
+@oauth_refusal
 async def test_declining_says_so_on_the_page_and_in_the_chat(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
@@ -150,6 +159,7 @@ async def test_declining_says_so_on_the_page_and_in_the_chat(
     assert await accounts_stored(bot) == 0
 
 
+@oauth_refusal
 async def test_user_b_cannot_finish_user_a_link(world: SandboxWorld, bot: BotRuntime) -> None:
     ana, ben = world.telegram.seller(307, "Ana"), world.telegram.seller(308, "Ben")
     ana_link = await request_link(ana, "OfferUp")
