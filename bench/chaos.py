@@ -41,6 +41,7 @@ from sandbox.world import SandboxWorld
 from storage.crypto import TokenCipher
 
 REPLY_SECONDS = 6.0
+FINISHED = ("is live on", "couldn't be posted")  # the final progress text either way
 MARKETPLACES = (
     ("eBay", "ebay", None), ("Facebook", "facebook", ROSA), ("OfferUp", "offerup", None),
 )
@@ -132,10 +133,11 @@ class PatientSeller:
         await self.chat.send_command("post")
         for _ in range(200):
             last = await self._latest_prompt()
-            if last is not None and "is live on" in (last.text or ""):
+            if last is not None and any(done in (last.text or "") for done in FINISHED):
                 return
             await self._answer(last)
-        raise RuntimeError(f"{self.title}: never finished posting")
+        tail = "\n".join(self.chat.transcript().splitlines()[-25:])
+        raise RuntimeError(f"{self.title}: never finished posting. Chat ends:\n{tail}")
 
     async def _latest_prompt(self) -> ChatMessage | None:
         before = len(self.chat.bot_messages)
@@ -153,7 +155,9 @@ class PatientSeller:
             if "You have a draft" in text:
                 await chat.press("Continue", message_id=last.message_id)
             elif "Posting" in text:
-                await chat.wait_for(lambda _: "is live on" in (last.text or ""), timeout=20)
+                await chat.wait_for(
+                    lambda _: any(done in (last.text or "") for done in FINISHED), timeout=20
+                )
             elif "Tap a field to change it" in text:
                 await chat.press("✅ Post", message_id=last.message_id)
             elif "Send me its photos" in text or ("photo" in text and "Done ✅" in buttons):

@@ -238,6 +238,8 @@ _LINE_BREAKS = re.compile("\r\n|[\r\x85\u2028\u2029]")
 _SPACES = re.compile(" {2,}")
 _BLANK_LINES = re.compile("\n{3,}")
 _INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Mn", "Me"})
+# Letters by category that render as nothing: Hangul fillers and the blank Braille pattern.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def _is_joinable(char: str) -> bool:
@@ -326,7 +328,8 @@ def normalize_text(
     field = field or ("description" if multiline else "title")
     cleaned = _tidy_spacing(_clean_characters(text, multiline), multiline)
     if all(
-        char in BIDI_MARKS or unicodedata.category(char) in _INVISIBLE_CATEGORIES
+        char in BIDI_MARKS or char in BLANK_LETTERS
+        or unicodedata.category(char) in _INVISIBLE_CATEGORIES
         for char in cleaned
     ):
         raise InputRejected(_empty_message(field))

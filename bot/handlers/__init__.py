@@ -10,8 +10,8 @@ from bot.post import flow, publish
 
 def register(application: Application) -> None:
     # Group 0 matches at most one handler: specific flows first, catch-alls last.
+    flow.register(application, publish.handler())  # before /start: it owns /start post
     start.register(application)
-    flow.register(application, publish.handler())
     publish.register(application)
     connect.register(application)
     accounts.register(application)

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
 PREFIX = "ls"
+ID = r"\d{1,18}"  # a listing id that fits SQLite's INTEGER; longer is forged
+PAGE = r"\d{1,4}"
 STATE_LABELS = {"active": "for sale", "sold": "sold", "withdrawn": "withdrawn"}
 COPY_ICONS = {"published": "✅", "failed": "❌", "pending": "⏳", "in_flight": "⏳",
               "sold": "💰", "withdrawn": "🛑", "ended": "🛑"}
@@ -272,7 +274,7 @@ async def keep_price(update: Update, context: BotContext) -> int:
 
 def register(application: Application) -> None:
     application.add_handler(ConversationHandler(
-        entry_points=[CallbackQueryHandler(ask_new_price, pattern=rf"^{PREFIX}:price:\d+$")],
+        entry_points=[CallbackQueryHandler(ask_new_price, pattern=rf"^{PREFIX}:price:{ID}$")],
         states={ASK_PRICE: [MessageHandler(filters.TEXT & ~filters.COMMAND, new_price)]},
         fallbacks=[CommandHandler("cancel", keep_price)],
         name="change_price",
@@ -280,8 +282,8 @@ def register(application: Application) -> None:
     ))
     application.add_handler(CommandHandler("listings", listings_command))
     application.add_handler(
-        CallbackQueryHandler(browse, pattern=rf"^{PREFIX}:(page:\d+|open:\d+:\d+)$")
+        CallbackQueryHandler(browse, pattern=rf"^{PREFIX}:(page:{PAGE}|open:{ID}:{PAGE})$")
     )
     application.add_handler(CallbackQueryHandler(
-        act, pattern=rf"^{PREFIX}:(sold|wd|sold!|wd!|more):\d+$|^{PREFIX}:add:\d+:[a-z]+$"
+        act, pattern=rf"^{PREFIX}:(sold|wd|sold!|wd!|more):{ID}$|^{PREFIX}:add:{ID}:[a-z]+$"
     ))

@@ -16,6 +16,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
+from bot.handlers.listings import ID as LISTING_ID
 from bot.parsing import InputRejected, normalize_text, parse_postal_code, parse_price
 from bot.post.texts import NOT_YOURS
 
@@ -99,7 +100,7 @@ async def leave_it(update: Update, context: BotContext) -> int:
 
 def register(application: Application) -> None:
     application.add_handler(ConversationHandler(
-        entry_points=[CallbackQueryHandler(start_fix, pattern=rf"^{PREFIX}:\d+:[a-z]+$")],
+        entry_points=[CallbackQueryHandler(start_fix, pattern=rf"^{PREFIX}:{LISTING_ID}:[a-z]+$")],
         states={ASK_VALUE: [MessageHandler(filters.TEXT & ~filters.COMMAND, value_received)]},
         fallbacks=[CommandHandler("cancel", leave_it)],
         name="fix_listing",

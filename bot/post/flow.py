@@ -33,7 +33,6 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
-from bot.handlers.start import add_deep_link
 from bot.parsing import (
     InputRejected,
     format_price,
@@ -506,8 +505,13 @@ async def title_received(update: Update, context: BotContext) -> Step:
 
 
 async def price_received(update: Update, context: BotContext) -> Step:
+    telegram_id = update.effective_user.id
+    draft = await _draft(context, telegram_id)
+    rules = await _rules(context, telegram_id, draft.marketplaces)
+    low = max((r.price_min_cents for r in rules), default=1)  # every marketplace must take it
+    high = min((r.price_max_cents for r in rules), default=100_000_000)
     try:
-        cents = parse_price(update.effective_message.text)
+        cents = parse_price(update.effective_message.text, min_cents=low, max_cents=high)
     except InputRejected as refused:
         await update.effective_message.reply_text(refused.message)
         return Step.PRICE
@@ -563,7 +567,8 @@ async def category_chosen(update: Update, context: BotContext) -> Step:
 
 async def category_typed(update: Update, context: BotContext) -> Step:
     try:
-        name = normalize_text(update.effective_message.text, max_length=60, multiline=False)
+        name = normalize_text(update.effective_message.text, max_length=60, multiline=False,
+                              field="category")
     except InputRejected as refused:
         await update.effective_message.reply_text(refused.message)
         return Step.CATEGORY
@@ -677,6 +682,8 @@ def build(publish_handler: CallbackQueryHandler) -> ConversationHandler:
     return ConversationHandler(
         entry_points=[
             CommandHandler("post", start_post),
+            # the deep link t.me/<bot>?start=post enters the conversation too
+            CommandHandler("start", start_post, filters.Regex(r"^/start post$")),
             CallbackQueryHandler(start_post, pattern=r"^p:new$"),
         ],
         states={
@@ -717,6 +724,5 @@ def build(publish_handler: CallbackQueryHandler) -> ConversationHandler:
 
 
 def register(application: Application, publish_handler: CallbackQueryHandler) -> None:
-    add_deep_link("post", start_post)
     application.add_handler(build(publish_handler))
     application.add_handler(CallbackQueryHandler(stale_button, pattern=r"^p:(?!new$)"))

@@ -13,6 +13,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
 from bot.context import BotContext, DealScoutApplication
+from bot.handlers.listings import ID as LISTING_ID
 from bot.parsing import make_sku
 from bot.post import fix, texts
 from storage.listings import CrossPost
@@ -183,4 +184,4 @@ def handler() -> CallbackQueryHandler:
 def register(application: Application) -> None:
     application.publishing = Publishing(application)  # type: ignore[attr-defined]
     fix.register(application)
-    application.add_handler(CallbackQueryHandler(retry_pressed, pattern=rf"^{RETRY}:\d+$"))
+    application.add_handler(CallbackQueryHandler(retry_pressed, pattern=rf"^{RETRY}:{LISTING_ID}$"))
