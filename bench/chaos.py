@@ -21,6 +21,7 @@ import contextlib
 import itertools
 import os
 import random
+import re
 import signal
 import sqlite3
 import sys
@@ -42,6 +43,7 @@ from storage.crypto import TokenCipher
 
 REPLY_SECONDS = 6.0
 FINISHED = ("is live on", "couldn't be posted")  # the final progress text either way
+PHOTO_COUNT = re.compile(r"— (\d+) of up to|(\d+) photos? so far")
 MARKETPLACES = (
     ("eBay", "ebay", None), ("Facebook", "facebook", ROSA), ("OfferUp", "offerup", None),
 )
@@ -98,7 +100,6 @@ class PatientSeller:
         self.world = world
         self.title = f"Chaos lamp {index}"
         self.photos = [_demo_photo((index * 20 % 255, 90, 200)), _demo_photo((30, index, 90))]
-        self.sent_photos = 0
 
     def _has_button(self, label: str) -> bool:
         return any(label in text for m in self.chat.bot_messages if not m.deleted
@@ -160,10 +161,12 @@ class PatientSeller:
                 )
             elif "Tap a field to change it" in text:
                 await chat.press("✅ Post", message_id=last.message_id)
-            elif "Send me its photos" in text or ("photo" in text and "Done ✅" in buttons):
-                if self.sent_photos < len(self.photos):
-                    await chat.send_photo(self.photos[self.sent_photos])
-                    self.sent_photos += 1
+            elif "Send me its photos" in text:  # an empty draft: start the album over
+                await chat.send_photo(self.photos[0])
+            elif (count := PHOTO_COUNT.search(text)) and "Done ✅" in buttons:
+                held = int(count.group(1) or count.group(2))
+                if held < len(self.photos):
+                    await chat.send_photo(self.photos[held])
                 else:
                     await chat.press("Done ✅", message_id=last.message_id)
             elif "What's the title" in text:
@@ -321,7 +324,6 @@ async def run(args: argparse.Namespace) -> Report:
                 await seller.connect_all()
                 for item in range(items):
                     seller.title = f"{seller.title.split(' #')[0]} #{item}"
-                    seller.sent_photos = 0
                     await seller.post()
 
             try:
