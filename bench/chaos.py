@@ -71,7 +71,7 @@ class BotProcess:
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )
         async with httpx.AsyncClient(timeout=1.0) as client:
-            for _ in range(200):
+            for _ in range(600):  # up to 30 s: a loaded machine starts Python slowly
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get(self._health)).status_code == 200:
                         return
@@ -311,40 +311,53 @@ async def run(args: argparse.Namespace) -> Report:
             bot = BotProcess(env, f"http://127.0.0.1:{port}/healthz")
             invariants = Invariants(world, data_dir / "deal-scout.sqlite3", report)
             await bot.start()
-            sellers = [
-                PatientSeller(world.telegram.seller(9000 + i, f"Seller {i}"), world, i)
-                for i in range(args.sellers)
-            ]
-            done = asyncio.Event()
-            chaos = asyncio.create_task(
-                killer(bot, world, invariants, report, args.kills, rng, done)
-            )
-
-            async def life(seller: PatientSeller, items: int) -> None:
-                await seller.connect_all()
-                for item in range(items):
-                    seller.title = f"{seller.title.split(' #')[0]} #{item}"
-                    await seller.post()
-
             try:
-                while not chaos.done():  # keep sellers busy for as long as the killer works
-                    await asyncio.gather(*(life(s, 1) for s in sellers))
-            finally:
-                done.set()
-                await chaos
-            # Let the last restart finish what was in flight, then check everything.
-            for _ in range(100):
-                invariants.check()
-                pending = invariants._query(
-                    "SELECT COUNT(*) FROM cross_posts WHERE state != 'published'"
+                sellers = [
+                    PatientSeller(world.telegram.seller(9000 + i, f"Seller {i}"), world, i)
+                    for i in range(args.sellers)
+                ]
+                done = asyncio.Event()
+                chaos = asyncio.create_task(
+                    killer(bot, world, invariants, report, args.kills, rng, done)
                 )
-                if pending and pending[0][0] == 0:
-                    break
-                report.violations.clear()
-                await asyncio.sleep(0.3)
-            invariants.check(final=True)
-            invariants.answered_twice(sellers)
-            await bot.stop()
+
+                async def life(seller: PatientSeller, items: int) -> None:
+                    await seller.connect_all()
+                    for item in range(items):
+                        seller.title = f"{seller.title.split(' #')[0]} #{item}"
+                        await seller.post()
+
+                try:
+                    while not chaos.done():  # keep sellers busy for as long as the killer works
+                        lives = (life(seller, 1) for seller in sellers)
+                        round_ = asyncio.ensure_future(asyncio.gather(*lives))
+                        await asyncio.wait({round_, chaos}, return_when=asyncio.FIRST_COMPLETED)
+                        if chaos.done() and chaos.exception() is not None:
+                            round_.cancel()  # the killer failed: stop, and say why
+                            with contextlib.suppress(asyncio.CancelledError):
+                                await round_
+                            raise chaos.exception()
+                        await round_
+                finally:
+                    done.set()
+                    with contextlib.suppress(Exception):
+                        await chaos
+                # Let the last restart finish what was in flight, then check everything.
+                for _ in range(100):
+                    invariants.check()
+                    pending = invariants._query(
+                        "SELECT COUNT(*) FROM cross_posts WHERE state != 'published'"
+                    )
+                    if pending and pending[0][0] == 0:
+                        break
+                    report.violations.clear()
+                    await asyncio.sleep(0.3)
+                invariants.check(final=True)
+                invariants.answered_twice(sellers)
+                await bot.stop()
+            finally:
+                bot.kill()  # never leave a bot process behind
+                await bot.wait()
     return report
 
 
