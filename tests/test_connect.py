@@ -194,6 +194,16 @@ async def connected_seller(world: SandboxWorld, user_id: int) -> Seller:
     return seller
 
 
+async def expire_in(bot: BotRuntime, *offsets: str) -> None:
+    """Move every connection's access-token expiry to now + offsets (SQLite modifiers)."""
+    marks = ", ".join("?" for _ in offsets)
+    await bot.db.execute(
+        f"UPDATE marketplace_accounts SET expires_at = strftime('%Y-%m-%dT%H:%M:%f000Z', 'now',"
+        f" {marks})",
+        offsets,
+    )
+
+
 async def run_job(bot: BotRuntime, name: str) -> None:
     (job,) = bot.application.job_queue.get_jobs_by_name(name)
     await job.run(bot.application)
@@ -226,10 +236,7 @@ async def test_tokens_are_refreshed_before_they_expire_with_rotation(
     await connected_seller(world, 311)
     services = bot.application.services
     before = await services.accounts.get(311, "offerup")
-    await bot.db.execute(  # the access token now lapses within the refresh window
-        "UPDATE marketplace_accounts SET expires_at = strftime('%Y-%m-%dT%H:%M:%f000Z',"
-        " 'now', '+5 minutes')"
-    )
+    await expire_in(bot, "+5 minutes")  # the access token now lapses within the window
     await run_job(bot, "refresh_tokens")
 
     after = await services.accounts.get(311, "offerup")
@@ -261,10 +268,7 @@ async def test_a_refused_refresh_marks_the_account_and_tells_the_seller_once(
 ) -> None:
     maya = await connected_seller(world, 313)
     world.offerup.oauth.revoke_account("ou-4471")
-    await bot.db.execute(
-        "UPDATE marketplace_accounts SET expires_at = strftime('%Y-%m-%dT%H:%M:%f000Z',"
-        " 'now', '+1 minutes')"
-    )
+    await expire_in(bot, "+1 minutes")
     await run_job(bot, "refresh_tokens")
     await run_job(bot, "refresh_tokens")
 
@@ -343,10 +347,7 @@ async def test_facebook_seller_is_warned_before_the_token_lapses(
 ) -> None:
     rosa = world.telegram.seller(323, "Rosa")
     await connect(rosa, "Facebook", world.facebook.oauth)
-    await bot.db.execute(
-        "UPDATE marketplace_accounts SET expires_at = strftime('%Y-%m-%dT%H:%M:%f000Z',"
-        " 'now', '+3 days', '+1 hours')"
-    )
+    await expire_in(bot, "+3 days", "+1 hours")
     await run_job(bot, "warn_expiring_connections")
     await run_job(bot, "warn_expiring_connections")
     warning = await rosa.next_message()

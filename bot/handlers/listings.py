@@ -14,11 +14,10 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
 
 from bot.context import BotContext
+from bot.handlers.question import ANSWER, one_question
 from bot.parsing import InputRejected, format_price, parse_price
 from bot.post.texts import NOT_YOURS
 from storage.listings import CrossPost, StoredListing
@@ -32,7 +31,6 @@ PAGE = r"\d{1,4}"
 STATE_LABELS = {"active": "for sale", "sold": "sold", "withdrawn": "withdrawn"}
 COPY_ICONS = {"published": "✅", "failed": "❌", "pending": "⏳", "in_flight": "⏳",
               "sold": "💰", "withdrawn": "🛑", "ended": "🛑"}
-ASK_PRICE = 1
 PRICE_FOR = "price_for_listing"  # user_data: the listing whose price is being changed
 NOTHING_LISTED = "You haven't listed anything yet. Send /post to list an item."
 
@@ -245,7 +243,7 @@ async def ask_new_price(update: Update, context: BotContext) -> int:
         f"New price for <b>{escape(listing.title)}</b>? It's {format_price(listing.price_cents)} "
         "now. Send the amount, like 35 or $35.50. /cancel keeps it as it is.",
     )
-    return ASK_PRICE
+    return ANSWER
 
 
 async def new_price(update: Update, context: BotContext) -> int:
@@ -257,7 +255,7 @@ async def new_price(update: Update, context: BotContext) -> int:
         cents = parse_price(update.effective_message.text)
     except InputRejected as refused:
         await update.effective_message.reply_text(refused.message)
-        return ASK_PRICE
+        return ANSWER
     context.user_data.pop(PRICE_FOR, None)
     report = await _operation_message(update, context, listing,
                                       f"Changing the price to {format_price(cents)} for")
@@ -273,12 +271,8 @@ async def keep_price(update: Update, context: BotContext) -> int:
 
 
 def register(application: Application) -> None:
-    application.add_handler(ConversationHandler(
-        entry_points=[CallbackQueryHandler(ask_new_price, pattern=rf"^{PREFIX}:price:{ID}$")],
-        states={ASK_PRICE: [MessageHandler(filters.TEXT & ~filters.COMMAND, new_price)]},
-        fallbacks=[CommandHandler("cancel", keep_price)],
-        name="change_price",
-        persistent=True,
+    application.add_handler(one_question(
+        "change_price", ask_new_price, rf"^{PREFIX}:price:{ID}$", new_price, keep_price
     ))
     application.add_handler(CommandHandler("listings", listings_command))
     application.add_handler(

@@ -8,20 +8,16 @@ from html import escape
 from telegram import Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
 
 from bot.context import BotContext
 from bot.handlers.listings import ID as LISTING_ID
+from bot.handlers.question import ANSWER, one_question
 from bot.parsing import InputRejected, normalize_text, parse_postal_code, parse_price
 from bot.post.texts import NOT_YOURS
 
 PREFIX = "fx"  # fx:<listing id>:<marketplace>
-ASK_VALUE = 1
 FIXING = "fixing"  # user_data: [listing id, marketplace, field]
 FIELDS = {  # the field a marketplace names → (what to ask for, listings column)
     "title": ("the new title", "title"),
@@ -57,7 +53,7 @@ async def start_fix(update: Update, context: BotContext) -> int:
         f"{name} said: {escape(row.error or '')}\nSend {FIELDS[row.error_field][0]} and I'll "
         f"post <b>{escape(listing.title)}</b> to {name} again. /cancel leaves it as it is.",
     )
-    return ASK_VALUE
+    return ANSWER
 
 
 async def value_received(update: Update, context: BotContext) -> int:
@@ -80,7 +76,7 @@ async def value_received(update: Update, context: BotContext) -> int:
                                    limit_reason=services.marketplaces[marketplace].display_name)
     except InputRejected as refused:
         await update.effective_message.reply_text(refused.message)
-        return ASK_VALUE
+        return ANSWER
     context.user_data.pop(FIXING, None)
     await services.listings.set_field(listing.id, FIELDS[field][1], value)
     await services.listings.reset_attempts(listing.id, [marketplace])
@@ -99,10 +95,6 @@ async def leave_it(update: Update, context: BotContext) -> int:
 
 
 def register(application: Application) -> None:
-    application.add_handler(ConversationHandler(
-        entry_points=[CallbackQueryHandler(start_fix, pattern=rf"^{PREFIX}:{LISTING_ID}:[a-z]+$")],
-        states={ASK_VALUE: [MessageHandler(filters.TEXT & ~filters.COMMAND, value_received)]},
-        fallbacks=[CommandHandler("cancel", leave_it)],
-        name="fix_listing",
-        persistent=True,
+    application.add_handler(one_question(
+        "fix_listing", start_fix, rf"^{PREFIX}:{LISTING_ID}:[a-z]+$", value_received, leave_it
     ))
