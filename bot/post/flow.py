@@ -7,7 +7,9 @@ by us, so a restart resumes exactly where the seller was.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 import warnings
 from collections.abc import Awaitable, Callable
 from enum import IntEnum
@@ -204,7 +206,8 @@ def _back_only() -> InlineKeyboardMarkup:
 async def _ask_category(update: Update, context: BotContext, draft: Draft) -> None:
     suggestions: list[tuple[str, str | None]] = []  # (name, ebay id)
     ebay = context.services.marketplaces.get("ebay")
-    if ebay is not None and draft.title:
+    wanted = draft.marketplaces or await _connected(context, update.effective_user.id)
+    if ebay is not None and draft.title and "ebay" in wanted:
         try:
             found = await ebay.suggest_categories(draft.title)  # type: ignore[attr-defined]
             suggestions = [(name, category_id) for category_id, name in found[:4]]
@@ -437,7 +440,7 @@ async def photo_received(update: Update, context: BotContext) -> Step:
         telegram_id, found.file_unique_id, found.file_id, cleaned, width, height
     )
     if message.media_group_id:
-        _settle_album(context, update.effective_chat.id, telegram_id, message.media_group_id)
+        ALBUMS.settle(context, update.effective_chat.id, telegram_id, message.media_group_id)
     elif added:
         count = len(draft.photos) + 1
         await message.reply_text(
@@ -447,27 +450,56 @@ async def photo_received(update: Update, context: BotContext) -> Step:
     return Step.PHOTOS
 
 
-def _settle_album(context: BotContext, chat_id: int, telegram_id: int, group: str) -> None:
-    """An album is N updates and no count: answer once, after it has been quiet a moment."""
-    name = f"album:{chat_id}:{group}"
-    for job in context.job_queue.get_jobs_by_name(name):
-        job.schedule_removal()
-    context.job_queue.run_once(
-        _album_settled, ALBUM_SETTLE_SECONDS, chat_id=chat_id, user_id=telegram_id, name=name,
-        data=group,
-    )
+class AlbumAnswers:
+    """One answer per album. Telegram sends an album as N updates with no count, and under load
+    its photos may be processed seconds apart: the answer waits until the album has been quiet
+    for a moment, and a photo that still arrives later edits that answer instead of adding one.
+    In memory on purpose: after a restart a late photo simply gets a fresh answer."""
+
+    def __init__(self) -> None:
+        self.last_photo: dict[str, float] = {}
+        self.answer: dict[str, int] = {}  # group → the answer's message id
+
+    def settle(self, context: BotContext, chat_id: int, telegram_id: int, group: str) -> None:
+        self.last_photo[group] = time.monotonic()
+        name = f"album:{chat_id}:{group}"
+        if not context.job_queue.get_jobs_by_name(name):
+            context.job_queue.run_once(
+                self._settled, ALBUM_SETTLE_SECONDS, chat_id=chat_id, user_id=telegram_id,
+                name=name, data=group,
+            )
+
+    async def _settled(self, context: BotContext) -> None:
+        job = context.job
+        group = str(job.data)
+        quiet_for = time.monotonic() - self.last_photo.get(group, 0.0)
+        if quiet_for < ALBUM_SETTLE_SECONDS:  # more photos came meanwhile: wait for them
+            context.job_queue.run_once(
+                self._settled, ALBUM_SETTLE_SECONDS - quiet_for, chat_id=job.chat_id,
+                user_id=job.user_id, name=job.name, data=group,
+            )
+            return
+        draft = await context.services.drafts.get(job.user_id)
+        if draft is None:
+            return
+        rules = photos.combined_rules(await _rules(context, job.user_id, draft.marketplaces))
+        text = texts.ask_photos(len(draft.photos), rules.photo_max)
+        markup = InlineKeyboardMarkup([[_button("Done ✅", "done")]])
+        if group in self.answer:
+            with contextlib.suppress(TelegramError):  # "not modified" when nothing changed
+                await context.bot.edit_message_text(
+                    text, chat_id=job.chat_id, message_id=self.answer[group], reply_markup=markup
+                )
+            return
+        message = await context.bot.send_message(job.chat_id, text, reply_markup=markup)
+        self.answer[group] = message.message_id
+        if len(self.answer) > 10_000:  # forget the oldest albums
+            for stale in list(self.answer)[:5_000]:
+                self.answer.pop(stale, None)
+                self.last_photo.pop(stale, None)
 
 
-async def _album_settled(context: BotContext) -> None:
-    job = context.job
-    draft = await context.services.drafts.get(job.user_id)
-    if draft is None:
-        return
-    rules = photos.combined_rules(await _rules(context, job.user_id, draft.marketplaces))
-    await context.bot.send_message(
-        job.chat_id, texts.ask_photos(len(draft.photos), rules.photo_max),
-        reply_markup=InlineKeyboardMarkup([[_button("Done ✅", "done")]]),
-    )
+ALBUMS = AlbumAnswers()
 
 
 async def photos_done(update: Update, context: BotContext) -> Step:
