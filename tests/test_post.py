@@ -425,3 +425,21 @@ async def test_abandoned_drafts_are_removed_after_a_week(
     await job.run(bot.application)
     assert await bot.application.services.drafts.get(414) is None
     assert not photo_path.exists()
+
+
+async def test_continue_on_a_draft_offer_works_from_any_state(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    """A crash can keep the conversation's old state while the offer was already sent; the
+    chaos run caught a seller stuck pressing a Continue that answered "moved on"."""
+    ana = world.telegram.seller(415, "Ana")
+    await start_with_photo(world, ana)
+    await reply(ana, "What's the title?")
+    await ana.send_command("post")
+    offer = await reply(ana, "You have a draft")
+    await ana.press("Continue", message_id=offer.message_id)
+    await reply(ana, "What's the title?")
+    await ana.press("Continue", message_id=offer.message_id)  # the same button, state moved on
+    await reply(ana, "What's the title?")
+    await ana.send_text("Lamp")
+    await reply(ana, "What's the price")

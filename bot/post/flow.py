@@ -711,16 +711,17 @@ def build(publish_handler: CallbackQueryHandler) -> ConversationHandler:
     anything = filters.ALL & ~filters.COMMAND
     stale = CallbackQueryHandler(stale_button, pattern=r"^p:")
     back_handler = CallbackQueryHandler(back, pattern=r"^p:back$")
+    resume_buttons = CallbackQueryHandler(resume, pattern=r"^p:(cont|fresh)$")
     return ConversationHandler(
         entry_points=[
             CommandHandler("post", start_post),
             # the deep link t.me/<bot>?start=post enters the conversation too
             CommandHandler("start", start_post, filters.Regex(r"^/start post$")),
             CallbackQueryHandler(start_post, pattern=r"^p:new$"),
+            resume_buttons,
         ],
         states={
-            Step.RESUME: [CallbackQueryHandler(resume, pattern=r"^p:(cont|fresh)$"),
-                          MessageHandler(anything, waiting(Step.RESUME))],
+            Step.RESUME: [resume_buttons, MessageHandler(anything, waiting(Step.RESUME))],
             Step.PHOTOS: [MessageHandler(photo_input, photo_received),
                           CallbackQueryHandler(photos_done, pattern=r"^p:done$"),
                           MessageHandler(anything, waiting(Step.PHOTOS))],
@@ -748,7 +749,10 @@ def build(publish_handler: CallbackQueryHandler) -> ConversationHandler:
                            CallbackQueryHandler(cancel, pattern=r"^p:stop$"),
                            MessageHandler(anything, waiting(Step.PREVIEW))],
         },
-        fallbacks=[CommandHandler("cancel", cancel), CommandHandler("post", start_post), stale],
+        # Continue / Start fresh work from any state: the offer may outlive a crash that kept
+        # the conversation's previous state.
+        fallbacks=[CommandHandler("cancel", cancel), CommandHandler("post", start_post),
+                   resume_buttons, stale],
         name="post",
         persistent=True,
         allow_reentry=True,
