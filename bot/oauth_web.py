@@ -109,7 +109,7 @@ class OAuthRoutes:
                     ),
                 )
             title = "You declined" if refused.declined else "Not connected"
-            return page(title, refused.page_message, 400)
+            return page(title, refused.page_message, refused.status)
         name = services.marketplaces[marketplace].display_name
         await self._tell(connected.telegram_id, *self._connected_message(name, connected))
         response = page(

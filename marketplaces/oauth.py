@@ -14,6 +14,7 @@ Anything wrong is a `CallbackRefused` carrying a plain sentence for the page.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -24,7 +25,15 @@ from datetime import timedelta
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from marketplaces.base import Account, Marketplace, MarketplaceError, Rejected, Tokens
+from marketplaces.base import (
+    Account,
+    Marketplace,
+    MarketplaceError,
+    RateLimited,
+    Rejected,
+    TemporarilyUnavailable,
+    Tokens,
+)
 from storage.accounts import AccountRepository
 from storage.oauth_states import OAuthStateRepository
 
@@ -34,6 +43,9 @@ STATE_TTL = timedelta(minutes=10)
 MAX_PARAMETER_LENGTH = 2048
 MAX_PARAMETERS = 20
 START_AGAIN = "Start again from Telegram with /connect."
+SETUP_TRIES = 3
+SETUP_BACKOFF_SECONDS = 0.5
+SETUP_MAX_WAIT_SECONDS = 3.0
 
 
 class CallbackRefused(Exception):
@@ -41,12 +53,18 @@ class CallbackRefused(Exception):
     `telegram_id` is set when we know whose link it was, so the chat can be told too."""
 
     def __init__(
-        self, page_message: str, *, telegram_id: int | None = None, declined: bool = False
+        self,
+        page_message: str,
+        *,
+        telegram_id: int | None = None,
+        declined: bool = False,
+        status: int = 400,
     ) -> None:
         super().__init__(page_message)
         self.page_message = page_message
         self.telegram_id = telegram_id
         self.declined = declined
+        self.status = status  # 400 for a refused callback, 503 when the marketplace is down
 
 
 @dataclass(frozen=True)
@@ -169,15 +187,36 @@ class ConnectionBroker:
                 f"{adapter.display_name} did not accept the connection. Please try again.",
                 telegram_id=owner,
             ) from None
-        setup_problem: Rejected | None = None
-        try:
-            tokens = await adapter.prepare_account(tokens)
-        except Rejected as exc:
-            setup_problem = exc
-        except MarketplaceError as exc:
-            log.warning("setting up %s for user %s failed: %s", marketplace, owner, exc)
+        tokens, setup_problem = await self._set_up(adapter, tokens, owner)
         await self.store(owner, marketplace, account, tokens)
         return Connected(owner, marketplace, account, setup_problem)
+
+    async def _set_up(
+        self, adapter: Marketplace, tokens: Tokens, owner: int
+    ) -> tuple[Tokens, Rejected | None]:
+        """Run the marketplace's account set-up (policies, location, catalog), riding out a
+        brief outage. An account stored without it would have every publish refused, so when
+        the marketplace stays down nothing is stored and the seller is asked to try again."""
+        for attempt in range(SETUP_TRIES):
+            try:
+                return await adapter.prepare_account(tokens), None
+            except Rejected as problem:  # something the seller has to do on the marketplace
+                return tokens, problem
+            except (TemporarilyUnavailable, RateLimited) as exc:
+                log.warning("setting up %s for user %s failed (try %d): %s",
+                            adapter.name, owner, attempt + 1, exc)
+                if attempt + 1 < SETUP_TRIES:
+                    wait = getattr(exc, "retry_after", 0.0) or SETUP_BACKOFF_SECONDS * 2**attempt
+                    await asyncio.sleep(min(wait, SETUP_MAX_WAIT_SECONDS))
+            except MarketplaceError as exc:  # permissions missing, token refused at once
+                log.warning("setting up %s for user %s failed: %s", adapter.name, owner, exc)
+                raise CallbackRefused(exc.message, telegram_id=owner) from None
+        raise CallbackRefused(
+            f"{adapter.display_name} didn't answer while I was setting up your account, so "
+            "nothing was connected. Please try again in a few minutes.",
+            telegram_id=owner,
+            status=503,
+        )
 
     async def store(
         self, telegram_id: int, marketplace: str, account: Account, tokens: Tokens

@@ -12,13 +12,13 @@ from sandbox.telegram import ChatMessage, Seller
 async def request_link(seller: Seller, display_name: str) -> str:
     """/connect, tap the marketplace, and return the address the Login URL button opens."""
     await seller.send_command("connect")
-    await seller.next_message()
-    await seller.press(f"Connect {display_name}")
+    menu = await seller.next_message()
+    await seller.press(f"Connect {display_name}", message_id=menu.message_id)
     button = f"🔗 Open {display_name}"
-    await seller.wait_for(lambda messages: any(
-        button in label for m in messages for row in m.buttons for label in row
+    await seller.wait_for(lambda _: any(  # the menu turns into the link (an older one is spent)
+        button in label for row in menu.buttons for label in row
     ))
-    return seller.open_link(button)
+    return seller.open_link(button, message_id=menu.message_id)
 
 
 async def finish_in_browser(

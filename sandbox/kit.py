@@ -88,6 +88,10 @@ class Fault:
     kind: str  # "error", "rate_limit", "hang"
     status: int = 503
     retry_after: int = 1
+    path_contains: str = ""  # only requests whose path contains this (all when empty)
+
+    def applies_to(self, path: str) -> bool:
+        return self.path_contains in path
 
 
 @dataclass
@@ -112,19 +116,32 @@ class Faults:
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
 
-    def next(self, kind: str, *, status: int = 503, retry_after: int = 1, times: int = 1) -> None:
-        """Queue `times` faults for the next API calls, e.g. next("rate_limit", retry_after=2)."""
+    def next(
+        self,
+        kind: str,
+        *,
+        status: int = 503,
+        retry_after: int = 1,
+        times: int = 1,
+        path_contains: str = "",
+    ) -> None:
+        """Queue `times` faults for the next API calls, e.g. next("rate_limit", retry_after=2);
+        with `path_contains`, only calls to matching paths take them."""
         if kind not in ("error", "rate_limit", "hang"):
             raise ValueError(f"unknown fault kind {kind!r}")
-        self._queued.extend(Fault(kind, status, retry_after) for _ in range(times))
+        self._queued.extend(
+            Fault(kind, status, retry_after, path_contains) for _ in range(times)
+        )
 
     def clear(self) -> None:
         self._queued.clear()
         self.latency_seconds = self.error_share = self.rate_limit_share = self.hang_share = 0.0
 
-    def draw(self) -> Fault | None:
-        if self._queued:
-            return self._queued.popleft()
+    def draw(self, path: str = "") -> Fault | None:
+        for queued in self._queued:
+            if queued.applies_to(path):
+                self._queued.remove(queued)
+                return queued
         roll = self._random.random()
         if roll < self.error_share:
             return Fault("error", self._random.choice((500, 502, 503)))
@@ -145,7 +162,7 @@ class Faults:
                 return await handler(request)
             if self.latency_seconds:
                 await asyncio.sleep(self.latency_seconds)
-            fault = self.draw()
+            fault = self.draw(request.path)
             if fault is None:
                 return await handler(request)
             self.injected[fault.kind] += 1

@@ -342,6 +342,36 @@ async def test_facebook_without_a_catalog_says_what_to_set_up(
     assert "Commerce Manager" in message.text
 
 
+async def test_a_brief_outage_while_setting_up_facebook_is_ridden_out(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    world.facebook.faults.next("error", status=503, times=2, path_contains="/businesses")
+    rosa = world.telegram.seller(323, "Rosa")
+    page, message = await connect(rosa, "Facebook", world.facebook.oauth)
+    assert page.status_code == 200
+    assert message.text == "✅ Facebook is connected as Rosa Delgado."
+    stored = await bot.application.services.accounts.get(323, "facebook")
+    assert stored.extra["catalog_id"] == "810000000000001"
+    assert world.facebook.faults.injected["error"] == 2
+
+
+async def test_facebook_down_while_setting_up_connects_nothing_and_says_try_again(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    world.facebook.faults.next("error", status=503, times=3, path_contains="/businesses")
+    rosa = world.telegram.seller(324, "Rosa")
+    page, message = await connect(rosa, "Facebook", world.facebook.oauth)
+    assert page.status_code == 503
+    assert "Facebook didn't answer while I was setting up your account" in page.text
+    assert "Facebook didn't answer while I was setting up your account" in message.text
+    assert "Try again" in [label for row in message.buttons for label in row]
+    assert await bot.application.services.accounts.get(324, "facebook") is None
+
+    page, message = await connect(rosa, "Facebook", world.facebook.oauth)  # Facebook is back
+    assert page.status_code == 200
+    assert message.text == "✅ Facebook is connected as Rosa Delgado."
+
+
 async def test_facebook_seller_is_warned_before_the_token_lapses(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
