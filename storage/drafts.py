@@ -7,6 +7,8 @@ Telegram's file_unique_id, so a photo delivered twice is one file and one row.
 from __future__ import annotations
 
 import asyncio
+import enum
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -23,6 +25,12 @@ EDITABLE = frozenset({
     "title", "description", "description_set", "price_cents", "currency", "condition",
     "category", "category_ids", "postal_code", "latitude", "longitude", "marketplaces",
 })
+
+
+class PhotoAdded(enum.Enum):
+    ADDED = "added"
+    REDELIVERED = "redelivered"  # the same update again: say nothing
+    SAME_PICTURE = "same picture"  # sent again by the seller: say it is already there
 
 
 @dataclass(frozen=True)
@@ -111,25 +119,28 @@ class DraftRepository:
     async def add_photo(
         self, telegram_id: int, file_unique_id: str, file_id: str, data: bytes,
         width: int, height: int,
-    ) -> bool:
-        """Keep a photo; False when this draft already has it (a duplicate delivery)."""
-        exists = await self._db.fetchone(
-            "SELECT 1 FROM draft_photos WHERE telegram_id = ? AND file_unique_id = ?",
-            (telegram_id, file_unique_id),
+    ) -> PhotoAdded:
+        """Keep a photo once: a redelivered update and the same picture sent again (which
+        Telegram gives a new file id) are both recognised, by file id and by content."""
+        digest = hashlib.sha256(data).hexdigest()
+        held = await self._db.fetchone(
+            "SELECT file_unique_id = ? FROM draft_photos WHERE telegram_id = ?"
+            " AND (file_unique_id = ? OR digest = ?)",
+            (file_unique_id, telegram_id, file_unique_id, digest),
         )
-        if exists:
-            return False
+        if held:
+            return PhotoAdded.REDELIVERED if held[0] else PhotoAdded.SAME_PICTURE
         path = self._folder(telegram_id) / f"{_safe_name(file_unique_id)}.jpg"
         await asyncio.to_thread(_write, path, data)
         changed = await self._db.execute(
             "INSERT INTO draft_photos (telegram_id, file_unique_id, file_id, path, width, height,"
-            " added_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (telegram_id, file_unique_id, file_id, str(path), width, height, now_db()),
+            " added_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (telegram_id, file_unique_id, file_id, str(path), width, height, now_db(), digest),
         )
         await self._db.execute(
             "UPDATE drafts SET updated_at = ? WHERE telegram_id = ?", (now_db(), telegram_id)
         )
-        return changed == 1
+        return PhotoAdded.ADDED if changed == 1 else PhotoAdded.REDELIVERED
 
     async def clear_photos(self, telegram_id: int) -> None:
         await self._db.execute("DELETE FROM draft_photos WHERE telegram_id = ?", (telegram_id,))

@@ -301,6 +301,8 @@ async def test_a_stale_button_and_a_duplicate_photo(world: SandboxWorld, bot: Bo
     update = await ana.send_photo(jpeg())
     added = await reply(ana, "Added 1 photo")
     world.telegram.redeliver(update["update_id"])  # Telegram delivers it again
+    await ana.send_photo(jpeg())  # the seller sends the same picture again: a new upload
+    await reply(ana, "I already have that photo, so I kept one copy — 1 of up to 12")
     await ana.send_photo(jpeg(color=(1, 2, 3)))
     await reply(ana, "Added 1 photo — 2 of up to 12")
     await ana.press("Done ✅")

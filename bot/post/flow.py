@@ -45,7 +45,7 @@ from bot.parsing import (
 from bot.post import photos, texts
 from bot.post.photos import NotAPhoto, PhotoRejected
 from marketplaces.base import Rules
-from storage.drafts import Draft
+from storage.drafts import Draft, PhotoAdded
 
 log = logging.getLogger(__name__)
 
@@ -441,7 +441,12 @@ async def photo_received(update: Update, context: BotContext) -> Step:
     )
     if message.media_group_id:
         ALBUMS.settle(context, update.effective_chat.id, telegram_id, message.media_group_id)
-    elif added:
+    elif added is PhotoAdded.SAME_PICTURE:
+        await message.reply_text(
+            texts.photo_already_there(len(draft.photos), rules.photo_max),
+            reply_markup=InlineKeyboardMarkup([[_button("Done ✅", "done")]]),
+        )
+    elif added is PhotoAdded.ADDED:
         count = len(draft.photos) + 1
         await message.reply_text(
             texts.photos_added(count, rules.photo_max, 1),

@@ -44,6 +44,13 @@ def photos_added(count: int, limit: int, added: int) -> str:
     )
 
 
+def photo_already_there(count: int, limit: int) -> str:
+    return (
+        f"📷 I already have that photo, so I kept one copy — {count} of up to {limit}. "
+        "Send more, or tap <b>Done</b>."
+    )
+
+
 def photo_limit_reached(limit: int) -> str:
     return f"That's the most I can list ({limit} photos). Tap <b>Done</b> to go on."
 
