@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
+from httpx_retries import Retry, RetryTransport
 
 
 class Condition(StrEnum):
@@ -230,13 +231,25 @@ class Marketplace(Protocol):
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 _SKU_UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
 
+# One call rides out a blip (a 5xx, a timeout, a dropped connection) with two quick retries, so
+# a publish of ten calls does not start over for one of them. 429 is not retried here: the
+# engine waits as long as the marketplace's Retry-After asks. Only idempotent methods by
+# default; a POST that is safe to send twice says so with `extensions=REPEATABLE`.
+CALL_RETRY = Retry(
+    total=2, backoff_factor=0.3, max_backoff_wait=2.0, status_forcelist=(500, 502, 503, 504)
+)
+REPEATABLE: dict[str, Any] = {
+    "retry": CALL_RETRY.copy_with(allowed_methods=(*Retry.RETRYABLE_METHODS, "POST"))
+}
+
 
 def make_client(base_url: str, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
-    """The one client an adapter keeps for its lifetime."""
+    """The one client an adapter keeps for its lifetime, retrying blips (see CALL_RETRY)."""
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=timeout,
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        transport=RetryTransport(httpx.AsyncHTTPTransport(limits=limits), retry=CALL_RETRY),
         headers={"User-Agent": "DealScout/1.0"},
     )
 

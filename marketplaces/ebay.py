@@ -46,6 +46,7 @@ import httpx
 
 from marketplaces import oauth_client
 from marketplaces.base import (
+    REPEATABLE,
     Account,
     Condition,
     Listing,
@@ -489,15 +490,18 @@ class EbayMarketplace:
         params: Mapping[str, str] | None = None,
         files: Any = None,
         content_language: bool = False,
+        repeatable: bool = False,
     ) -> httpx.Response:
         """One eBay call. `ok` statuses return; `tolerate` statuses return too, for the caller
-        to read eBay's error id; anything else becomes our error family."""
+        to read eBay's error id; anything else becomes our error family. `repeatable` marks a
+        POST that is safe to send again after a blip (see base.CALL_RETRY)."""
         headers = {"Authorization": f"Bearer {token}"}
         if content_language:
             headers["Content-Language"] = self.config.content_language
         try:
             response = await self._http.request(
-                method, url, headers=headers, json=json, params=params, files=files
+                method, url, headers=headers, json=json, params=params, files=files,
+                extensions=REPEATABLE if repeatable else None,
             )
         except httpx.TransportError as exc:
             raise transport_error(NAME, exc) from None
@@ -560,7 +564,7 @@ class EbayMarketplace:
         }
         response = await self._call(
             "POST", f"{INVENTORY}/location/{key}", token, ok=(204, 200, 201), tolerate=(400, 409),
-            json=body,
+            json=body, repeatable=True,  # a second create answers "already exists"
         )
         already_there = response.status_code == 409 or _has_error(response, _LOCATION_EXISTS)
         if response.status_code == 400 and not already_there:
@@ -588,7 +592,9 @@ class EbayMarketplace:
             offer_id = await self._create_offer(token, sku, details)
         else:
             await self._update_offer(token, offer_id, details)
-        response = await self._call("POST", f"{INVENTORY}/offer/{offer_id}/publish", token)
+        response = await self._call(  # publishing a live offer again revises it: no second item
+            "POST", f"{INVENTORY}/offer/{offer_id}/publish", token, repeatable=True
+        )
         listing_id = required(body_of(response), "listingId")
         return Published(NAME, offer_id, self.listing_url(listing_id))
 
@@ -648,7 +654,8 @@ class EbayMarketplace:
         base = f"{self.config.media_base_url}{MEDIA}/image"
         files = {"image": (f"photo-{index + 1}.jpg", jpeg, "image/jpeg")}
         response = await self._call(
-            "POST", f"{base}/create_image_from_file", token, ok=(201, 200), files=files
+            "POST", f"{base}/create_image_from_file", token, ok=(201, 200), files=files,
+            repeatable=True,  # at worst an unused copy of the picture
         )
         url = _json_or_empty(response).get("imageUrl")
         if not url:  # the body is optional: the Location header names the image to read
@@ -700,7 +707,7 @@ class EbayMarketplace:
         }
         response = await self._call(
             "POST", f"{INVENTORY}/offer", token, ok=(201, 200), tolerate=(400,), json=body,
-            content_language=True,
+            content_language=True, repeatable=True,  # a second create names the existing offer
         )
         if response.status_code in (200, 201):
             return required(body_of(response), "offerId")
@@ -727,7 +734,7 @@ class EbayMarketplace:
         """End the listing; an offer that is gone or no longer published counts as withdrawn."""
         response = await self._call(
             "POST", f"{INVENTORY}/offer/{external_id}/withdraw", tokens.access_token,
-            tolerate=(400, 404),
+            tolerate=(400, 404), repeatable=True,
         )
         if response.status_code == 400 and not _has_error(response, _OFFER_NOT_AVAILABLE):
             raise error_from(response)

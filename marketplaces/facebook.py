@@ -35,6 +35,7 @@ import httpx
 
 from marketplaces import photos
 from marketplaces.base import (
+    REPEATABLE,
     Account,
     Condition,
     Listing,
@@ -639,6 +640,7 @@ class FacebookMarketplace:
                 "allow_upsert": "true" if upsert else "false",
                 "requests": json.dumps([{"method": "UPDATE", "data": data}]),
             },
+            extensions=REPEATABLE,  # an upsert keyed by retailer_id: sending it twice is one item
         )
         for status in body.get("validation_status") or []:
             if status.get("retailer_id") == data["id"] and status.get("errors"):

@@ -30,6 +30,7 @@ import httpx
 
 from marketplaces import oauth_client, photos
 from marketplaces.base import (
+    REPEATABLE,
     Account,
     Condition,
     Listing,
@@ -541,7 +542,8 @@ class OfferUpMarketplace:
             body["description"] = listing.description
         key = self.idempotency_key(listing)
         response = await self._call(
-            "POST", "/v1/listings", tokens, json=body, headers={"Idempotency-Key": f'"{key}"'}
+            "POST", "/v1/listings", tokens, json=body, headers={"Idempotency-Key": f'"{key}"'},
+            extensions=REPEATABLE,
         )
         if response.status_code in (200, 201):
             return _published(_json(response))
@@ -614,7 +616,8 @@ class OfferUpMarketplace:
 
     async def _upload(self, tokens: Tokens, data: bytes) -> str:
         response = await self._call(
-            "POST", "/v1/photos", tokens, files={"file": ("photo.jpg", data, "image/jpeg")}
+            "POST", "/v1/photos", tokens, files={"file": ("photo.jpg", data, "image/jpeg")},
+            extensions=REPEATABLE,  # at worst an unused copy of the picture
         )
         if response.status_code in (200, 201):
             photo = _json(response)

@@ -345,20 +345,22 @@ async def test_facebook_without_a_catalog_says_what_to_set_up(
 async def test_a_brief_outage_while_setting_up_facebook_is_ridden_out(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
-    world.facebook.faults.next("error", status=503, times=2, path_contains="/businesses")
+    # The first set-up try fails (its call and both quick retries); the second goes through.
+    world.facebook.faults.next("error", status=503, times=3, path_contains="/businesses")
     rosa = world.telegram.seller(323, "Rosa")
     page, message = await connect(rosa, "Facebook", world.facebook.oauth)
     assert page.status_code == 200
     assert message.text == "✅ Facebook is connected as Rosa Delgado."
     stored = await bot.application.services.accounts.get(323, "facebook")
     assert stored.extra["catalog_id"] == "810000000000001"
-    assert world.facebook.faults.injected["error"] == 2
+    assert world.facebook.faults.injected["error"] == 3
 
 
 async def test_facebook_down_while_setting_up_connects_nothing_and_says_try_again(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
-    world.facebook.faults.next("error", status=503, times=3, path_contains="/businesses")
+    # Three set-up tries, each call sent three times (base.CALL_RETRY): nine failures.
+    world.facebook.faults.next("error", status=503, times=9, path_contains="/businesses")
     rosa = world.telegram.seller(324, "Rosa")
     page, message = await connect(rosa, "Facebook", world.facebook.oauth)
     assert page.status_code == 503

@@ -65,7 +65,7 @@ async def test_a_429_is_retried_after_the_delay_the_marketplace_asked_for(
     async with start_bot(**FAST_RETRIES) as bot:
         ana, preview = await seller_at_preview(world, 503)
         world.offerup.faults.next("rate_limit", retry_after=1)
-        world.facebook.faults.next("error", status=503)
+        world.facebook.faults.next("error", status=503, times=3)  # beyond the quick retries
         progress = await post_and_wait(ana, preview)
         assert "is live on 3 of 3" in progress.text
         shown = world.telegram.transcript(ana.user_id)  # every text the message went through

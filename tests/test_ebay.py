@@ -366,9 +366,12 @@ async def test_rate_limit_outage_and_unreachable_ebay_are_temporary(
     with pytest.raises(RateLimited) as limited:
         await ebay.whoami(tokens)
     assert limited.value.retry_after == 3
-    sandbox.faults.next("error", status=503)
+    sandbox.faults.next("error", status=503)  # one blip: the call is sent again
+    assert (await ebay.whoami(tokens)).external_id
+    sandbox.faults.next("error", status=503, times=3)  # an outage: two retries, then give up
     with pytest.raises(TemporarilyUnavailable, match="503"):
         await ebay.status(tokens, "1")
+    assert sandbox.faults.injected["error"] == 4
 
     unreachable = EbayMarketplace(dataclasses.replace(
         sandbox.adapter_config(REDIRECT), api_base_url="http://127.0.0.1:9",

@@ -374,7 +374,7 @@ async def test_rate_limits_and_outages_are_retryable(
         await facebook.publish(tokens, item())
     assert throttled.value.retry_after == 120  # estimated_time_to_regain_access, in minutes
 
-    sandbox.faults.next("error", status=503)
+    sandbox.faults.next("error", status=503, times=3)  # beyond the two quick retries
     with pytest.raises(TemporarilyUnavailable):
         await facebook.status(tokens, "7100000000000001")
 

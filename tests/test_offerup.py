@@ -369,10 +369,10 @@ async def test_rate_limits_outages_and_hangs_map_to_retryable_errors(
         with pytest.raises(RateLimited) as limited:
             await offerup.whoami(tokens)
         assert limited.value.retry_after == 7
-        sandbox.faults.next("error", status=502)
+        sandbox.faults.next("error", status=502, times=3)  # beyond the two quick retries
         with pytest.raises(TemporarilyUnavailable, match="502"):
             await offerup.publish(tokens, lamp())
-        sandbox.faults.next("hang")
+        sandbox.faults.next("hang", times=3)
         with pytest.raises(TemporarilyUnavailable, match="timed out"):
             await offerup.status(tokens, "1234567890")
     finally:
