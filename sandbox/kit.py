@@ -181,6 +181,24 @@ class Faults:
 # ── OAuth 2 authorization server ──────────────────────────────────────────────────────────────
 
 
+@dataclass
+class _Spent:
+    """A refresh token rotated away: its grant, the token that replaced it, and when."""
+
+    grant: Grant
+    successor: str
+    rotated_at: float
+    replayed: bool = False
+
+    def replayable(self, interval_seconds: float) -> bool:
+        """Within the reuse interval and nothing rotated since: the client lost our answer."""
+        return (
+            not self.replayed
+            and self.grant.refresh_token == self.successor
+            and time.time() - self.rotated_at <= interval_seconds
+        )
+
+
 @dataclass(frozen=True)
 class OAuthClient:
     client_id: str
@@ -251,6 +269,7 @@ class OAuthProvider:
         pkce_required: bool = False,
         rotate_refresh_tokens: bool = False,
         detect_refresh_reuse: bool = False,
+        refresh_reuse_interval_seconds: float = 0.0,
         client_auth: frozenset[str] = frozenset({"client_secret_basic"}),
         error: ErrorResponder = oauth_error_json,
     ) -> None:
@@ -265,7 +284,11 @@ class OAuthProvider:
         # RFC 9700 §4.14.2: a rotated-away refresh token presented again means it leaked, so
         # the whole grant is revoked.
         self.detect_refresh_reuse = detect_refresh_reuse
-        self._spent_refresh: dict[str, Grant] = {}
+        # The reuse interval (as Auth0 and Okta offer): the token rotated away last, presented
+        # again within this many seconds, gets the grant's current pair instead, once per
+        # rotation, so a client that died before storing the new pair keeps the account.
+        self.refresh_reuse_interval_seconds = refresh_reuse_interval_seconds
+        self._spent_refresh: dict[str, _Spent] = {}
         self.reuse_detected = 0
         self.client_auth = client_auth
         self.error = error
@@ -444,9 +467,13 @@ class OAuthProvider:
     def _refresh(self, client: OAuthClient, form: dict[str, str]) -> dict[str, Any]:
         presented = form.get("refresh_token", "")
         spent = self._spent_refresh.get(presented)
-        if self.detect_refresh_reuse and spent is not None and not spent.revoked:
-            self.reuse_detected += 1
-            self.revoke(spent)
+        if spent is not None and not spent.grant.revoked:
+            if spent.replayable(self.refresh_reuse_interval_seconds):
+                spent.replayed = True
+                return self.token_body(spent.grant, include_refresh=True)
+            if self.detect_refresh_reuse:
+                self.reuse_detected += 1
+                self.revoke(spent.grant)
         grant = self._by_refresh.get(presented)
         if (
             grant is None
@@ -461,8 +488,8 @@ class OAuthProvider:
         self._by_access[grant.access_token] = grant
         if self.rotate_refresh_tokens:
             self._by_refresh.pop(presented, None)
-            self._spent_refresh[presented] = grant
             grant.refresh_token = secrets.token_urlsafe(40)
+            self._spent_refresh[presented] = _Spent(grant, grant.refresh_token, time.time())
             self._by_refresh[grant.refresh_token] = grant
             if self.refresh_ttl_seconds:  # each rotated token lives its own full term
                 grant.refresh_expires_at = time.time() + self.refresh_ttl_seconds

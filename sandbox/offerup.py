@@ -43,6 +43,7 @@ REALM: Final = "offerup"
 PROBLEM_PREFIX: Final = "tag:dealscout.app,2025:offerup/"
 SCOPES: Final = ("listings.write", "listings.read", "profile.read")
 ACCESS_TTL_SECONDS: Final = 3600
+REFRESH_REUSE_INTERVAL_SECONDS: Final = 60  # docs/offerup-api.md §2.4
 REFRESH_TTL_SECONDS: Final = 60 * 86_400
 
 TITLE_MAX: Final = 70
@@ -352,6 +353,7 @@ class OfferUpSandbox(SandboxServer):
             pkce_required=True,
             rotate_refresh_tokens=True,
             detect_refresh_reuse=True,
+            refresh_reuse_interval_seconds=REFRESH_REUSE_INTERVAL_SECONDS,
             client_auth=frozenset({"client_secret_basic"}),
         )
         self.faults = Faults()

@@ -193,7 +193,9 @@ async def test_refresh_rotates_and_reuse_of_the_old_token_ends_the_grant(
     assert fresh.refresh_token and fresh.refresh_token != tokens.refresh_token
     assert (await offerup.whoami(fresh)).external_id == MAYA
 
-    # A second adapter (another process, no shared memory) replays the spent refresh token.
+    # A second adapter (another process, no shared memory) replays the spent refresh token
+    # after the reuse interval.
+    sandbox.oauth.refresh_reuse_interval_seconds = 0
     other = OfferUpMarketplace(sandbox.adapter_config(REDIRECT))
     try:
         with pytest.raises(NeedsReconnect) as reused:
@@ -206,6 +208,31 @@ async def test_refresh_rotates_and_reuse_of_the_old_token_ends_the_grant(
         await offerup.whoami(fresh)
     with pytest.raises(NeedsReconnect):
         await offerup.refresh(fresh)
+
+
+async def test_a_crash_before_storing_a_rotation_keeps_the_account(
+    sandbox: OfferUpSandbox, offerup: OfferUpMarketplace, tokens: Tokens
+) -> None:
+    """The process died after OfferUp rotated the token and before the new pair was stored:
+    the restarted bot presents the old token within the reuse interval and gets the pair it
+    lost (docs/offerup-api.md §2.4). Presenting it once more is reuse, and ends the grant."""
+    lost = await offerup.refresh(tokens)  # the answer the dead process never stored
+    restarted = OfferUpMarketplace(sandbox.adapter_config(REDIRECT))
+    try:
+        recovered = await restarted.refresh(tokens)
+        assert recovered.refresh_token == lost.refresh_token
+        assert recovered.access_token == lost.access_token
+        assert (await restarted.whoami(recovered)).external_id == MAYA
+        assert sandbox.oauth.reuse_detected == 0
+    finally:
+        await restarted.aclose()
+    once_more = OfferUpMarketplace(sandbox.adapter_config(REDIRECT))
+    try:
+        with pytest.raises(NeedsReconnect):
+            await once_more.refresh(tokens)
+    finally:
+        await once_more.aclose()
+    assert sandbox.oauth.reuse_detected == 1
 
 
 async def test_concurrent_refreshes_share_one_rotation(
