@@ -82,7 +82,8 @@ async def test_the_retry_budget_runs_out_then_retry_succeeds(
 ) -> None:
     async with start_bot(**FAST_RETRIES) as bot:
         ana, preview = await seller_at_preview(world, 504)
-        world.offerup.faults.next("error", status=502, times=6)
+        # Each of the six tries sends the listing three times (two quick retries) and fails.
+        world.offerup.faults.next("error", status=502, times=18, path_contains="/v1/listings")
         progress = await post_and_wait(ana, preview)
         assert "❌ OfferUp — OfferUp isn't answering — I tried 6 times." in progress.text
         assert progress.buttons == [["🔁 Retry"]]
@@ -110,6 +111,30 @@ async def test_a_crash_between_publish_and_the_database_write_makes_no_second_li
         await ana.wait_for(lambda _: progress.text.count("view listing") == 3, timeout=20)
         states = await bot.db.fetchall("SELECT state FROM cross_posts")
         assert [r["state"] for r in states] == ["published"] * 3
+    assert {k: len(v) for k, v in titles_on(world).items()} == {
+        "ebay": 1, "facebook": 1, "offerup": 1
+    }
+
+
+async def test_a_crash_before_the_progress_message_was_remembered_still_tells_the_seller(
+    world: SandboxWorld, start_bot: Callable[..., BotRuntime]
+) -> None:
+    async with start_bot() as bot:
+        ana, preview = await seller_at_preview(world, 508)
+        await post_and_wait(ana, preview)
+        # The bot died after Post, before storing the progress message's id or publishing.
+        await bot.db.execute("UPDATE listings SET progress_message_id = NULL")
+        await bot.db.execute(
+            "UPDATE cross_posts SET state = 'pending', external_id = NULL, url = NULL"
+        )
+    told = len(ana.bot_messages)
+    async with start_bot() as bot:
+        await ana.wait_for(lambda _: any(
+            "is live on 3 of 3" in (m.text or "") for m in ana.bot_messages[told:]
+        ), timeout=20)
+        stored = await bot.db.fetchone("SELECT progress_message_id FROM listings")
+        assert stored[0] == ana.bot_messages[-1].message_id
+    assert len(ana.bot_messages) == told + 1  # one new message, edited as results landed
     assert {k: len(v) for k, v in titles_on(world).items()} == {
         "ebay": 1, "facebook": 1, "offerup": 1
     }

@@ -4,7 +4,9 @@ restarts, because the message id is stored with the listing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import defaultdict
 from datetime import UTC, datetime
 from html import escape
 
@@ -58,25 +60,41 @@ class Publishing:
     def __init__(self, application: DealScoutApplication) -> None:
         self._application = application
         self._shown: dict[int, str] = {}
+        self._reporting: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def run(self, listing_id: int) -> list[CrossPost]:
         services = self._application.services
         rows = await services.crossposter.publish(listing_id, lambda r: self.report(listing_id, r))
         await self.report(listing_id, rows)
+        self._reporting.pop(listing_id, None)
         self.schedule_retry(listing_id, rows)
         return rows
 
     async def report(self, listing_id: int, rows: list[CrossPost]) -> None:
-        """Edit the listing's one progress message, only when what it says changed."""
+        """Edit the listing's one progress message, only when what it says changed. Results
+        land concurrently, so one listing's reports take turns."""
+        async with self._reporting[listing_id]:
+            await self._report(listing_id, rows)
+
+    async def _report(self, listing_id: int, rows: list[CrossPost]) -> None:
         services = self._application.services
         listing = await services.listings.get(listing_id)
-        if listing is None or listing.progress_message_id is None:
+        if listing is None:
             return
         names = {n: a.display_name for n, a in services.marketplaces.items()}
         text = progress_text(listing.title, rows, names)
         if self._shown.get(listing_id) == text:
             return
         markup = self._buttons(listing_id, rows, names) if finished(rows) else None
+        if listing.progress_message_id is None:
+            # The bot died between Post and remembering its progress message: send a new one,
+            # so the seller still hears how it went.
+            message = await self._application.bot.send_message(
+                listing.telegram_id, text, reply_markup=markup
+            )
+            await services.listings.set_progress_message(listing_id, message.message_id)
+            self._shown[listing_id] = text
+            return
         try:
             await self._application.bot.edit_message_text(
                 text, chat_id=listing.telegram_id, message_id=listing.progress_message_id,
@@ -125,8 +143,9 @@ class Publishing:
     async def resume(self) -> None:
         """At start: finish what a crash interrupted, and re-arm the retries that were due."""
         services = self._application.services
+        queue = self._application.job_queue  # runs them once the application has started
         for listing_id in sorted({lid for lid, _ in await services.listings.unfinished()}):
-            self._application.create_task(self.run(listing_id), name=f"resume:{listing_id}")
+            queue.run_once(self._retry_job, 0, data=listing_id, name=f"resume:{listing_id}")
         for listing_id, due in await services.listings.retry_due():
             self._schedule(listing_id, due)
 
