@@ -55,6 +55,13 @@ def build_application(settings: Settings, db: Database) -> DealScoutApplication:
         .post_shutdown(post_shutdown)
         .build()
     )
+    # A retry or an album's answer that comes due while the loop is busy must still run, late:
+    # APScheduler's default drops a job more than 1 s late ("was missed by").
+    queue = application.job_queue
+    queue.scheduler.configure(  # configure() resets everything: keep PTB's settings too
+        job_defaults={"misfire_grace_time": None, "coalesce": True},
+        **queue.scheduler_configuration,
+    )
     application.services = services
     processor.bind(claim=services.updates.claim, after_update=application.update_persistence)
     handlers.register(application)

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import io
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -254,3 +255,16 @@ async def test_a_429_from_telegram_is_waited_out_not_lost(tmp_path: Path) -> Non
     refused = [call for call in slow.telegram.calls if call.error_code == 429]
     assert refused, "the emulator should have refused some sends"
     assert all(m.text.startswith("Deal Scout lists your item") for m in ana.bot_messages)
+
+
+async def test_a_job_that_comes_due_while_the_loop_is_busy_still_runs(bot: BotRuntime) -> None:
+    """A publish retry or an album's answer must not be dropped because the loop was late."""
+    ran = asyncio.Event()
+
+    async def retry(_: BotContext) -> None:
+        ran.set()
+
+    bot.application.job_queue.run_once(retry, 0.05)
+    time.sleep(1.5)  # noqa: ASYNC251 - block the loop past APScheduler's 1 s misfire grace
+    await asyncio.wait_for(ran.wait(), timeout=5)
+    assert ran.is_set()
