@@ -17,9 +17,11 @@ MASK = "[REDACTED]"
 _GENERIC_PATTERNS = (
     re.compile(r"\b\d{5,20}:[A-Za-z0-9_-]{30,64}\b"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"(?i)((?:access|refresh)_token[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]+"),
+    # access_token, refresh_token, Graph's input_token and fb_exchange_token, client_secret
+    re.compile(r"(?i)((?:[a-z_]*_token|client_secret|code_verifier)[\"']?\s*[:=]\s*[\"']?)"
+               r"[^\"'&\s,}]+"),
 )
-QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "aiohttp.access")
+QUIET_LOGGERS = ("httpx", "httpcore", "httpx_retries", "apscheduler", "aiohttp.access")
 
 
 class RedactingFilter(logging.Filter):
