@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import os
 import random
 import re
@@ -42,6 +41,7 @@ from sandbox.world import SandboxWorld
 from storage.crypto import TokenCipher
 
 REPLY_SECONDS = 6.0
+STALL_SECONDS = 120.0  # a seller who gets nowhere for this long is a finding, not a wait
 FINISHED = ("is live on", "couldn't be posted")  # the final progress text either way
 PHOTO_COUNT = re.compile(r"— (\d+) of up to|(\d+) photos? so far")
 MARKETPLACES = (
@@ -55,28 +55,41 @@ class Report:
     violations: list[str] = field(default_factory=list)
     checks: int = 0
     restarts: int = 0
+    bot_log_tail: list[str] = field(default_factory=list)
+    sellers: list[PatientSeller] = field(default_factory=list)
 
 
 class BotProcess:
     """`python -m bot run` against the sandbox, started and killed at will."""
 
-    def __init__(self, env: dict[str, str], health_url: str) -> None:
+    def __init__(self, env: dict[str, str], health_url: str, log_path: Path) -> None:
         self._env = env
         self._health = health_url
+        self.log_path = log_path  # the bot's warnings across every life, for a failed run
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=self._env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )
+        with self.log_path.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", env=self._env,
+                stdout=asyncio.subprocess.DEVNULL, stderr=log,
+            )
+        deadline = time.monotonic() + 60  # a loaded machine starts Python slowly
         async with httpx.AsyncClient(timeout=1.0) as client:
-            for _ in range(600):  # up to 30 s: a loaded machine starts Python slowly
+            while time.monotonic() < deadline:
+                if self.process.returncode is not None:
+                    raise RuntimeError(f"the bot exited with {self.process.returncode} while "
+                                       f"starting:\n{self.log_tail()}")
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get(self._health)).status_code == 200:
                         return
                 await asyncio.sleep(0.05)
-        raise RuntimeError("the bot did not become healthy")
+        raise RuntimeError(f"the bot did not become healthy in 60 s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def kill(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -92,22 +105,40 @@ class BotProcess:
             await self.process.wait()
 
 
+class Stalled(RuntimeError):
+    """A seller got nowhere within STALL_SECONDS; the message ends with their chat."""
+
+
 class PatientSeller:
     """A seller who answers whatever the bot last asked, and asks again when it goes quiet."""
 
-    def __init__(self, chat: Seller, world: SandboxWorld, index: int) -> None:
+    def __init__(
+        self, chat: Seller, world: SandboxWorld, index: int, patience: float = STALL_SECONDS
+    ) -> None:
         self.chat = chat
+        self.patience = patience
         self.world = world
+        self.index = index
         self.title = f"Chaos lamp {index}"
+        self.posted = 0
+        self.pressed_post = False
         self.photos = [_demo_photo((index * 20 % 255, 90, 200)), _demo_photo((30, index, 90))]
 
     def _has_button(self, label: str) -> bool:
         return any(label in text for m in self.chat.bot_messages if not m.deleted
                    for row in m.buttons for text in row)
 
+    def _stalled(self, doing: str) -> Stalled:
+        tail = "\n".join(self.chat.transcript().splitlines()[-25:])
+        return Stalled(f"{self.title}: got nowhere {doing} in {self.patience:.0f} s. "
+                       f"Chat ends:\n{tail}")
+
     async def connect_all(self) -> None:
+        deadline = time.monotonic() + self.patience
         for display, name, account in MARKETPLACES:
-            for _ in range(20):  # the bot may die mid-connect: start again, like a person would
+            while True:  # the bot may die mid-connect: start again, like a person would
+                if time.monotonic() > deadline:
+                    raise self._stalled(f"connecting {display}")
                 try:
                     await self.chat.send_command("connect")
                     await self.chat.wait_for(
@@ -131,14 +162,24 @@ class PatientSeller:
                     await asyncio.sleep(0.3)
 
     async def post(self) -> None:
+        deadline = time.monotonic() + self.patience
+        self.pressed_post = False
         await self.chat.send_command("post")
-        for _ in range(200):
+        while time.monotonic() < deadline:
             last = await self._latest_prompt()
-            if last is not None and any(done in (last.text or "") for done in FINISHED):
+            if self._progress(finished=True):
                 return
             await self._answer(last)
-        tail = "\n".join(self.chat.transcript().splitlines()[-25:])
-        raise RuntimeError(f"{self.title}: never finished posting. Chat ends:\n{tail}")
+        raise self._stalled("posting")
+
+    def _progress(self, *, finished: bool = False) -> ChatMessage | None:
+        """This item's progress message (a restart may have sent it after a newer prompt)."""
+        for message in reversed(self.chat.bot_messages):
+            text = message.text or ""
+            done = any(end in text for end in FINISHED)
+            if self.title in text and (done or (not finished and "Posting" in text)):
+                return message
+        return None
 
     async def _latest_prompt(self) -> ChatMessage | None:
         before = len(self.chat.bot_messages)
@@ -161,7 +202,13 @@ class PatientSeller:
                 )
             elif "Tap a field to change it" in text:
                 await chat.press("✅ Post", message_id=last.message_id)
-            elif "Send me its photos" in text:  # an empty draft: start the album over
+                self.pressed_post = True
+            elif "Send me its photos" in text:  # an empty draft: start the album over ...
+                if self.pressed_post:  # ... unless the bot died just after Post: it resumes
+                    with contextlib.suppress(TimeoutError):
+                        await chat.wait_for(lambda _: self._progress() is not None, timeout=20)
+                    if self._progress() is not None:
+                        return
                 await chat.send_photo(self.photos[0])
             elif (count := PHOTO_COUNT.search(text)) and "Done ✅" in buttons:
                 held = int(count.group(1) or count.group(2))
@@ -271,15 +318,27 @@ class Invariants:
             violations.extend(f"cross-post not finished: {row}" for row in stuck)
 
     def answered_twice(self, sellers: list[PatientSeller]) -> None:
-        """The same bot message twice in a row with nothing from the seller between them."""
+        """More identical answers in a row than the seller sent messages before them: one
+        message was answered twice (two /connect sent while the bot was down get two menus)."""
         for seller in sellers:
-            messages = seller.chat.messages
-            for before, after in itertools.pairwise(messages):
-                if (before.from_bot and after.from_bot and before.text and before.text == after.text
-                        and not before.media_group_id):
-                    self.report.violations.append(
-                        f"answered twice in chat {seller.chat.user_id}: {before.text[:60]!r}"
-                    )
+            asked = 0  # the seller's messages since the bot last spoke
+            run_text, run, run_asked = None, 0, 0
+            for message in seller.chat.messages:
+                if not message.from_bot:
+                    asked += 1
+                    run_text = None
+                    continue
+                if message.media_group_id or not message.text:
+                    continue
+                if message.text == run_text:
+                    run += 1
+                    if run > max(run_asked, 1):
+                        self.report.violations.append(
+                            f"answered twice in chat {seller.chat.user_id}: {message.text[:60]!r}"
+                        )
+                else:
+                    run_text, run, run_asked = message.text, 1, asked
+                asked = 0
 
 
 async def killer(bot: BotProcess, world: SandboxWorld, invariants: Invariants, report: Report,
@@ -300,36 +359,40 @@ async def killer(bot: BotProcess, world: SandboxWorld, invariants: Invariants, r
         report.restarts += 1
 
 
-async def run(args: argparse.Namespace) -> Report:
+async def run(args: argparse.Namespace, report: Report) -> None:
     rng = random.Random(args.seed)
-    report = Report()
     with tempfile.TemporaryDirectory(prefix="deal-scout-chaos-") as tmp:
         data_dir = Path(tmp)
         async with SandboxWorld() as world:
             port = free_port()
             env = bot_environment(world, data_dir, port, TokenCipher.generate_key())
-            bot = BotProcess(env, f"http://127.0.0.1:{port}/healthz")
+            bot = BotProcess(env, f"http://127.0.0.1:{port}/healthz", data_dir / "bot.log")
             invariants = Invariants(world, data_dir / "deal-scout.sqlite3", report)
             await bot.start()
             try:
                 sellers = [
-                    PatientSeller(world.telegram.seller(9000 + i, f"Seller {i}"), world, i)
+                    PatientSeller(world.telegram.seller(9000 + i, f"Seller {i}"), world, i,
+                                  patience=args.patience)
                     for i in range(args.sellers)
                 ]
+                report.sellers = sellers
                 done = asyncio.Event()
                 chaos = asyncio.create_task(
                     killer(bot, world, invariants, report, args.kills, rng, done)
                 )
 
-                async def life(seller: PatientSeller, items: int) -> None:
-                    await seller.connect_all()
-                    for item in range(items):
-                        seller.title = f"{seller.title.split(' #')[0]} #{item}"
+                async def life(seller: PatientSeller) -> None:
+                    seller.posted += 1  # a fresh title each round: a repeat is a duplicate
+                    seller.title = f"Chaos lamp {seller.index}-{seller.posted} blue"
+                    try:
+                        await seller.connect_all()
                         await seller.post()
+                    except Stalled as stall:
+                        report.violations.append(str(stall))
 
                 try:
                     while not chaos.done():  # keep sellers busy for as long as the killer works
-                        lives = (life(seller, 1) for seller in sellers)
+                        lives = (life(seller) for seller in sellers)
                         round_ = asyncio.ensure_future(asyncio.gather(*lives))
                         await asyncio.wait({round_, chaos}, return_when=asyncio.FIRST_COMPLETED)
                         if chaos.done() and chaos.exception() is not None:
@@ -355,10 +418,14 @@ async def run(args: argparse.Namespace) -> Report:
                 invariants.check(final=True)
                 invariants.answered_twice(sellers)
                 await bot.stop()
+                if report.violations:
+                    report.bot_log_tail = bot.log_tail().splitlines()
+            except asyncio.CancelledError:
+                report.bot_log_tail = bot.log_tail().splitlines()
+                raise
             finally:
                 bot.kill()  # never leave a bot process behind
                 await bot.wait()
-    return report
 
 
 def main() -> None:
@@ -366,12 +433,21 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=50)
     parser.add_argument("--sellers", type=int, default=6)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help="6 kills, 3 sellers")
+    parser.add_argument("--quick", action="store_true",
+                        help="6 kills, 3 sellers, 60 s patience, 240 s for the whole run")
     args = parser.parse_args()
+    args.patience, args.deadline = STALL_SECONDS, max(600.0, args.kills * 60.0)
     if args.quick:
-        args.kills, args.sellers = 6, 3
+        args.kills, args.sellers, args.patience, args.deadline = 6, 3, 60.0, 240.0
     started = time.perf_counter()
-    report = asyncio.run(run(args))
+    report = Report()
+    try:
+        asyncio.run(asyncio.wait_for(run(args, report), args.deadline))
+    except TimeoutError:  # say where everyone was, rather than hang a CI job
+        report.violations.append(f"the run did not finish within {args.deadline:.0f} s")
+        for seller in report.sellers:
+            tail = "\n      ".join(seller.chat.transcript().splitlines()[-8:])
+            report.violations.append(f"{seller.title} was at:\n      {tail}")
     print(f"{sum(report.kills.values())} kills (SIGKILL), {report.restarts} restarts, "
           f"{report.checks} invariant checks, {time.perf_counter() - started:.0f} s")
     for place, count in report.kills.most_common():
@@ -379,6 +455,8 @@ def main() -> None:
     print(f"invariant violations: {len(report.violations)}")
     for violation in report.violations[:20]:
         print(f"  ✗ {violation}")
+    if report.bot_log_tail:
+        print("the bot's last log lines:", *report.bot_log_tail, sep="\n  ")
     sys.exit(1 if report.violations else 0)
 
 
