@@ -40,10 +40,10 @@ from typing import Any
 
 from PIL import Image, ImageChops
 
-from bot.context import BotContext, DealScoutApplication
 from bot.demo import sandbox_settings
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
+from harness import HandlerErrors
 from sandbox.browser import connect
 from sandbox.kit import MarketplaceAccount
 from sandbox.telegram import ChatMessage, Seller, TelegramEmulator
@@ -354,15 +354,7 @@ def held_by_offerup(world: SandboxWorld) -> int:
 
 
 async def measure(args: argparse.Namespace) -> Outcome:
-    handler_errors: list[BaseException] = []
-
-    async def collect(update: object, context: BotContext) -> None:
-        if context.error is not None:
-            handler_errors.append(context.error)
-
-    def on_build(application: DealScoutApplication) -> None:
-        application.add_error_handler(collect)
-
+    handler_errors = HandlerErrors()
     with tempfile.TemporaryDirectory(prefix="deal-scout-bench-") as tmp:
         folder = Path(tmp)
         async with SandboxWorld(telegram_rate_limit=None) as world:
@@ -372,7 +364,7 @@ async def measure(args: argparse.Namespace) -> Outcome:
             settings = dataclasses.replace(
                 sandbox_settings(world, folder / "bot"), telegram_max_rate=0
             )
-            async with BotRuntime(settings, on_build=on_build) as runtime:
+            async with BotRuntime(settings, on_build=handler_errors.install) as runtime:
                 setup_started = time.perf_counter()
                 scenes = await asyncio.to_thread(base_scenes)
                 chats = []
@@ -426,7 +418,7 @@ async def measure(args: argparse.Namespace) -> Outcome:
                 emulator_bytes = held_by_emulator(chats)
                 offerup_bytes = held_by_offerup(world)
     return Outcome(chats, wall, setup, rss_after_setup, timed_peak, cpu, others_cpu, loop_cpu,
-                   handler_errors, listings,
+                   handler_errors.errors, listings,
                    listing_photos, cross_posts, api_calls, emulator_bytes, offerup_bytes)
 
 
