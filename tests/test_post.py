@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import sqlite3
 from collections.abc import Callable
 
 import httpx
 import pytest
 from PIL import Image
 
+from bot.post.flow import Step
 from bot.runtime import BotRuntime
 from sandbox.browser import connect
 from sandbox.facebook import ROSA
@@ -286,11 +289,44 @@ async def test_a_restart_resumes_exactly_where_the_seller_was(
     async with start_bot():  # restart 3: at the condition buttons
         await ana.press("Fair")
         await reply(ana, "Add a description")
-    draft_row = await_row = None
     async with start_bot() as bot:
         draft = await bot.application.services.drafts.get(408)
         assert (draft.title, draft.price_cents, draft.condition) == ("Lamp", 2500, "fair")
-    del draft_row, await_row
+
+
+async def test_a_prompt_sent_just_before_a_crash_still_works_after_the_restart(
+    world: SandboxWorld, start_bot: Callable[..., BotRuntime]
+) -> None:
+    """The bot sent "Where should I post it?" and died before saving that step (found by
+    bench/chaos.py): the seller's Continue must not meet "moved on" forever."""
+    ana = world.telegram.seller(415, "Ana")
+    async with start_bot() as bot:
+        await start_with_photo(world, ana)
+        await reply(ana, "What's the title?")
+        await ana.send_text("Lamp")
+        await reply(ana, "What's the price")
+        await ana.send_text("25")
+        await reply(ana, "What condition")
+        await ana.press("Good")
+        await reply(ana, "Add a description")
+        await ana.press("Skip")
+        category = await reply(ana, "Category:")
+        await ana.press(category.buttons[0][0])
+        await reply(ana, "Where is the item?")
+        await ana.send_text("98402")
+        await reply(ana, "📍 98402 it is.")
+        where = await reply(ana, "Where should I post it?")
+        database = bot.db.path
+    # What the crash leaves behind: the conversation (and what « Back knows) at the location.
+    with contextlib.closing(sqlite3.connect(database)) as db, db:
+        db.execute("UPDATE ptb_conversations SET state = ?", (str(int(Step.LOCATION)),))
+        db.execute("UPDATE ptb_user_data SET data = json_set(data, '$.post_step', ?)",
+                   (int(Step.LOCATION),))
+    async with start_bot():
+        await ana.press("Continue »", message_id=where.message_id)
+        again = await reply(ana, "Where should I post it?")
+        await ana.press("Continue »", message_id=again.message_id)
+        await preview_summary(ana)
 
 
 async def test_a_stale_button_and_a_duplicate_photo(world: SandboxWorld, bot: BotRuntime) -> None:

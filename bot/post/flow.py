@@ -695,6 +695,30 @@ async def stale_button(update: Update, context: BotContext) -> None:
     await update.callback_query.answer(texts.MOVED_ON)
 
 
+# Which step each /post button belongs to, to tell an old button from one ahead of the state.
+BUTTON_STEPS = (
+    ("p:done", Step.PHOTOS), ("p:c:", Step.CONDITION), ("p:skip", Step.DESCRIPTION),
+    ("p:cat:", Step.CATEGORY), ("p:mp", Step.MARKETPLACES), ("p:e:", Step.PREVIEW),
+    ("p:post", Step.PREVIEW), ("p:stop", Step.PREVIEW),
+)
+
+
+async def button_out_of_step(update: Update, context: BotContext) -> Step | None:
+    """A button the current step doesn't take. From an earlier step: say so, change nothing.
+    From a later step the draft is ready for, the screen is ahead of the saved state (the bot
+    died after sending that prompt and before saving the step): ask it again, so the seller
+    is not stuck."""
+    data = update.callback_query.data or ""
+    pressed = next((step for prefix, step in BUTTON_STEPS if data.startswith(prefix)), None)
+    current = Step(context.user_data.get(ON_SCREEN, Step.PHOTOS))
+    if (pressed is None or pressed <= current or context.user_data.get(EDITING)
+            or await first_missing(context, update.effective_user.id) < pressed):
+        await stale_button(update, context)  # old, or ahead of what the draft holds: forged
+        return None
+    await update.callback_query.answer()
+    return await ask(update, context, pressed)
+
+
 def waiting(step: Step) -> Callable[[Update, BotContext], Awaitable[Step]]:
     """A reply for input that belongs to no step: say what the bot is waiting for."""
 
@@ -714,7 +738,7 @@ def build(publish_handler: CallbackQueryHandler) -> ConversationHandler:
     text = filters.TEXT & ~filters.COMMAND
     photo_input = filters.PHOTO | filters.Document.ALL
     anything = filters.ALL & ~filters.COMMAND
-    stale = CallbackQueryHandler(stale_button, pattern=r"^p:")
+    stale = CallbackQueryHandler(button_out_of_step, pattern=r"^p:")
     back_handler = CallbackQueryHandler(back, pattern=r"^p:back$")
     resume_buttons = CallbackQueryHandler(resume, pattern=r"^p:(cont|fresh)$")
     return ConversationHandler(
