@@ -19,6 +19,7 @@ from marketplaces.base import (
     Marketplace,
     MarketplaceError,
     NeedsReconnect,
+    TemporarilyUnavailable,
     TokenExpired,
     Tokens,
 )
@@ -90,6 +91,8 @@ class ConnectionService:
             try:
                 fresh = await adapter.refresh(current)
             except NeedsReconnect as exc:
+                log.warning("%s refused to refresh user %s's connection: %s",
+                            marketplace, telegram_id, exc)
                 first = await self.accounts.mark_needs_reconnect(telegram_id, marketplace)
                 raise ConnectionLost(marketplace, exc.message, first) from None
             await self.store_tokens(telegram_id, marketplace, fresh)
@@ -113,7 +116,11 @@ class ConnectionService:
         marketplace: str,
         action: Callable[[Marketplace, Tokens], Awaitable[T]],
     ) -> T:
-        """Run `action` with the seller's tokens; on TokenExpired refresh once and retry."""
+        """Run `action` with the seller's tokens; on TokenExpired refresh once and retry.
+
+        A freshly refreshed token that is refused too is a hiccup (the marketplace has not
+        caught up with its own answer), tried again later: the grant itself is fine, since the
+        refresh went through. Only a refused refresh means the seller must connect again."""
         adapter = self.marketplaces[marketplace]
         tokens = await self.tokens(telegram_id, marketplace)
         try:
@@ -123,9 +130,10 @@ class ConnectionService:
             try:
                 return await action(adapter, tokens)
             except TokenExpired:
-                first = await self.accounts.mark_needs_reconnect(telegram_id, marketplace)
-                raise ConnectionLost(
-                    marketplace, f"{adapter.display_name} refused a freshly refreshed token", first
+                log.warning("%s refused user %s's freshly refreshed token", marketplace,
+                            telegram_id)
+                raise TemporarilyUnavailable(
+                    marketplace, f"{adapter.display_name} refused a freshly refreshed token"
                 ) from None
 
     async def verify(self, telegram_id: int, marketplace: str) -> Account:

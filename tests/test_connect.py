@@ -12,6 +12,7 @@ import pytest
 
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
+from marketplaces.base import Marketplace, TemporarilyUnavailable, TokenExpired, Tokens
 from sandbox.browser import connect, request_link
 from sandbox.ebay import MARCO
 from sandbox.telegram import Seller, login_hash
@@ -261,6 +262,27 @@ async def test_an_expired_token_is_refreshed_once_on_use(
     assert after.access_token != before.access_token
     grants = [r["grant_type"] for r in world.offerup.oauth.token_requests]
     assert grants == ["authorization_code", "refresh_token"]
+
+
+async def test_a_refused_fresh_token_is_a_hiccup_not_a_lost_connection(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    """The refresh went through, so the grant is good: a 401 on the very next call is tried
+    again later, and the seller is not asked to connect again."""
+    await connected_seller(world, 341)
+    refused = 0
+
+    async def always_refused(adapter: Marketplace, tokens: Tokens) -> None:
+        nonlocal refused
+        refused += 1
+        raise TokenExpired("offerup", "offerup refused the access token")
+
+    with pytest.raises(TemporarilyUnavailable):
+        await bot.application.services.connections.call(341, "offerup", always_refused)
+    assert refused == 2  # the call, then once more after one refresh
+    stored = await bot.application.services.accounts.get(341, "offerup")
+    assert stored.status == "connected"
+    assert stored.refresh_token is not None
 
 
 async def test_a_refused_refresh_marks_the_account_and_tells_the_seller_once(
