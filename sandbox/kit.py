@@ -39,6 +39,7 @@ class SandboxServer:
     def __init__(self) -> None:
         self.request_count = 0  # every request served, for benchmarks and tests
         self.recent_requests: deque[tuple[float, str, str]] = deque(maxlen=64)
+        self.watchers: list[Callable[[str, str], None]] = []  # told (method, path) on arrival
         self.app = web.Application(
             client_max_size=64 * 1024 * 1024, middlewares=[self._count_requests]
         )
@@ -49,6 +50,8 @@ class SandboxServer:
     async def _count_requests(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.request_count += 1
         self.recent_requests.append((time.monotonic(), request.method, request.path))
+        for watch in self.watchers:
+            watch(request.method, request.path)
         return await handler(request)
 
     @property
@@ -188,13 +191,11 @@ class _Spent:
     grant: Grant
     successor: str
     rotated_at: float
-    replayed: bool = False
 
     def replayable(self, interval_seconds: float) -> bool:
         """Within the reuse interval and nothing rotated since: the client lost our answer."""
         return (
-            not self.replayed
-            and self.grant.refresh_token == self.successor
+            self.grant.refresh_token == self.successor
             and time.time() - self.rotated_at <= interval_seconds
         )
 
@@ -285,8 +286,8 @@ class OAuthProvider:
         # the whole grant is revoked.
         self.detect_refresh_reuse = detect_refresh_reuse
         # The reuse interval (as Auth0 and Okta offer): the token rotated away last, presented
-        # again within this many seconds, gets the grant's current pair instead, once per
-        # rotation, so a client that died before storing the new pair keeps the account.
+        # again within this many seconds, gets the grant's current pair instead, so a client
+        # that died before storing the new pair (even twice) keeps the account.
         self.refresh_reuse_interval_seconds = refresh_reuse_interval_seconds
         self._spent_refresh: dict[str, _Spent] = {}
         self.reuse_detected = 0
@@ -469,7 +470,6 @@ class OAuthProvider:
         spent = self._spent_refresh.get(presented)
         if spent is not None and not spent.grant.revoked:
             if spent.replayable(self.refresh_reuse_interval_seconds):
-                spent.replayed = True
                 return self.token_body(spent.grant, include_refresh=True)
             if self.detect_refresh_reuse:
                 self.reuse_detected += 1

@@ -215,7 +215,8 @@ async def test_a_crash_before_storing_a_rotation_keeps_the_account(
 ) -> None:
     """The process died after OfferUp rotated the token and before the new pair was stored:
     the restarted bot presents the old token within the reuse interval and gets the pair it
-    lost (docs/offerup-api.md §2.4). Presenting it once more is reuse, and ends the grant."""
+    lost (docs/offerup-api.md §2.4), as often as it crashes. Once the interval has passed,
+    presenting it is reuse, and ends the grant."""
     lost = await offerup.refresh(tokens)  # the answer the dead process never stored
     restarted = OfferUpMarketplace(sandbox.adapter_config(REDIRECT))
     try:
@@ -226,12 +227,18 @@ async def test_a_crash_before_storing_a_rotation_keeps_the_account(
         assert sandbox.oauth.reuse_detected == 0
     finally:
         await restarted.aclose()
-    once_more = OfferUpMarketplace(sandbox.adapter_config(REDIRECT))
+    crashed_again = OfferUpMarketplace(sandbox.adapter_config(REDIRECT))
+    try:
+        assert (await crashed_again.refresh(tokens)).refresh_token == lost.refresh_token
+    finally:
+        await crashed_again.aclose()
+    sandbox.oauth.refresh_reuse_interval_seconds = 0  # the interval has passed
+    too_late = OfferUpMarketplace(sandbox.adapter_config(REDIRECT))
     try:
         with pytest.raises(NeedsReconnect):
-            await once_more.refresh(tokens)
+            await too_late.refresh(tokens)
     finally:
-        await once_more.aclose()
+        await too_late.aclose()
     assert sandbox.oauth.reuse_detected == 1
 
 
