@@ -255,22 +255,50 @@ def bot_environment(world: SandboxWorld, data_dir: Path, port: int, key: str) ->
     return env
 
 
-def where(world: SandboxWorld, since: float) -> str:
-    """What the bot was doing when it was killed, read off the sandboxes' recent requests."""
-    recent = [
-        (at, method, path) for sandbox in world.marketplaces.values()
-        for at, method, path in sandbox.recent_requests if at >= since
-    ]
-    if not recent:
-        return "mid-conversation"
-    _, method, path = max(recent)
+def kind_of(method: str, path: str) -> str:
+    """Where a kill during this marketplace call lands."""
     if "token" in path:
         return "mid-token-refresh"
     if any(part in path for part in ("image", "photos", "media")):
         return "mid-photo-upload"
-    if method in ("POST", "PUT", "PATCH") or "items_batch" in path or "batch" in path:
+    if method in ("POST", "PUT", "PATCH"):
         return "between publish and database write"
     return "mid-marketplace-call"
+
+
+def recent_calls(world: SandboxWorld, since: float) -> list[tuple[float, str, str]]:
+    return [(at, method, path) for sandbox in world.marketplaces.values()
+            for at, method, path in sandbox.recent_requests if at >= since]
+
+
+def where(world: SandboxWorld, since: float) -> str:
+    """What the bot was doing when it was killed, read off the sandboxes' recent requests."""
+    recent = recent_calls(world, since)
+    return kind_of(*max(recent)[1:]) if recent else "mid-conversation"
+
+
+# Every fourth kill is at a random moment; the others wait for the bot to make a call of one
+# kind and kill it right then, so every flow is hit however the timing falls.
+TARGETS = (None, "mid-photo-upload", "mid-token-refresh", "between publish and database write")
+
+
+async def moment(world: SandboxWorld, target: str) -> None:
+    """Return as soon as the bot makes a `target` call (or after 8 s, to kill anyway)."""
+    arrived = asyncio.Event()
+
+    def watch(method: str, path: str) -> None:
+        if kind_of(method, path) == target:
+            arrived.set()
+
+    sandboxes = list(world.marketplaces.values())
+    for sandbox in sandboxes:
+        sandbox.watchers.append(watch)
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(arrived.wait(), 8.0)
+    finally:
+        for sandbox in sandboxes:
+            sandbox.watchers.remove(watch)
 
 
 class Invariants:
@@ -318,39 +346,45 @@ class Invariants:
             violations.extend(f"cross-post not finished: {row}" for row in stuck)
 
     def answered_twice(self, sellers: list[PatientSeller]) -> None:
-        """More identical answers in a row than the seller sent messages before them: one
-        message was answered twice (two /connect sent while the bot was down get two menus)."""
+        """More identical answers in a row than the seller sent messages or pressed buttons
+        before them: something was answered twice (two /connect sent while the bot was down
+        rightly get two menus). Read off the chat's transcript, which has both."""
         for seller in sellers:
-            asked = 0  # the seller's messages since the bot last spoke
-            run_text, run, run_asked = None, 0, 0
-            for message in seller.chat.messages:
-                if not message.from_bot:
-                    asked += 1
-                    run_text = None
+            me = f"{seller.chat.first_name} "
+            asked = 0  # the seller's messages and presses since the bot last spoke
+            run_text, run, run_asked = "", 0, 0
+            for line in seller.chat.transcript().splitlines():
+                if line.startswith(me):
+                    asked, run_text = asked + 1, ""
                     continue
-                if message.media_group_id or not message.text:
-                    continue
-                if message.text == run_text:
+                if not line.startswith("bot → ") or "(album " in line:
+                    continue  # toasts, edits, continuation lines and album photos
+                text = line.removeprefix("bot → ")
+                if text == run_text:
                     run += 1
                     if run > max(run_asked, 1):
                         self.report.violations.append(
-                            f"answered twice in chat {seller.chat.user_id}: {message.text[:60]!r}"
+                            f"answered twice in chat {seller.chat.user_id}: {text[:60]!r}"
                         )
                 else:
-                    run_text, run, run_asked = message.text, 1, asked
+                    run_text, run, run_asked = text, 1, asked
                 asked = 0
 
 
 async def killer(bot: BotProcess, world: SandboxWorld, invariants: Invariants, report: Report,
                  kills: int, rng: random.Random, done: asyncio.Event) -> None:
-    for _ in range(kills):
+    for number in range(kills):
         started = time.monotonic()
-        await asyncio.sleep(rng.uniform(0.1, 1.6))
-        if done.is_set():
-            break
-        if rng.random() < 0.2:  # force refreshes to happen under the knife now and then
+        target = TARGETS[number % len(TARGETS)]
+        if target == "mid-token-refresh" or (target is None and rng.random() < 0.2):
             for name in ("ebay", "offerup"):  # the ones with refresh tokens
                 world.marketplaces[name].oauth.expire_access_tokens()
+        if target is None:
+            await asyncio.sleep(rng.uniform(0.1, 1.6))
+        else:
+            await moment(world, target)
+        if done.is_set():
+            break
         bot.kill()
         await bot.wait()
         report.kills[where(world, started)] += 1
@@ -362,10 +396,11 @@ async def killer(bot: BotProcess, world: SandboxWorld, invariants: Invariants, r
 async def run(args: argparse.Namespace, report: Report) -> None:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="deal-scout-chaos-") as tmp:
-        data_dir = Path(tmp)
+        data_dir = Path(args.keep or tmp)  # --keep: the database and bot.log stay for a look
         async with SandboxWorld() as world:
             port = free_port()
             env = bot_environment(world, data_dir, port, TokenCipher.generate_key())
+            env["LOG_LEVEL"] = args.log_level
             bot = BotProcess(env, f"http://127.0.0.1:{port}/healthz", data_dir / "bot.log")
             invariants = Invariants(world, data_dir / "deal-scout.sqlite3", report)
             await bot.start()
@@ -433,12 +468,16 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=50)
     parser.add_argument("--sellers", type=int, default=6)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", metavar="DIR", help="run in DIR and keep it (bot.log, db)")
+    parser.add_argument("--log-level", default="WARNING", help="the bot's LOG_LEVEL")
     parser.add_argument("--quick", action="store_true",
                         help="6 kills, 3 sellers, 60 s patience, 240 s for the whole run")
     args = parser.parse_args()
     args.patience, args.deadline = STALL_SECONDS, max(600.0, args.kills * 60.0)
     if args.quick:
         args.kills, args.sellers, args.patience, args.deadline = 6, 3, 60.0, 240.0
+    if args.keep:
+        Path(args.keep).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     report = Report()
     try:
