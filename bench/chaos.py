@@ -249,6 +249,8 @@ def bot_environment(world: SandboxWorld, data_dir: Path, port: int, key: str) ->
         "WEB_PORT": str(port),
         "PUBLIC_BASE_URL": public,
         "LOG_LEVEL": "WARNING",
+        # A kill can turn a publish into a timeout; its retry should land within the run.
+        "PUBLISH_RETRY_BASE_SECONDS": "1",
     }
     for name, config in world.marketplace_configs(public).items():
         env.update(registry.to_env(name, config))
@@ -487,6 +489,10 @@ def main() -> None:
         for seller in report.sellers:
             tail = "\n      ".join(seller.chat.transcript().splitlines()[-8:])
             report.violations.append(f"{seller.title} was at:\n      {tail}")
+    if args.keep:  # each seller's chat beside the bot's database and log
+        for seller in report.sellers:
+            chat = Path(args.keep) / f"chat-{seller.chat.user_id}.txt"
+            chat.write_text(seller.chat.transcript())
     print(f"{sum(report.kills.values())} kills (SIGKILL), {report.restarts} restarts, "
           f"{report.checks} invariant checks, {time.perf_counter() - started:.0f} s")
     for place, count in report.kills.most_common():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,15 +129,10 @@ def load_settings(
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL is malformed (expected one of {', '.join(LOG_LEVELS)})")
 
-    rate_text = get("TELEGRAM_MAX_MESSAGES_PER_SECOND") or str(Settings.telegram_max_rate)
-    try:
-        max_rate = float(rate_text)
-    except ValueError:
-        max_rate = -1.0
-    if not 0 <= max_rate <= 1000:
-        problems.append(
-            "TELEGRAM_MAX_MESSAGES_PER_SECOND is malformed (a number from 0 to 1000; 0 = off)"
-        )
+    max_rate = _number(get, "TELEGRAM_MAX_MESSAGES_PER_SECOND", Settings.telegram_max_rate,
+                       0, 1000, "0 = off", problems)
+    retry_base = _number(get, "PUBLISH_RETRY_BASE_SECONDS", Settings.publish_retry_base_seconds,
+                         0.01, 3600, "the first retry's wait, doubling", problems)
 
     secret = get("WEBHOOK_SECRET")
     if secret is not None and not WEBHOOK_SECRET_PATTERN.match(secret):
@@ -172,8 +167,23 @@ def load_settings(
         webhook_secret=secret,
         log_level=log_level,
         telegram_max_rate=max_rate,
+        publish_retry_base_seconds=retry_base,
         marketplaces=marketplaces,
     )
+
+
+def _number(
+    get: Callable[[str], str | None], name: str, default: float, low: float, high: float,
+    meaning: str, problems: list[str],
+) -> float:
+    """A number setting within [low, high]; a problem naming it otherwise."""
+    try:
+        value = float(get(name) or default)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        problems.append(f"{name} is malformed (a number from {low:g} to {high:g}; {meaning})")
+    return value
 
 
 def _is_http_url(value: str) -> bool:

@@ -128,19 +128,21 @@ class CrossPoster:
         self, telegram_id: int, listing_id: int, row: CrossPost, listing: Listing
     ) -> None:
         marketplace = row.marketplace
+        # An attempt counts once it ends: one cut short by a crash is resumed, not charged to
+        # the budget, which is for the marketplace's faults.
         attempts = row.attempts + 1
-        await self._listings.mark(listing_id, marketplace, "in_flight", attempted=True)
+        await self._listings.mark(listing_id, marketplace, "in_flight")
         try:
             published = await self._connections.call(
                 telegram_id, marketplace, lambda adapter, tokens: adapter.publish(tokens, listing)
             )
         except Rejected as exc:
             await self._listings.mark(listing_id, marketplace, "failed", error=exc.message,
-                                      error_field=exc.field)
+                                      error_field=exc.field, attempted=True)
         except NeedsReconnect:
             name = self._display(marketplace)
             await self._listings.mark(
-                listing_id, marketplace, "failed", error_field="account",
+                listing_id, marketplace, "failed", error_field="account", attempted=True,
                 error=f"{name} needs to be connected again (/connect).",
             )
         except (RateLimited, TemporarilyUnavailable) as exc:
@@ -152,7 +154,7 @@ class CrossPoster:
             await self._transient(listing_id, marketplace, attempts, None)
         else:
             await self._listings.mark(
-                listing_id, marketplace, "published",
+                listing_id, marketplace, "published", attempted=True,
                 external_id=published.external_id, url=published.url,
             )
 
@@ -163,13 +165,13 @@ class CrossPoster:
         name = self._display(marketplace)
         if attempts >= MAX_ATTEMPTS:
             await self._listings.mark(
-                listing_id, marketplace, "failed", retryable=False,
+                listing_id, marketplace, "failed", retryable=False, attempted=True,
                 error=f"{name} isn't answering — I tried {attempts} times. Tap Retry later.",
             )
             return
         delay = retry_delay(attempts, retry_after, base=self._retry_base)
         await self._listings.mark(
-            listing_id, marketplace, "failed", retryable=True,
+            listing_id, marketplace, "failed", retryable=True, attempted=True,
             error=f"{name} is busy; I'll try again in {_human(delay)}.",
             next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
         )

@@ -35,18 +35,20 @@ def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
 def test_check_names_every_problem_in_one_message(tmp_path: Path) -> None:
     result = run_cli(
         "check",
-        env={"WEB_PORT": "eighty", "TELEGRAM_API_BASE": "ftp://example.org", "LOG_LEVEL": "LOUD"},
+        env={"WEB_PORT": "eighty", "TELEGRAM_API_BASE": "ftp://example.org", "LOG_LEVEL": "LOUD",
+             "PUBLISH_RETRY_BASE_SECONDS": "soon"},
         cwd=tmp_path,
     )
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
-    assert len(lines) == 5
+    assert len(lines) == 6
     for name in (
         "TELEGRAM_BOT_TOKEN is missing",
         "TOKEN_ENCRYPTION_KEY is missing",
         "TELEGRAM_API_BASE is malformed",
         "WEB_PORT is malformed",
         "LOG_LEVEL is malformed",
+        "PUBLISH_RETRY_BASE_SECONDS is malformed (a number from 0.01 to 3600",
     ):
         assert name in result.stderr
 
@@ -134,7 +136,7 @@ def test_env_example_lists_every_setting_with_a_comment() -> None:
     core = [
         "TELEGRAM_BOT_TOKEN", "TOKEN_ENCRYPTION_KEY", "TELEGRAM_API_BASE", "TELEGRAM_FILE_BASE",
         "DATA_DIR", "DATABASE_PATH", "WEB_HOST", "WEB_PORT", "PUBLIC_BASE_URL", "WEBHOOK_SECRET",
-        "LOG_LEVEL", "TELEGRAM_MAX_MESSAGES_PER_SECOND",
+        "LOG_LEVEL", "TELEGRAM_MAX_MESSAGES_PER_SECOND", "PUBLISH_RETRY_BASE_SECONDS",
     ]
     assert set(core) | set(registry.env_vars()) == set(names)
     for index, line in enumerate(example):

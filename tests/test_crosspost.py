@@ -116,6 +116,32 @@ async def test_a_crash_between_publish_and_the_database_write_makes_no_second_li
     }
 
 
+async def test_an_attempt_cut_short_by_a_crash_is_not_charged_to_the_retry_budget(
+    world: SandboxWorld, start_bot: Callable[..., BotRuntime]
+) -> None:
+    """The budget (six tries) is for the marketplace's faults: a bot killed over and over in
+    the middle of a publish must not use it up and show the seller a false "isn't answering"."""
+    world.offerup.faults.hang_seconds = 3
+    world.offerup.faults.next("hang", path_contains="/v1/listings")
+    async with start_bot() as bot:
+        ana, preview = await seller_at_preview(world, 509)
+        await ana.press("✅ Post", message_id=preview.message_id)
+        progress = await reply(ana, "Posting")
+        await ana.wait_for(lambda _: progress.text.count("view listing") == 2, timeout=20)
+        row = await bot.db.fetchone(
+            "SELECT state, attempts FROM cross_posts WHERE marketplace = 'offerup'"
+        )
+        # What a SIGKILL now would leave: the attempt in flight, and not yet counted.
+        assert tuple(row) == ("in_flight", 0)
+    async with start_bot() as bot:
+        await ana.wait_for(lambda _: "is live on 3 of 3" in progress.text, timeout=20)
+        row = await bot.db.fetchone(
+            "SELECT state, attempts FROM cross_posts WHERE marketplace = 'offerup'"
+        )
+        assert tuple(row) == ("published", 1)
+    assert len(titles_on(world)["offerup"]) == 1
+
+
 async def test_a_crash_before_the_progress_message_was_remembered_still_tells_the_seller(
     world: SandboxWorld, start_bot: Callable[..., BotRuntime]
 ) -> None:
