@@ -135,6 +135,7 @@ class ListingRepository:
     async def reset_attempts(self, listing_id: int, marketplaces: list[str]) -> None:
         """The seller pressed Retry: a fresh budget for these cross-posts."""
         marks = ", ".join("?" for _ in marketplaces)
+        await self.mark_untold(listing_id)
         await self._db.execute(
             f"UPDATE cross_posts SET state = 'pending', attempts = 0, retryable = 0,"
             f" error = NULL, error_field = NULL, next_attempt_at = NULL, updated_at = ?"
@@ -187,6 +188,8 @@ class ListingRepository:
             " ON CONFLICT DO NOTHING",
             (listing_id, marketplace, now_db()),
         )
+        if changed:
+            await self.mark_untold(listing_id)
         return changed == 1
 
     async def live_listing_ids(self) -> list[int]:
@@ -195,6 +198,23 @@ class ListingRepository:
             "SELECT DISTINCT l.id FROM listings l JOIN cross_posts c ON c.listing_id = l.id"
             " WHERE l.state = 'active' AND c.state = 'published'"
         )
+        return [row["id"] for row in rows]
+
+    async def mark_told(self, listing_id: int) -> None:
+        """The seller has seen how posting ended."""
+        await self._db.execute(
+            "UPDATE listings SET outcome_told_at = ? WHERE id = ?", (now_db(), listing_id)
+        )
+
+    async def mark_untold(self, listing_id: int) -> None:
+        """Posting starts again (Retry, a fix, another marketplace): there is news to tell."""
+        await self._db.execute(
+            "UPDATE listings SET outcome_told_at = NULL WHERE id = ?", (listing_id,)
+        )
+
+    async def untold(self) -> list[int]:
+        """Listings whose seller has not yet seen how posting ended."""
+        rows = await self._db.fetchall("SELECT id FROM listings WHERE outcome_told_at IS NULL")
         return [row["id"] for row in rows]
 
     async def set_progress_message(self, listing_id: int, message_id: int) -> None:

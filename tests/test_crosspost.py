@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from bot.runtime import BotRuntime
@@ -116,6 +117,15 @@ async def test_a_crash_between_publish_and_the_database_write_makes_no_second_li
     }
 
 
+async def outcome_told(bot: BotRuntime) -> None:
+    """Wait until the bot has marked the (only) listing's outcome as told to the seller."""
+    for _ in range(500):
+        if (await bot.db.fetchone("SELECT outcome_told_at FROM listings"))[0] is not None:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the outcome was never marked as told")
+
+
 async def test_an_attempt_cut_short_by_a_crash_is_not_charged_to_the_retry_budget(
     world: SandboxWorld, start_bot: Callable[..., BotRuntime]
 ) -> None:
@@ -142,12 +152,36 @@ async def test_an_attempt_cut_short_by_a_crash_is_not_charged_to_the_retry_budge
     assert len(titles_on(world)["offerup"]) == 1
 
 
+async def test_a_crash_before_the_final_message_is_told_after_the_restart(
+    world: SandboxWorld, start_bot: Callable[..., BotRuntime]
+) -> None:
+    """Every copy went live, and the bot died before editing the progress message to say so
+    (found by bench/chaos.py): the restart tells the seller."""
+    async with start_bot() as bot:
+        ana, preview = await seller_at_preview(world, 510)
+        progress = await post_and_wait(ana, preview)
+        assert "is live on 3 of 3" in progress.text
+        await outcome_told(bot)
+        # What the crash leaves: the chat still at "⏳", the outcome not marked as told.
+        await bot.application.bot.edit_message_text(
+            "Posting…", chat_id=ana.user_id, message_id=progress.message_id
+        )
+        await bot.db.execute("UPDATE listings SET outcome_told_at = NULL")
+    async with start_bot() as bot:
+        await ana.wait_for(lambda _: "is live on 3 of 3" in progress.text, timeout=20)
+        await outcome_told(bot)
+    assert {k: len(v) for k, v in titles_on(world).items()} == {
+        "ebay": 1, "facebook": 1, "offerup": 1
+    }
+
+
 async def test_a_crash_before_the_progress_message_was_remembered_still_tells_the_seller(
     world: SandboxWorld, start_bot: Callable[..., BotRuntime]
 ) -> None:
     async with start_bot() as bot:
         ana, preview = await seller_at_preview(world, 508)
         await post_and_wait(ana, preview)
+        await outcome_told(bot)  # this run has finished with the listing
         # The bot died after Post, before storing the progress message's id or publishing.
         await bot.db.execute("UPDATE listings SET progress_message_id = NULL")
         await bot.db.execute(

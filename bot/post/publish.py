@@ -93,17 +93,18 @@ class Publishing:
                 listing.telegram_id, text, reply_markup=markup
             )
             await services.listings.set_progress_message(listing_id, message.message_id)
-            self._shown[listing_id] = text
-            return
-        try:
-            await self._application.bot.edit_message_text(
-                text, chat_id=listing.telegram_id, message_id=listing.progress_message_id,
-                reply_markup=markup,
-            )
-        except BadRequest as exc:
-            if "not modified" not in str(exc):
-                log.warning("progress edit for listing %s failed: %s", listing_id, exc)
+        else:
+            try:
+                await self._application.bot.edit_message_text(
+                    text, chat_id=listing.telegram_id, message_id=listing.progress_message_id,
+                    reply_markup=markup,
+                )
+            except BadRequest as exc:
+                if "not modified" not in str(exc):
+                    log.warning("progress edit for listing %s failed: %s", listing_id, exc)
         self._shown[listing_id] = text
+        if finished(rows):
+            await services.listings.mark_told(listing_id)
 
     @staticmethod
     def _buttons(
@@ -144,7 +145,9 @@ class Publishing:
         """At start: finish what a crash interrupted, and re-arm the retries that were due."""
         services = self._application.services
         queue = self._application.job_queue  # runs them once the application has started
-        for listing_id in sorted({lid for lid, _ in await services.listings.unfinished()}):
+        interrupted = {lid for lid, _ in await services.listings.unfinished()}
+        untold = set(await services.listings.untold())  # died before saying how it ended
+        for listing_id in sorted(interrupted | untold):
             queue.run_once(self._retry_job, 0, data=listing_id, name=f"resume:{listing_id}")
         for listing_id, due in await services.listings.retry_due():
             self._schedule(listing_id, due)
