@@ -207,8 +207,10 @@ async def converse(telegram: TelegramEmulator, chat: Conversation, patience: flo
                            allowed=lambda m: bool(m.photo_sizes) and not m.text)
     mark = lap("Continue → preview", mark)
     await seller.press("✅ Post", message_id=preview.message_id)
-    progress = await expect(chat, "Posting", "is live on", "couldn't be posted",
-                            patience=patience)
+    progress = preview  # the preview card becomes the progress message
+    await seller.wait_for(lambda _: "Posting" in _text(progress) or "is live on" in
+                          _text(progress) or "couldn't be posted" in _text(progress),
+                          timeout=patience)
     lap("Post → progress message", mark)
     await seller.wait_for(
         lambda _: "is live on" in _text(progress) or "couldn't be posted" in _text(progress),

@@ -190,7 +190,7 @@ class DemoScript:
                                                   or ""):
             pass
         await ana.press("✅ Post", message_id=message.message_id)
-        progress = await ana.next_message()
+        progress = message  # the preview card becomes the progress message
         await ana.wait_for(lambda _: "is live on" in (progress.text or ""), timeout=30)
         count = len(self.world.marketplaces)
         if f"is live on {count} of {count}" not in (progress.text or ""):

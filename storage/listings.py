@@ -58,9 +58,12 @@ class ListingRepository:
         self._db = db
         self.directory = directory
 
-    async def create_from_draft(self, draft: Draft, sku: str) -> int:
-        """Copy the draft's photos, then in ONE transaction: the listing, its photos, a pending
-        cross-post per chosen marketplace, and the draft gone."""
+    async def create_from_draft(
+        self, draft: Draft, sku: str, *, progress_message_id: int | None = None
+    ) -> int:
+        """Copy the draft's photos, then in ONE transaction: the listing (with the chat message
+        that will show its progress), its photos, a pending cross-post per chosen marketplace,
+        and the draft gone."""
         folder = self.directory / sku
         paths = await asyncio.to_thread(_copy_photos, [p.path for p in draft.photos], folder)
         now = now_db()
@@ -68,10 +71,12 @@ class ListingRepository:
             await tx.execute(
                 "INSERT INTO listings (telegram_id, sku, title, description, price_cents,"
                 " currency, condition, category, category_ids, postal_code, latitude, longitude,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " progress_message_id, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (draft.telegram_id, sku, draft.title, draft.description or "", draft.price_cents,
                  draft.currency, draft.condition, draft.category, json.dumps(draft.category_ids),
-                 draft.postal_code, draft.latitude, draft.longitude, now, now),
+                 draft.postal_code, draft.latitude, draft.longitude, progress_message_id, now,
+                 now),
             )
             row = await tx.fetchone("SELECT id FROM listings WHERE sku = ?", (sku,))
             listing_id = int(row["id"])

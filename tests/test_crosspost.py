@@ -38,9 +38,10 @@ async def test_progress_is_one_message_edited_as_results_land(
 ) -> None:
     ana, preview = await seller_at_preview(world, 501)
     progress = await post_and_wait(ana, preview)
-    # At most one edit per result (two results landing together share one edit), in order:
-    # each version of the message shows at least as many finished marketplaces as the last.
-    assert 1 <= progress.edits <= 3
+    # The preview card turns into "Posting… ⏳⏳⏳", then at most one edit per result (two
+    # results landing together share one edit), in order: each version of the message shows
+    # at least as many finished marketplaces as the last.
+    assert 2 <= progress.edits <= 4
     versions = world.telegram.transcript(ana.user_id).split("Posting Brass desk lamp")[1:]
     done = [version.split("\nAna")[0].count("✅") for version in versions]
     assert done == sorted(done)
@@ -136,7 +137,7 @@ async def test_an_attempt_cut_short_by_a_crash_is_not_charged_to_the_retry_budge
     async with start_bot() as bot:
         ana, preview = await seller_at_preview(world, 509)
         await ana.press("✅ Post", message_id=preview.message_id)
-        progress = await reply(ana, "Posting")
+        progress = preview  # the card turns into the progress message
         await ana.wait_for(lambda _: progress.text.count("view listing") == 2, timeout=20)
         row = await bot.db.fetchone(
             "SELECT state, attempts FROM cross_posts WHERE marketplace = 'offerup'"

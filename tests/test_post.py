@@ -84,11 +84,11 @@ async def preview_summary(seller: Seller) -> ChatMessage:
 
 
 async def post_and_wait(seller: Seller, preview: ChatMessage) -> ChatMessage:
+    """Press Post: the preview card itself becomes the progress message; wait for the end."""
     await seller.press("✅ Post", message_id=preview.message_id)
-    progress = await reply(seller, "Posting")
-    await seller.wait_for(lambda _: "is live on" in (progress.text or "")
-                          or "couldn't be posted" in (progress.text or ""), timeout=20)
-    return progress
+    await seller.wait_for(lambda _: "is live on" in (preview.text or "")
+                          or "couldn't be posted" in (preview.text or ""), timeout=20)
+    return preview
 
 
 async def test_one_photo_to_three_marketplaces(world: SandboxWorld, bot: BotRuntime) -> None:
@@ -106,9 +106,12 @@ async def test_one_photo_to_three_marketplaces(world: SandboxWorld, bot: BotRunt
     condition_prompt = next(m for m in ana.bot_messages if "What condition" in (m.text or ""))
     assert condition_prompt.buttons[1] == ["Fair"]  # Facebook takes no "for parts"
 
+    told = len(ana.bot_messages)
     progress = await post_and_wait(ana, preview)
     assert progress.text.startswith("🎉 Brass desk lamp, 1970s is live on 3 of 3 marketplaces.")
     assert progress.text.count("view listing") == 3
+    assert len(ana.bot_messages) == told  # the preview card became the progress message
+    assert progress.buttons == []  # its edit buttons went with it
     assert titles_on(world) == {name: ["Brass desk lamp, 1970s"]
                                 for name in ("ebay", "facebook", "offerup")}
     (on_ebay,) = world.ebay.listings  # eBay renders descriptions as HTML: ours arrives escaped

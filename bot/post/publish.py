@@ -86,22 +86,23 @@ class Publishing:
         if self._shown.get(listing_id) == text:
             return
         markup = self._buttons(listing_id, rows, names) if finished(rows) else None
-        if listing.progress_message_id is None:
-            # The bot died between Post and remembering its progress message: send a new one,
-            # so the seller still hears how it went.
-            message = await self._application.bot.send_message(
-                listing.telegram_id, text, reply_markup=markup
-            )
-            await services.listings.set_progress_message(listing_id, message.message_id)
-        else:
+        bot = self._application.bot
+        edited = False
+        if listing.progress_message_id is not None:
             try:
-                await self._application.bot.edit_message_text(
+                await bot.edit_message_text(
                     text, chat_id=listing.telegram_id, message_id=listing.progress_message_id,
                     reply_markup=markup,
                 )
+                edited = True
             except BadRequest as exc:
-                if "not modified" not in str(exc):
+                edited = "not modified" in str(exc)
+                if not edited:
                     log.warning("progress edit for listing %s failed: %s", listing_id, exc)
+        if not edited:  # no message to edit (the seller deleted it, or the bot died before
+            # recording one): a fresh message, so the seller still hears how it went
+            message = await bot.send_message(listing.telegram_id, text, reply_markup=markup)
+            await services.listings.set_progress_message(listing_id, message.message_id)
         self._shown[listing_id] = text
         if finished(rows):
             await services.listings.mark_told(listing_id)
@@ -164,15 +165,16 @@ async def post_listing(update: Update, context: BotContext) -> int:
         return Step.PREVIEW
     await query.answer("Posting…")
     draft = await services.drafts.get(telegram_id)
-    listing_id = await services.listings.create_from_draft(draft, make_sku(draft.title or ""))
-    await services.drafts.delete(telegram_id)  # the files; the row went with the listing
-    names = {name: adapter.display_name for name, adapter in services.marketplaces.items()}
-    rows = await services.listings.cross_posts(listing_id)
-    message = await context.bot.send_message(
-        update.effective_chat.id, progress_text(draft.title or "", rows, names)
+    # The preview card becomes the progress message. Its id is known before anything is sent,
+    # so it is stored with the listing: a crash at any point leaves one message to edit, never
+    # a second one.
+    card = query.message.message_id if query.message else None
+    listing_id = await services.listings.create_from_draft(
+        draft, make_sku(draft.title or ""), progress_message_id=card
     )
-    await services.listings.set_progress_message(listing_id, message.message_id)
+    await services.drafts.delete(telegram_id)  # the files; the row went with the listing
     publishing: Publishing = context.application.publishing  # type: ignore[attr-defined]
+    await publishing.report(listing_id, await services.listings.cross_posts(listing_id))
     context.application.create_task(
         publishing.run(listing_id), update=update, name=f"publish:{listing_id}"
     )
