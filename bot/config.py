@@ -63,7 +63,9 @@ class Settings:
     def secrets(self) -> list[str]:
         """Values that must never appear in a log line or a page."""
         keys = self.token_encryption_key.split(",")
-        values = [self.telegram_bot_token, self.webhook_secret, *keys]
+        clients = [getattr(config, attribute, None) for config in self.marketplaces.values()
+                   for attribute in ("client_secret", "app_secret")]
+        values = [self.telegram_bot_token, self.webhook_secret, *keys, *clients]
         return [value.strip() for value in values if value and value.strip()]
 
 

@@ -16,7 +16,7 @@ MASK = "[REDACTED]"
 # A bot token anywhere (in a URL or not), and any bearer credential.
 _GENERIC_PATTERNS = (
     re.compile(r"\b\d{5,20}:[A-Za-z0-9_-]{30,64}\b"),
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=|-]+"),  # | : Facebook's app_id|app_secret
     # access_token, refresh_token, Graph's input_token and fb_exchange_token, client_secret
     re.compile(r"(?i)((?:[a-z_]*_token|client_secret|code_verifier)[\"']?\s*[:=]\s*[\"']?)"
                r"[^\"'&\s,}]+"),

@@ -152,6 +152,10 @@ class CrossPoster:
         except MarketplaceError as exc:
             log.error("listing %s on %s, try %d: %s", listing_id, marketplace, attempts, exc)
             await self._transient(listing_id, marketplace, attempts, None)
+        except Exception:  # a bug of ours: keep the row moving, within the budget, and say so
+            log.exception("listing %s on %s, try %d failed unexpectedly", listing_id,
+                          marketplace, attempts)
+            await self._transient(listing_id, marketplace, attempts, None)
         else:
             await self._listings.mark(
                 listing_id, marketplace, "published", attempted=True,

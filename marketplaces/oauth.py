@@ -46,6 +46,7 @@ START_AGAIN = "Start again from Telegram with /connect."
 SETUP_TRIES = 3
 SETUP_BACKOFF_SECONDS = 0.5
 SETUP_MAX_WAIT_SECONDS = 3.0
+SETUP_DEADLINE_SECONDS = 25.0  # the seller's browser is waiting on the callback page
 
 
 class CallbackRefused(Exception):
@@ -187,7 +188,12 @@ class ConnectionBroker:
                 f"{adapter.display_name} did not accept the connection. Please try again.",
                 telegram_id=owner,
             ) from None
-        tokens, setup_problem = await self._set_up(adapter, tokens, owner)
+        try:
+            async with asyncio.timeout(SETUP_DEADLINE_SECONDS):
+                tokens, setup_problem = await self._set_up(adapter, tokens, owner)
+        except TimeoutError:
+            log.warning("setting up %s for user %s took too long", marketplace, owner)
+            raise self._set_up_failed(adapter, owner) from None
         await self.store(owner, marketplace, account, tokens)
         return Connected(owner, marketplace, account, setup_problem)
 
@@ -211,7 +217,11 @@ class ConnectionBroker:
             except MarketplaceError as exc:  # permissions missing, token refused at once
                 log.warning("setting up %s for user %s failed: %s", adapter.name, owner, exc)
                 raise CallbackRefused(exc.message, telegram_id=owner) from None
-        raise CallbackRefused(
+        raise self._set_up_failed(adapter, owner)
+
+    @staticmethod
+    def _set_up_failed(adapter: Marketplace, owner: int) -> CallbackRefused:
+        return CallbackRefused(
             f"{adapter.display_name} didn't answer while I was setting up your account, so "
             "nothing was connected. Please try again in a few minutes.",
             telegram_id=owner,

@@ -114,6 +114,7 @@ def test_redaction_masks_tokens_in_messages_arguments_and_tracebacks() -> None:
     log.warning('body {"access_token": "v^1.1#abc", "expires_in": 7200}')
     log.info("some other bot 1234567:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA leaked")
     log.debug("<Request('GET', 'https://graph.facebook.com/debug_token?input_token=EAAGm0PX4')>")
+    log.debug("Authorization: Bearer 1234567890|fb-app-secret-value")  # Graph's app token
     try:
         raise RuntimeError(f"connect failed for https://api.telegram.org/bot{TOKEN}/send")
     except RuntimeError:
@@ -125,7 +126,8 @@ def test_redaction_masks_tokens_in_messages_arguments_and_tracebacks() -> None:
     assert "v^1.1#abc" not in output
     assert "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" not in output
     assert "EAAGm0PX4" not in output
-    assert output.count(MASK) >= 7
+    assert "fb-app-secret-value" not in output
+    assert output.count(MASK) >= 8
     assert "RuntimeError: connect failed for https://api.telegram.org/bot[REDACTED]" in output
     assert '"expires_in": 7200' in output
 

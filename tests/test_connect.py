@@ -12,6 +12,7 @@ import pytest
 
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
+from marketplaces import oauth
 from marketplaces.base import Marketplace, TemporarilyUnavailable, TokenExpired, Tokens
 from sandbox.browser import connect, request_link
 from sandbox.ebay import MARCO
@@ -394,6 +395,19 @@ async def test_facebook_down_while_setting_up_connects_nothing_and_says_try_agai
     page, message = await connect(rosa, "Facebook", world.facebook.oauth)  # Facebook is back
     assert page.status_code == 200
     assert message.text == "✅ Facebook is connected as Rosa Delgado."
+
+
+async def test_a_marketplace_that_hangs_while_setting_up_does_not_hold_the_browser(
+    world: SandboxWorld, bot: BotRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(oauth, "SETUP_DEADLINE_SECONDS", 1.0)  # 25 s in production
+    world.facebook.faults.hang_seconds = 5  # then it answers: only the deadline refuses
+    world.facebook.faults.next("hang", path_contains="/businesses")
+    rosa = world.telegram.seller(325, "Rosa")
+    page, message = await connect(rosa, "Facebook", world.facebook.oauth)
+    assert page.status_code == 503
+    assert "Facebook didn't answer while I was setting up your account" in message.text
+    assert await bot.application.services.accounts.get(325, "facebook") is None
 
 
 async def test_facebook_seller_is_warned_before_the_token_lapses(

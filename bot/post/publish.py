@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
 from bot.context import BotContext, DealScoutApplication
 from bot.handlers.listings import ID as LISTING_ID
 from bot.parsing import make_sku
 from bot.post import fix, texts
-from storage.listings import CrossPost
+from storage.listings import CrossPost, StoredListing
 
 log = logging.getLogger(__name__)
 
@@ -86,26 +86,39 @@ class Publishing:
         if self._shown.get(listing_id) == text:
             return
         markup = self._buttons(listing_id, rows, names) if finished(rows) else None
+        try:
+            await self._show(listing, text, markup)
+        except TelegramError as exc:
+            # Telegram is down or the seller blocked the bot: publishing goes on regardless,
+            # and a finished outcome counts as told, so restarts do not try it forever.
+            log.warning("progress for listing %s not shown: %s", listing_id, exc)
+            if not finished(rows):
+                return
+        self._shown[listing_id] = text
+        if finished(rows):
+            await services.listings.mark_told(listing_id)
+
+    async def _show(
+        self, listing: StoredListing, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        """Edit the progress message; with none to edit (the seller deleted it, or the bot died
+        before recording one), send a fresh one, so the seller still hears how it went."""
         bot = self._application.bot
-        edited = False
         if listing.progress_message_id is not None:
             try:
                 await bot.edit_message_text(
                     text, chat_id=listing.telegram_id, message_id=listing.progress_message_id,
                     reply_markup=markup,
                 )
-                edited = True
+                return
             except BadRequest as exc:
-                edited = "not modified" in str(exc)
-                if not edited:
-                    log.warning("progress edit for listing %s failed: %s", listing_id, exc)
-        if not edited:  # no message to edit (the seller deleted it, or the bot died before
-            # recording one): a fresh message, so the seller still hears how it went
-            message = await bot.send_message(listing.telegram_id, text, reply_markup=markup)
-            await services.listings.set_progress_message(listing_id, message.message_id)
-        self._shown[listing_id] = text
-        if finished(rows):
-            await services.listings.mark_told(listing_id)
+                if "not modified" in str(exc):
+                    return
+                log.warning("progress edit for listing %s failed: %s", listing.id, exc)
+        message = await bot.send_message(listing.telegram_id, text, reply_markup=markup)
+        await self._application.services.listings.set_progress_message(
+            listing.id, message.message_id
+        )
 
     @staticmethod
     def _buttons(
