@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,7 @@ from PIL import Image, ImageChops
 from bot.demo import sandbox_settings
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
-from harness import HandlerErrors
+from harness import HandlerErrors, expect, text_of
 from sandbox.browser import connect
 from sandbox.kit import MarketplaceAccount
 from sandbox.telegram import ChatMessage, Seller, TelegramEmulator
@@ -132,25 +131,6 @@ class Conversation:
         return f"ou-bench-{self.index:04d}"
 
 
-def _text(message: ChatMessage) -> str:
-    return message.text or message.caption or ""
-
-
-async def expect(
-    chat: Conversation, *fragments: str, patience: float,
-    allowed: Callable[[ChatMessage], bool] = lambda _: False,
-) -> ChatMessage:
-    """The next bot message holding any of the fragments; messages passed over on the way are
-    noted as extra unless `allowed` (the preview's photos, the ZIP confirmation)."""
-    deadline = time.monotonic() + patience
-    while True:
-        message = await chat.seller.next_message(timeout=max(0.0, deadline - time.monotonic()))
-        if any(fragment in _text(message) for fragment in fragments):
-            return message
-        if not allowed(message):
-            chat.extra.append(_text(message)[:60] or "(a message without text)")
-
-
 def deliver_album(telegram: TelegramEmulator, chat: Conversation) -> None:
     group = f"{10**16 + chat.index}"
     for sizes in chat.uploaded:
@@ -200,7 +180,7 @@ async def converse(telegram: TelegramEmulator, chat: Conversation, patience: flo
     mark = lap("category → location", mark)
     await seller.send_text(ZIP_CODE)
     await expect(chat, "Where should I post it?", patience=patience,
-                 allowed=lambda m: f"{ZIP_CODE} it is" in _text(m))
+                 allowed=lambda m: f"{ZIP_CODE} it is" in text_of(m))
     mark = lap("ZIP → marketplaces", mark)
     await seller.press("Continue »")
     preview = await expect(chat, "Tap a field to change it", patience=patience,
@@ -208,18 +188,18 @@ async def converse(telegram: TelegramEmulator, chat: Conversation, patience: flo
     mark = lap("Continue → preview", mark)
     await seller.press("✅ Post", message_id=preview.message_id)
     progress = preview  # the preview card becomes the progress message
-    await seller.wait_for(lambda _: "Posting" in _text(progress) or "is live on" in
-                          _text(progress) or "couldn't be posted" in _text(progress),
+    await seller.wait_for(lambda _: "Posting" in text_of(progress) or "is live on" in
+                          text_of(progress) or "couldn't be posted" in text_of(progress),
                           timeout=patience)
     lap("Post → progress message", mark)
     await seller.wait_for(
-        lambda _: "is live on" in _text(progress) or "couldn't be posted" in _text(progress),
+        lambda _: "is live on" in text_of(progress) or "couldn't be posted" in text_of(progress),
         timeout=patience,
     )
     lap("Post → live on OfferUp", mark)
     chat.total = time.perf_counter() - started
-    if "is live on 1 of 1" not in _text(progress):
-        raise RuntimeError(f"posting ended with {_text(progress)[:120]!r}")
+    if "is live on 1 of 1" not in text_of(progress):
+        raise RuntimeError(f"posting ended with {text_of(progress)[:120]!r}")
 
 
 async def run_one(telegram: TelegramEmulator, chat: Conversation, patience: float) -> None:
@@ -255,8 +235,8 @@ async def connect_offerup(world: SandboxWorld, chat: Conversation, gate: asyncio
         page, message = await connect(
             chat.seller, "OfferUp", world.offerup.oauth, account_id=chat.account_id
         )
-    if page.status_code != 200 or "is connected as" not in _text(message):
-        raise RuntimeError(f"seller {chat.index}: page {page.status_code}, {_text(message)!r}")
+    if page.status_code != 200 or "is connected as" not in text_of(message):
+        raise RuntimeError(f"seller {chat.index}: page {page.status_code}, {text_of(message)!r}")
     while True:  # start the conversation with nothing unread
         try:
             await chat.seller.next_message(timeout=0)

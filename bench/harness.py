@@ -1,8 +1,13 @@
-"""What the in-process benchmarks share: collecting every exception a handler raised."""
+"""What the in-process benchmarks share: handler exceptions, and waiting for the bot's reply."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import Protocol
+
 from bot.context import BotContext, DealScoutApplication
+from sandbox.telegram import ChatMessage, Seller
 
 
 class HandlerErrors:
@@ -18,3 +23,31 @@ class HandlerErrors:
     async def _collect(self, update: object, context: BotContext) -> None:
         if context.error is not None:
             self.errors.append(context.error)
+
+
+class Journey(Protocol):
+    """A scripted seller's run: their chat, and the bot messages nobody asked for."""
+
+    seller: Seller
+    extra: list[str]
+
+
+def text_of(message: ChatMessage) -> str:
+    return message.text or message.caption or ""
+
+
+async def expect(
+    journey: Journey, *fragments: str, patience: float,
+    allowed: Callable[[ChatMessage], bool] = lambda _: False,
+) -> ChatMessage:
+    """The next bot message holding any of the fragments; messages passed over on the way are
+    noted as extra unless `allowed` (the preview's photos, the ZIP confirmation)."""
+    deadline = time.monotonic() + patience
+    while True:
+        message = await journey.seller.next_message(
+            timeout=max(0.0, deadline - time.monotonic())
+        )
+        if any(fragment in text_of(message) for fragment in fragments):
+            return message
+        if not allowed(message):
+            journey.extra.append(text_of(message)[:70] or "(a message without text)")

@@ -55,7 +55,7 @@ from PIL import Image, ImageDraw
 from bot.demo import sandbox_settings
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
-from harness import HandlerErrors
+from harness import HandlerErrors, expect, text_of
 from sandbox.browser import finish_in_browser
 from sandbox.facebook import ROSA
 from sandbox.kit import OAuthProvider
@@ -145,25 +145,6 @@ class Run:
         return FIRST_USER_ID + self.index
 
 
-def _text(message: ChatMessage) -> str:
-    return message.text or message.caption or ""
-
-
-async def expect(
-    run: Run, *fragments: str, patience: float,
-    allowed: Callable[[ChatMessage], bool] = lambda _: False,
-) -> ChatMessage:
-    """The next bot message holding any fragment; others passed over are noted as extra
-    unless `allowed`."""
-    deadline = time.monotonic() + patience
-    while True:
-        message = await run.seller.next_message(timeout=max(0.0, deadline - time.monotonic()))
-        if any(fragment in _text(message) for fragment in fragments):
-            return message
-        if not allowed(message):
-            run.extra.append(_text(message)[:70] or "(a message without text)")
-
-
 async def connect_one(
     run: Run, browser: httpx.AsyncClient, name: str, display: str, oauth: OAuthProvider,
     account_id: str | None, patience: float,
@@ -187,7 +168,7 @@ async def connect_one(
         link = seller.open_link(link_button, message_id=holder.message_id)
         await finish_in_browser(browser, link, oauth, account_id=account_id)
         answer = await expect(run, "is connected as", "Nothing was connected", patience=patience)
-        if "is connected as" in _text(answer):
+        if "is connected as" in text_of(answer):
             return
         holder, button = answer, "Try again"
     raise RuntimeError(f"{display} still not connected after {CONNECT_TRIES} tries")
@@ -213,7 +194,7 @@ async def post_item(telegram: TelegramEmulator, run: Run, patience: float) -> Ch
     await expect(run, "so far (up to", patience=patience)
     whole = f"{PHOTOS} photos so far"
     await seller.wait_for(
-        lambda _: any(whole in _text(m) for m in seller.bot_messages[first:]), timeout=patience
+        lambda _: any(whole in text_of(m) for m in seller.bot_messages[first:]), timeout=patience
     )
     await seller.press("Done ✅")
     await expect(run, "What's the title?", patience=patience)
@@ -229,7 +210,7 @@ async def post_item(telegram: TelegramEmulator, run: Run, patience: float) -> Ch
     await expect(run, "Where is the item?", patience=patience)
     await seller.send_text(ZIP_CODE)
     choice = await expect(run, "Where should I post it?", patience=patience,
-                          allowed=lambda m: f"{ZIP_CODE} it is" in _text(m))
+                          allowed=lambda m: f"{ZIP_CODE} it is" in text_of(m))
     for _, display, _ in MARKETPLACES:
         if [f"⬜ {display}"] in choice.buttons:  # every marketplace is chosen
             await seller.press(f"⬜ {display}", message_id=choice.message_id)
@@ -278,12 +259,12 @@ async def seller_journey(
             await connected.opened.wait()
         progress = await post_item(world.telegram, run, patience)
         await run.seller.wait_for(
-            lambda _: any(fragment in _text(progress) for fragment in FINAL), timeout=patience
+            lambda _: any(fragment in text_of(progress) for fragment in FINAL), timeout=patience
         )
         now = time.perf_counter()
         run.post_to_final = now - (run.pressed_post or now)
         run.finished = now - started
-        run.final_text = _text(progress)
+        run.final_text = text_of(progress)
     except Exception as exc:  # one seller's failure is counted, not fatal to the run
         first_line = str(exc).splitlines()[0] if str(exc) else ""
         run.error = f"{run.step}: {type(exc).__name__}: {first_line}"[:200]
@@ -521,7 +502,7 @@ def verify(outcome: Outcome) -> Verdict:
 def progress_messages(run: Run) -> list[ChatMessage]:
     """The seller's progress messages: the bot's messages that report on posting the item."""
     return [m for m in run.seller.bot_messages
-            if run.title in _text(m) and ("Posting" in _text(m) or any(f in _text(m)
+            if run.title in text_of(m) and ("Posting" in text_of(m) or any(f in text_of(m)
                                                                         for f in FINAL))]
 
 
@@ -661,7 +642,7 @@ def report(args: argparse.Namespace, outcome: Outcome, tally: LogTally) -> int:
 
 
 def _is_album_answer(message: ChatMessage) -> bool:
-    return "so far (up to" in _text(message)
+    return "so far (up to" in text_of(message)
 
 
 def main() -> None:

@@ -54,6 +54,16 @@ async def fill_details(
     description: str | None = "Rewired, <b>no</b> dents.\nPick-up or shipping.",
 ) -> ChatMessage:
     """From the title prompt to the preview, answering every step."""
+    await fill_to_marketplaces(seller, title, description)
+    await seller.press("Continue »")
+    return await preview_summary(seller)
+
+
+async def fill_to_marketplaces(
+    seller: Seller, title: str = "Brass desk lamp, 1970s",
+    description: str | None = "Rewired, <b>no</b> dents.\nPick-up or shipping.",
+) -> ChatMessage:
+    """From the title prompt to "Where should I post it?", which it returns."""
     await reply(seller, "What's the title? Up to 70 characters — OfferUp's limit")
     await seller.send_text(title)
     await reply(seller, "What's the price in US dollars?")
@@ -71,9 +81,7 @@ async def fill_details(
     await reply(seller, "Where is the item?")
     await seller.send_text("98402")
     await reply(seller, "📍 98402 it is.")
-    await reply(seller, "Where should I post it?")
-    await seller.press("Continue »")
-    return await preview_summary(seller)
+    return await reply(seller, "Where should I post it?")
 
 
 async def preview_summary(seller: Seller) -> ChatMessage:
@@ -305,20 +313,7 @@ async def test_a_prompt_sent_just_before_a_crash_still_works_after_the_restart(
     ana = world.telegram.seller(415, "Ana")
     async with start_bot() as bot:
         await start_with_photo(world, ana)
-        await reply(ana, "What's the title?")
-        await ana.send_text("Lamp")
-        await reply(ana, "What's the price")
-        await ana.send_text("25")
-        await reply(ana, "What condition")
-        await ana.press("Good")
-        await reply(ana, "Add a description")
-        await ana.press("Skip")
-        category = await reply(ana, "Category:")
-        await ana.press(category.buttons[0][0])
-        await reply(ana, "Where is the item?")
-        await ana.send_text("98402")
-        await reply(ana, "📍 98402 it is.")
-        where = await reply(ana, "Where should I post it?")
+        where = await fill_to_marketplaces(ana, description=None)
         database = bot.db.path
     # What the crash leaves behind: the conversation (and what « Back knows) at the location.
     with contextlib.closing(sqlite3.connect(database)) as db, db:
