@@ -467,7 +467,12 @@ class OAuthProvider:
 
     def _refresh(self, client: OAuthClient, form: dict[str, str]) -> dict[str, Any]:
         presented = form.get("refresh_token", "")
+        self._forget_spent()
         spent = self._spent_refresh.get(presented)
+        # A refresh token is bound to the client it was issued to (RFC 6749 §6): another
+        # client presenting a spent one neither replays it nor ends the owner's grant.
+        if spent is not None and spent.grant.client_id != client.client_id:
+            spent = None
         if spent is not None and not spent.grant.revoked:
             if spent.replayable(self.refresh_reuse_interval_seconds):
                 return self.token_body(spent.grant, include_refresh=True)
@@ -494,6 +499,16 @@ class OAuthProvider:
             if self.refresh_ttl_seconds:  # each rotated token lives its own full term
                 grant.refresh_expires_at = time.time() + self.refresh_ttl_seconds
         return self.token_body(grant, include_refresh=self.rotate_refresh_tokens)
+
+    def _forget_spent(self) -> None:
+        """Drop rotated-away tokens nobody can use any more: their grant is revoked, or they
+        would have expired by now anyway."""
+        now = time.time()
+        self._spent_refresh = {
+            token: spent for token, spent in self._spent_refresh.items()
+            if not spent.grant.revoked
+            and not (self.refresh_ttl_seconds and spent.rotated_at + self.refresh_ttl_seconds < now)
+        }
 
     def _application_token(self, client: OAuthClient, form: dict[str, str]) -> dict[str, Any]:
         app_account = MarketplaceAccount(f"app:{client.client_id}", "application")

@@ -34,6 +34,7 @@ from marketplaces.offerup import (
     OfferUpMarketplace,
     config_from_env,
 )
+from sandbox.kit import OAuthClient
 from sandbox.offerup import PROBLEM_PREFIX, OfferUpSandbox
 
 REDIRECT = "https://bot.example.org/oauth/offerup/callback"
@@ -240,6 +241,26 @@ async def test_a_crash_before_storing_a_rotation_keeps_the_account(
     finally:
         await too_late.aclose()
     assert sandbox.oauth.reuse_detected == 1
+
+
+async def test_a_spent_refresh_token_is_no_use_to_another_client(
+    sandbox: OfferUpSandbox, offerup: OfferUpMarketplace, tokens: Tokens
+) -> None:
+    """The reuse interval replays a lost rotation to the client it belongs to, and only to it:
+    another registered app presenting the token gets invalid_grant and ends nothing."""
+    lost = await offerup.refresh(tokens)
+    sandbox.oauth.clients["other-app"] = OAuthClient("other-app", "other-secret", (REDIRECT,))
+    config = dataclasses.replace(sandbox.adapter_config(REDIRECT), client_id="other-app",
+                                 client_secret="other-secret")
+    other = OfferUpMarketplace(config)
+    try:
+        with pytest.raises(NeedsReconnect):
+            await other.refresh(tokens)
+    finally:
+        await other.aclose()
+    assert sandbox.oauth.reuse_detected == 0
+    assert (await offerup.refresh(tokens)).refresh_token == lost.refresh_token
+    assert (await offerup.whoami(lost)).external_id == MAYA
 
 
 async def test_concurrent_refreshes_share_one_rotation(
