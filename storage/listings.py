@@ -186,16 +186,27 @@ class ListingRepository:
             (price_cents, now_db(), listing_id),
         )
 
-    async def add_cross_post(self, listing_id: int, marketplace: str) -> bool:
-        """A pending cross-post to one more marketplace; False if it already has one."""
-        changed = await self._db.execute(
-            "INSERT INTO cross_posts (listing_id, marketplace, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            (listing_id, marketplace, now_db()),
-        )
-        if changed:
-            await self.mark_untold(listing_id)
-        return changed == 1
+    async def add_cross_post(
+        self, listing_id: int, marketplace: str, *, progress_message_id: int | None = None
+    ) -> bool:
+        """A pending cross-post to one more marketplace; False if it already has one.
+
+        In the same transaction the listing has news to tell again and, when given, a new
+        progress message: a crash in between can never leave a message nobody edits."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "INSERT INTO cross_posts (listing_id, marketplace, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
+                (listing_id, marketplace, now_db()),
+            )
+            if changed != 1:
+                return False
+            await tx.execute(
+                "UPDATE listings SET outcome_told_at = NULL,"
+                " progress_message_id = COALESCE(?, progress_message_id) WHERE id = ?",
+                (progress_message_id, listing_id),
+            )
+        return True
 
     async def live_listing_ids(self) -> list[int]:
         """Active listings with at least one published copy: what the status check watches."""

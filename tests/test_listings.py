@@ -157,8 +157,15 @@ async def test_post_to_another_marketplace_from_the_card(
 
     await open_card(ana)
     await ana.press("➕ Post to another marketplace")
-    await ana.wait_for(lambda _: ["Facebook"] in ana.bot_messages[-1].buttons)
+    card = ana.bot_messages[-1]
+    await ana.wait_for(lambda _: ["Facebook"] in card.buttons)
+    sent_before = len(ana.bot_messages)
     await ana.press("Facebook")
-    posting = await reply(ana, "Posting")
-    await ana.wait_for(lambda _: "is live on 3 of 3" in (posting.text or ""), timeout=20)
+    # The card itself becomes the progress message (stored with the new copy, so a crash
+    # can't leave a "Posting…" nobody edits); the first post's message keeps its outcome.
+    await ana.wait_for(lambda _: "is live on 3 of 3" in (card.text or ""), timeout=20)
+    assert len(ana.bot_messages) == sent_before
+    assert "is live on 2 of 2" in progress.text
     assert len(world.facebook.listings) == 1
+    row = await bot.db.fetchone("SELECT progress_message_id FROM listings")
+    assert row[0] == card.message_id

@@ -197,11 +197,16 @@ async def act(update: Update, context: BotContext) -> None:
         copies = await context.services.listings.cross_posts(listing_id)
         if marketplace not in await _more_marketplaces(context, listing, copies):
             return
-        await context.services.listings.add_cross_post(listing_id, marketplace)
-        message = await context.bot.send_message(listing.telegram_id, "Posting…")
-        await context.services.listings.set_progress_message(listing_id, message.message_id)
-        context.application.create_task(context.application.publishing.run(listing_id),
-                                        update=update)
+        # Like Post on the preview, the card becomes the progress message, stored with the new
+        # cross-post in one transaction: a crash leaves one message to edit, never a stale one.
+        card = query.message.message_id if query.message else None
+        services = context.services
+        if not await services.listings.add_cross_post(listing_id, marketplace,
+                                                      progress_message_id=card):
+            return  # pressed twice: the first press is already posting it
+        publishing = context.application.publishing
+        await publishing.report(listing_id, await services.listings.cross_posts(listing_id))
+        context.application.create_task(publishing.run(listing_id), update=update)
 
 
 async def _operation_message(
