@@ -26,7 +26,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +55,8 @@ class Report:
     violations: list[str] = field(default_factory=list)
     checks: int = 0
     restarts: int = 0
+    redelivered: int = 0  # updates Telegram sent again because the bot died holding them
+    dropped: int = 0  # updates confirmed to Telegram by a bot that died before handling them
     bot_log_tail: list[str] = field(default_factory=list)
     sellers: list[PatientSeller] = field(default_factory=list)
 
@@ -268,39 +270,63 @@ def kind_of(method: str, path: str) -> str:
     return "mid-marketplace-call"
 
 
-def recent_calls(world: SandboxWorld, since: float) -> list[tuple[float, str, str]]:
-    return [(at, method, path) for sandbox in world.marketplaces.values()
-            for at, method, path in sandbox.recent_requests if at >= since]
+MID_CONVERSATION = "mid-conversation"
 
 
-def where(world: SandboxWorld, since: float) -> str:
-    """What the bot was doing when it was killed, read off the sandboxes' recent requests."""
-    recent = recent_calls(world, since)
-    return kind_of(*max(recent)[1:]) if recent else "mid-conversation"
+class Activity:
+    """What the bot did last: marketplace calls (from the sandboxes) and seller updates taken
+    from Telegram (from the emulator), so a kill can be said to have landed somewhere."""
+
+    def __init__(self, world: SandboxWorld) -> None:
+        self.world = world
+        self.updates_taken: deque[float] = deque(maxlen=64)
+        world.telegram.update_watchers.append(lambda _: self.updates_taken.append(
+            time.monotonic()))
+
+    def where(self, since: float) -> str:
+        """The kind of the latest thing the bot did since `since` (a kill's cycle started)."""
+        recent = [(at, kind_of(method, path)) for sandbox in self.world.marketplaces.values()
+                  for at, method, path in sandbox.recent_requests if at >= since]
+        recent += [(at, MID_CONVERSATION) for at in self.updates_taken if at >= since]
+        return max(recent)[1] if recent else MID_CONVERSATION
 
 
-# Every fourth kill is at a random moment; the others wait for the bot to make a call of one
-# kind and kill it right then, so every flow is hit however the timing falls.
-TARGETS = (None, "mid-photo-upload", "mid-token-refresh", "between publish and database write")
+# One kill in five is at a random moment; the others wait for the bot to do one kind of thing
+# and kill it right then, so every flow is hit however the timing falls.
+TARGETS = (None, MID_CONVERSATION, "mid-photo-upload", "mid-token-refresh",
+           "between publish and database write")
 
 
-async def moment(world: SandboxWorld, target: str) -> None:
-    """Return as soon as the bot makes a `target` call (or after 8 s, to kill anyway)."""
+async def moment(world: SandboxWorld, target: str, rng: random.Random) -> bool:
+    """Return as soon as the bot does a `target` thing (True), or after 8 s to kill anyway.
+
+    Mid-conversation is the moment the bot takes a seller's message or press from Telegram:
+    half the time at once (before it can confirm them, so Telegram sends them again), half
+    up to a quarter second later, so kills land from "not yet read" to "half answered"."""
     arrived = asyncio.Event()
 
-    def watch(method: str, path: str) -> None:
+    def call(method: str, path: str) -> None:
         if kind_of(method, path) == target:
             arrived.set()
 
+    def updates(_: list[dict]) -> None:
+        arrived.set()
+
     sandboxes = list(world.marketplaces.values())
-    for sandbox in sandboxes:
-        sandbox.watchers.append(watch)
+    watchers = ([(world.telegram.update_watchers, updates)] if target == MID_CONVERSATION
+                else [(sandbox.watchers, call) for sandbox in sandboxes])
+    for listeners, watch in watchers:
+        listeners.append(watch)
     try:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(arrived.wait(), 8.0)
+        await asyncio.wait_for(arrived.wait(), 8.0)
+    except TimeoutError:
+        return False
     finally:
-        for sandbox in sandboxes:
-            sandbox.watchers.remove(watch)
+        for listeners, watch in watchers:
+            listeners.remove(watch)
+    if target == MID_CONVERSATION and rng.random() < 0.5:
+        await asyncio.sleep(rng.uniform(0.0, 0.25))
+    return True
 
 
 class Invariants:
@@ -348,33 +374,58 @@ class Invariants:
             violations.extend(f"cross-post not finished: {row}" for row in stuck)
 
     def answered_twice(self, sellers: list[PatientSeller]) -> None:
-        """More identical answers in a row than the seller sent messages or pressed buttons
-        before them: something was answered twice (two /connect sent while the bot was down
-        rightly get two menus). Read off the chat's transcript, which has both."""
+        """No update answered twice, checked two ways.
+
+        A press is exact: Telegram takes one answerCallbackQuery per press and the emulator
+        counts every call, so a press handled again after a restart shows. A message has no
+        such receipt, so it is read off the chat (`repeated_answers`)."""
+        for user_id, data, calls in self.world.telegram.presses_answered_more_than_once():
+            self.report.violations.append(
+                f"answered twice in chat {user_id}: the press {data!r} ({calls} answers)")
         for seller in sellers:
-            me = f"{seller.chat.first_name} "
-            asked = 0  # the seller's messages and presses since the bot last spoke
-            run_text, run, run_asked = "", 0, 0
-            for line in seller.chat.transcript().splitlines():
-                if line.startswith(me):
-                    asked, run_text = asked + 1, ""
-                    continue
-                if not line.startswith("bot → ") or "(album " in line:
-                    continue  # toasts, edits, continuation lines and album photos
-                text = line.removeprefix("bot → ")
-                if text == run_text:
-                    run += 1
-                    if run > max(run_asked, 1):
-                        self.report.violations.append(
-                            f"answered twice in chat {seller.chat.user_id}: {text[:60]!r}"
-                        )
-                else:
-                    run_text, run, run_asked = text, 1, asked
-                asked = 0
+            for text in repeated_answers(seller.chat.transcript(), seller.chat.first_name):
+                self.report.violations.append(
+                    f"answered twice in chat {seller.chat.user_id}: {text[:60]!r}")
+
+    def redelivered(self) -> int:
+        """Updates Telegram sent again because the bot died before confirming them."""
+        return sum(1 for count in self.world.telegram.update_deliveries.values() if count > 1)
+
+    def dropped(self) -> int:
+        """Updates the bot took and confirmed but died before handling (never in its ledger):
+        the seller's message is lost and they send it again, as the chaos sellers do."""
+        handled = {row[0] for row in self._query("SELECT update_id FROM processed_updates")}
+        return len(set(self.world.telegram.update_deliveries) - handled)
+
+
+def repeated_answers(transcript: str, seller_name: str) -> list[str]:
+    """Bot answers that repeat the one before while every message the seller sent was already
+    answered: one message answered twice.
+
+    Messages are answered in order, so answers to a backlog (two /connect sent while the bot
+    was down) are credited to it however they interleave with the seller's newer messages.
+    Progress notices answer nothing and take no credit; album photos are one answer."""
+    me = f"{seller_name} "
+    repeated: list[str] = []
+    unanswered, previous = 0, ""
+    for line in transcript.splitlines():
+        if line.startswith(me):  # a message or a press
+            unanswered += 1
+            continue
+        if not line.startswith("bot → ") or "(album " in line:
+            continue  # toasts, edits, continuation lines and album photos
+        text = line.removeprefix("bot → ")
+        if any(notice in text for notice in ("Posting", *FINISHED)):
+            continue
+        if text == previous and unanswered == 0:
+            repeated.append(text)
+        unanswered, previous = max(0, unanswered - 1), text
+    return repeated
 
 
 async def killer(bot: BotProcess, world: SandboxWorld, invariants: Invariants, report: Report,
                  kills: int, rng: random.Random, done: asyncio.Event) -> None:
+    activity = Activity(world)
     for number in range(kills):
         started = time.monotonic()
         target = TARGETS[number % len(TARGETS)]
@@ -383,13 +434,14 @@ async def killer(bot: BotProcess, world: SandboxWorld, invariants: Invariants, r
                 world.marketplaces[name].oauth.expire_access_tokens()
         if target is None:
             await asyncio.sleep(rng.uniform(0.1, 1.6))
+            hit = False
         else:
-            await moment(world, target)
+            hit = await moment(world, target, rng)
         if done.is_set():
             break
         bot.kill()
         await bot.wait()
-        report.kills[where(world, started)] += 1
+        report.kills[target if hit else activity.where(started)] += 1
         invariants.check()
         await bot.start()
         report.restarts += 1
@@ -454,6 +506,8 @@ async def run(args: argparse.Namespace, report: Report) -> None:
                     await asyncio.sleep(0.3)
                 invariants.check(final=True)
                 invariants.answered_twice(sellers)
+                report.redelivered = invariants.redelivered()
+                report.dropped = invariants.dropped()
                 await bot.stop()
                 if report.violations:
                     report.bot_log_tail = bot.log_tail().splitlines()
@@ -463,6 +517,10 @@ async def run(args: argparse.Namespace, report: Report) -> None:
             finally:
                 bot.kill()  # never leave a bot process behind
                 await bot.wait()
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def main() -> None:
@@ -497,6 +555,10 @@ def main() -> None:
           f"{report.checks} invariant checks, {time.perf_counter() - started:.0f} s")
     for place, count in report.kills.most_common():
         print(f"  {count:3d} × {place}")
+    print(f"{plural(report.redelivered, 'update')} delivered again after a kill "
+          "(each must be answered once)")
+    print(f"{plural(report.dropped, 'update')} confirmed by a bot killed before handling it "
+          "(lost; the seller sends it again)")
     print(f"invariant violations: {len(report.violations)}")
     for violation in report.violations[:20]:
         print(f"  ✗ {violation}")

@@ -50,7 +50,7 @@ import math
 import re
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
@@ -1056,6 +1056,10 @@ class UpdateQueue:
     def __init__(self) -> None:
         self._pending: list[_Queued] = []
         self.changed = _Signal()
+        # How often each update went out (a bot that dies before confirming gets it again), and
+        # who wants to know the moment a batch goes out: what crash tests need to see.
+        self.deliveries: Counter[int] = Counter()
+        self.watchers: list[Callable[[list[dict[str, Any]]], None]] = []
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -1082,7 +1086,17 @@ class UpdateQueue:
         batch = ready[:limit]
         for item in batch:
             item.returned = True
-        return [item.update for item in batch]
+        updates = [item.update for item in batch]
+        self.delivered(updates)
+        return updates
+
+    def delivered(self, updates: list[dict[str, Any]]) -> None:
+        """Count a delivery of each update and tell the watchers."""
+        if not updates:
+            return
+        self.deliveries.update(int(update["update_id"]) for update in updates)
+        for watch in list(self.watchers):
+            watch(updates)
 
     def head(self) -> _Queued | None:
         return self._pending[0] if self._pending else None
@@ -1169,6 +1183,7 @@ class WebhookPusher:
         if self._config.secret_token:
             headers["X-Telegram-Bot-Api-Secret-Token"] = self._config.secret_token
         for attempt in range(WEBHOOK_ATTEMPTS):
+            self._queue.delivered([item.update])
             try:
                 async with self._session.post(self._config.url, json=item.update,
                                               headers=headers) as response:
@@ -1279,6 +1294,7 @@ class _Query:
     message_id: int
     data: str
     answered: bool = False
+    answer_calls: int = 0  # every answerCallbackQuery for it, the refused ones included
 
 
 class Seller:
@@ -2157,6 +2173,8 @@ class MessagesApi:
 
     async def answer_callback_query(self, params: Params) -> bool:
         query = self._queries.get(params.text("callback_query_id") or "")
+        if query is not None:
+            query.answer_calls += 1
         if query is None or query.answered:
             raise bad_request(QUERY_INVALID)
         text = params.text("text") or ""
@@ -2372,6 +2390,23 @@ class TelegramEmulator:
             self._sellers[user_id] = Seller(self, user_id, first_name, username=username,
                                             last_name=last_name, language_code=language_code)
         return self._sellers[user_id]
+
+    @property
+    def update_deliveries(self) -> Counter[int]:
+        """How many times each update went out to the bot (more than once after a crash)."""
+        return self._updates.queue.deliveries
+
+    @property
+    def update_watchers(self) -> list[Callable[[list[dict[str, Any]]], None]]:
+        """Callables told each batch of updates as it goes out (append and remove freely)."""
+        return self._updates.queue.watchers
+
+    def presses_answered_more_than_once(self) -> list[tuple[int, str, int]]:
+        """(user id, callback data, answerCallbackQuery calls) for every press the bot tried
+        to answer more than once: Telegram refuses the second answer, so a bot that handles a
+        redelivered press again shows here."""
+        return [(query.seller.user_id, query.data, query.answer_calls)
+                for query in self._queries.values() if query.answer_calls > 1]
 
     def redeliver(self, update_id: int) -> None:
         """Queue an already delivered update again with the same update_id."""

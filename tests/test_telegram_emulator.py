@@ -424,6 +424,17 @@ async def test_answer_callback_query_only_once(emulator, http, ana):
                               callback_query_id="12345"), 400, QUERY_INVALID)
     assert [(a["text"], a["show_alert"], a["data"]) for a in ana.callback_answers] == [
         ("Going", True, "go:1")]
+    # Every call counts, so a bot that handles one press twice is caught even though Telegram
+    # refused the second answer.
+    assert emulator.presses_answered_more_than_once() == [(1001, "go:1", 3)]
+
+
+async def test_a_press_answered_once_is_not_reported(emulator, http, ana):
+    result(await call(http, emulator, "sendMessage", chat_id=ana.chat_id, text="Ready?",
+                      reply_markup=keyboard([("Go", "go:2")])))
+    query = (await ana.press("Go"))["callback_query"]
+    assert result(await call(http, emulator, "answerCallbackQuery", callback_query_id=query["id"]))
+    assert emulator.presses_answered_more_than_once() == []
 
 
 async def test_chat_actions_must_be_telegram_values(emulator, http, ana):
@@ -524,6 +535,9 @@ async def test_allowed_updates_filter_is_remembered(emulator, http, ana):
 
 async def test_redeliver_sends_the_same_update_id_again(emulator, http, ana):
     offset = await drain(http, emulator)
+    batches: list[list[int]] = []
+    emulator.update_watchers.append(lambda updates: batches.append(
+        [update["update_id"] for update in updates]))
     sent = await ana.send_text("once")
     got = result(await call(http, emulator, "getUpdates", offset=offset))
     next_offset = got[-1]["update_id"] + 1
@@ -532,6 +546,8 @@ async def test_redeliver_sends_the_same_update_id_again(emulator, http, ana):
     again = result(await call(http, emulator, "getUpdates", offset=next_offset))
     assert again == [sent]
     assert result(await call(http, emulator, "getUpdates", offset=next_offset)) == []
+    assert emulator.update_deliveries[sent["update_id"]] == 2
+    assert batches == [[sent["update_id"]], [sent["update_id"]]]  # empty polls tell nobody
     with pytest.raises(EmulatorError):
         emulator.redeliver(1)
 
