@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import io
 import secrets
@@ -252,12 +253,9 @@ async def test_a_spent_refresh_token_is_no_use_to_another_client(
     sandbox.oauth.clients["other-app"] = OAuthClient("other-app", "other-secret", (REDIRECT,))
     config = dataclasses.replace(sandbox.adapter_config(REDIRECT), client_id="other-app",
                                  client_secret="other-secret")
-    other = OfferUpMarketplace(config)
-    try:
+    async with contextlib.aclosing(OfferUpMarketplace(config)) as other:
         with pytest.raises(NeedsReconnect):
             await other.refresh(tokens)
-    finally:
-        await other.aclose()
     assert sandbox.oauth.reuse_detected == 0
     assert (await offerup.refresh(tokens)).refresh_token == lost.refresh_token
     assert (await offerup.whoami(lost)).external_id == MAYA
