@@ -14,9 +14,11 @@ from telegram.ext import (
 )
 
 from bot import handlers, jobs
+from bot.client import build_bot
 from bot.commands import bot_commands
 from bot.config import Settings
 from bot.context import BotContext, DealScoutApplication
+from bot.inbox import InboxQueue, requeue_unclaimed
 from bot.processor import PerSellerUpdateProcessor
 from bot.services import build_services
 from storage.db import Database
@@ -24,9 +26,15 @@ from storage.persistence import SQLitePersistence
 
 
 async def post_init(application: Application) -> None:
-    """Register the command menu (what the seller sees when they type /), then finish any
-    publishing a crash interrupted."""
+    """Register the command menu (what the seller sees when they type /), then finish what a
+    crash interrupted: updates received but not handled, and publishing."""
     await application.bot.set_my_commands(bot_commands())
+    # Before polling starts, so a seller's older messages are handled before their newer ones.
+    await requeue_unclaimed(
+        application.services.updates,  # type: ignore[attr-defined]
+        application.update_queue,
+        application.bot,
+    )
     await application.publishing.resume()  # type: ignore[attr-defined]
 
 
@@ -39,18 +47,23 @@ async def post_shutdown(application: Application) -> None:
 def build_application(settings: Settings, db: Database) -> DealScoutApplication:
     services = build_services(settings, db)
     processor = PerSellerUpdateProcessor()
+    inbox = InboxQueue()
+    bot = build_bot(
+        token=settings.telegram_bot_token,
+        base_url=settings.telegram_api_base,
+        base_file_url=settings.telegram_file_base,
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=UTC),
+        # Stay under Telegram's flood limit, and wait out a 429 instead of losing the message.
+        rate_limiter=AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3),
+    )
     application = (
         ApplicationBuilder()
         .application_class(DealScoutApplication)
-        .token(settings.telegram_bot_token)
-        .base_url(settings.telegram_api_base)
-        .base_file_url(settings.telegram_file_base)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=UTC))
+        .bot(bot)
         .context_types(ContextTypes(context=BotContext))
         .persistence(SQLitePersistence(db))
         .concurrent_updates(processor)
-        # Stay under Telegram's flood limit, and wait out a 429 instead of losing the message.
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
+        .update_queue(inbox)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -64,6 +77,7 @@ def build_application(settings: Settings, db: Database) -> DealScoutApplication:
     )
     application.services = services
     processor.bind(claim=services.updates.claim, after_update=application.update_persistence)
+    inbox.bind(services.updates.record)
     handlers.register(application)
     jobs.schedule(application)
     return application

@@ -30,6 +30,8 @@ Where the emulator knowingly differs from api.telegram.org:
   sendDocument, sendMediaGroup and the three editMessage* methods), one count per call.
   sendChatAction, answerCallbackQuery and deleteMessage are not limited. Telegram also limits
   per chat; the emulator does not.
+* Telegram accepts an answer to a button press only for a short while, and does not document
+  how long; the emulator sets no limit unless ``callback_answer_seconds`` is given one.
 * Only private chats with sellers exist. Text lengths are counted in UTF-16 code units, after
   entity parsing and after trimming surrounding whitespace, as Telegram trims.
 * Inline mode, games, payments, video and audio are not modelled; they are refused clearly.
@@ -1295,6 +1297,7 @@ class _Query:
     data: str
     answered: bool = False
     answer_calls: int = 0  # every answerCallbackQuery for it, the refused ones included
+    pressed_at: float = field(default_factory=time.monotonic)
 
 
 class Seller:
@@ -1923,6 +1926,9 @@ class MessagesApi:
         self._limiter = limiter
         self._queries = queries
         self._keyboards = KeyboardValidator()
+        # Telegram takes an answer to a press only for a short, undocumented while; None here
+        # means no limit, a number of seconds models it.
+        self.callback_answer_seconds: float | None = None
 
     def methods(self) -> dict[str, Handler]:
         return {
@@ -2175,7 +2181,9 @@ class MessagesApi:
         query = self._queries.get(params.text("callback_query_id") or "")
         if query is not None:
             query.answer_calls += 1
-        if query is None or query.answered:
+        window = self.callback_answer_seconds
+        if (query is None or query.answered
+                or (window is not None and time.monotonic() - query.pressed_at > window)):
             raise bad_request(QUERY_INVALID)
         text = params.text("text") or ""
         if len(text) > MAX_CALLBACK_ANSWER_LENGTH:
@@ -2304,6 +2312,7 @@ class TelegramEmulator:
         self._commands = CommandsApi()
         messages = MessagesApi(self._sellers, self._media, RateLimiter(rate_limit_per_second),
                                self._queries)
+        self._messages_api = messages
         self._update_ids = itertools.count(100_001)
         self._history: dict[int, dict[str, Any]] = {}
         self._url: str | None = None
@@ -2390,6 +2399,15 @@ class TelegramEmulator:
             self._sellers[user_id] = Seller(self, user_id, first_name, username=username,
                                             last_name=last_name, language_code=language_code)
         return self._sellers[user_id]
+
+    @property
+    def callback_answer_seconds(self) -> float | None:
+        """How long after a press answerCallbackQuery is still accepted (None: no limit)."""
+        return self._messages_api.callback_answer_seconds
+
+    @callback_answer_seconds.setter
+    def callback_answer_seconds(self, seconds: float | None) -> None:
+        self._messages_api.callback_answer_seconds = seconds
 
     @property
     def update_deliveries(self) -> Counter[int]:

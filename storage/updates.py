@@ -1,4 +1,5 @@
-"""The ledger of Telegram updates taken on, so a redelivered update is handled once."""
+"""The ledger of Telegram updates: an inbox written before an update is queued, and the claim
+made before it is handled, so an update is neither lost to a crash nor handled twice."""
 
 from __future__ import annotations
 
@@ -12,18 +13,38 @@ class UpdateLedger:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def record(self, update_id: int, user_id: int | None, payload: str) -> None:
+        """Keep a received update (its JSON) until it is claimed; a second delivery of the
+        same update changes nothing."""
+        await self._db.execute(
+            "INSERT INTO processed_updates (update_id, user_id, received_at, payload)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
+            (update_id, user_id, now_db(), payload),
+        )
+
     async def claim(self, update_id: int, user_id: int | None) -> bool:
-        """Record the update; False when it was already recorded (a duplicate delivery).
+        """Take the update on; False when it was claimed before (a duplicate delivery).
 
         The claim is made before the update is handled: a crash mid-handling then means the
-        seller sends the message again, never that they are answered twice.
-        """
+        seller sends the message again, never that they are answered twice."""
+        now = now_db()
         changed = await self._db.execute(
-            "INSERT INTO processed_updates (update_id, user_id, received_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (update_id) DO NOTHING",
-            (update_id, user_id, now_db()),
+            "INSERT INTO processed_updates (update_id, user_id, received_at, claimed_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (update_id) DO UPDATE"
+            " SET claimed_at = excluded.claimed_at, payload = NULL"
+            " WHERE processed_updates.claimed_at IS NULL",
+            (update_id, user_id, now, now),
         )
         return changed == 1
+
+    async def unclaimed(self) -> list[str]:
+        """Payloads of updates received but never taken on (the bot died in between), oldest
+        first: what a restart must handle before anything new."""
+        rows = await self._db.fetchall(
+            "SELECT payload FROM processed_updates WHERE claimed_at IS NULL"
+            " AND payload IS NOT NULL ORDER BY update_id"
+        )
+        return [row["payload"] for row in rows]
 
     async def purge_older_than(self, age: timedelta) -> int:
         """Forget old entries; Telegram never redelivers an update after a day."""

@@ -213,6 +213,86 @@ async def test_one_sellers_held_handler_does_not_hold_up_another(
         assert "/cancel" in (await ana.next_message()).text
 
 
+async def test_a_message_taken_before_a_crash_is_answered_after_the_restart_once(
+    telegram: TelegramEmulator, start_bot: Callable[..., BotRuntime]
+) -> None:
+    """The first bot takes Ana's /help from Telegram (and confirms it) but is stuck before
+    handling it, as a bot killed at that moment would be. The restarted bot answers it from
+    the inbox; when the first bot gets to it after all, the ledger says it is taken."""
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(update: Update, context: BotContext) -> None:
+        entered.set()
+        await release.wait()
+        await update.effective_message.reply_text("released")
+        raise ApplicationHandlerStop
+
+    def add_hold(application: DealScoutApplication) -> None:
+        application.add_handler(CommandHandler("hold", hold), group=-1)
+
+    ana = telegram.seller(207, "Ana")
+    first = start_bot(on_build=add_hold)
+    async with first:
+        try:
+            await ana.send_command("hold")
+            await entered.wait()
+            help_update = await ana.send_command("help")  # waits behind Ana's held /hold
+
+            async def inbox() -> list[tuple[object, bool]]:
+                rows = await first.db.fetchall(
+                    "SELECT claimed_at, payload IS NOT NULL FROM processed_updates"
+                    " WHERE update_id = ?", (help_update["update_id"],))
+                return [tuple(row) for row in rows]
+
+            assert await eventually(inbox, [(None, True)])  # on disk, not yet taken on
+            await first.application.updater.stop()  # confirms it to Telegram: the crash window
+
+            async with start_bot(web_port=free_port()):
+                welcome = await ana.next_message()
+                assert welcome.text.startswith("Deal Scout lists your item")
+                release.set()
+                assert (await ana.next_message()).text == "released"
+                processor = first.application.update_processor
+                assert await eventually(lambda: asyncio.sleep(0, processor.sellers_in_flight), 0)
+                await ana.send_command("cancel")
+                assert "nothing to cancel" in (await ana.next_message()).text
+        finally:
+            release.set()  # a failed check must not leave the first bot stuck at shutdown
+    helps = [m for m in ana.bot_messages if m.text.startswith("Deal Scout lists your item")]
+    assert len(helps) == 1
+
+
+async def test_a_press_handled_too_late_to_answer_still_does_what_was_pressed(
+    telegram: TelegramEmulator, start_bot: Callable[..., BotRuntime]
+) -> None:
+    """Telegram refuses to answer a press after a short while; a press handled later (after a
+    restart) must still act, not end in "something went wrong"."""
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(update: Update, context: BotContext) -> None:
+        entered.set()
+        await release.wait()
+        raise ApplicationHandlerStop
+
+    def add_hold(application: DealScoutApplication) -> None:
+        application.add_handler(CommandHandler("hold", hold), group=-1)
+
+    telegram.callback_answer_seconds = 0.2
+    ana = telegram.seller(208, "Ana")
+    async with start_bot(on_build=add_hold):
+        await ana.send_command("connect")
+        menu = await ana.next_message()
+        await ana.send_command("hold")
+        await entered.wait()
+        await ana.press("Connect eBay", message_id=menu.message_id)  # waits behind /hold
+        await asyncio.sleep(0.4)  # past the answer window
+        release.set()
+        await ana.wait_for(lambda _: any("🔗 Open eBay" in label for m in ana.bot_messages
+                                         for row in m.buttons for label in row))
+    assert not any((m.text or "").startswith("Sorry") for m in ana.bot_messages)
+    assert ana.callback_answers == []  # the one answer came too late, and was refused
+
+
 async def test_no_log_line_of_a_full_run_contains_the_bot_token(
     telegram: TelegramEmulator, settings: Settings, tmp_path: Path
 ) -> None:

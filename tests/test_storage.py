@@ -1,4 +1,5 @@
-"""Storage: migrations that apply once and roll back whole, and tokens encrypted at rest."""
+"""Storage: migrations that apply once and roll back whole, tokens encrypted at rest, and the
+update ledger."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from storage.crypto import InvalidKeyError, TokenCipher, TokenDecryptionError
 from storage.db import Database
 from storage.migrations import MigrationError, discover
+from storage.updates import UpdateLedger
 
 
 async def schema_of(db: Database) -> list[tuple[str, str]]:
@@ -124,3 +126,21 @@ def test_tampered_ciphertext_is_refused_with_a_clear_error() -> None:
 def test_malformed_key_is_named() -> None:
     with pytest.raises(InvalidKeyError, match="key #2 is not a valid Fernet key"):
         TokenCipher.from_setting(f"{TokenCipher.generate_key()},short")
+
+
+async def test_the_update_ledger_keeps_an_update_until_it_is_claimed_once(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    ledger = UpdateLedger(db)
+    await ledger.record(7, 301, '{"update_id": 7}')
+    await ledger.record(7, 301, '{"update_id": 7, "again": true}')  # delivered twice
+    await ledger.record(8, 301, '{"update_id": 8}')
+    assert await ledger.unclaimed() == ['{"update_id": 7}', '{"update_id": 8}']
+
+    assert await ledger.claim(7, 301) is True
+    assert await ledger.claim(7, 301) is False
+    await ledger.record(7, 301, '{"update_id": 7}')  # Telegram redelivers: nothing to redo
+    assert await ledger.unclaimed() == ['{"update_id": 8}']
+    assert await ledger.claim(9, 301) is True  # never recorded (queued before the inbox)
+    row = await db.fetchone("SELECT payload, claimed_at FROM processed_updates WHERE update_id = 7")
+    assert row["payload"] is None and row["claimed_at"] is not None  # the message text is gone
+    await db.close()
