@@ -17,6 +17,7 @@ from sandbox.browser import connect
 from sandbox.facebook import ROSA
 from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
+from tests.test_runtime import eventually
 
 
 def jpeg(width: int = 1200, height: int = 900, color: tuple[int, ...] = (180, 120, 60)) -> bytes:
@@ -325,6 +326,45 @@ async def test_a_prompt_sent_just_before_a_crash_still_works_after_the_restart(
         again = await reply(ana, "Where should I post it?")
         await ana.press("Continue »", message_id=again.message_id)
         await preview_summary(ana)
+
+
+async def test_a_preview_sent_just_before_a_crash_can_still_be_posted(
+    world: SandboxWorld, start_bot: Callable[..., BotRuntime]
+) -> None:
+    """/post on a finished draft, Continue, the preview card arrives, and the bot dies before
+    saving that step (found by bench/chaos.py): the card's Post must not say "moved on"
+    forever. The crash is replayed by putting back what was saved before Continue."""
+    ana = world.telegram.seller(416, "Ana")
+    async with start_bot() as bot:
+        await start_with_photo(world, ana)
+        await fill_details(ana)
+        await ana.send_command("post")
+        offer = await reply(ana, "You have a draft")
+
+        def saved() -> tuple[list[tuple], list[tuple]]:
+            with contextlib.closing(sqlite3.connect(bot.db.path)) as db:
+                return (db.execute("SELECT * FROM ptb_conversations").fetchall(),
+                        db.execute("SELECT * FROM ptb_user_data").fetchall())
+
+        async def offer_saved() -> bool:
+            return [row[2] for row in saved()[0]] == [str(int(Step.RESUME))]
+
+        assert await eventually(offer_saved, True)
+        before_continue = saved()
+        await ana.press("Continue", message_id=offer.message_id)
+        card = await preview_summary(ana)
+    with contextlib.closing(sqlite3.connect(bot.db.path)) as db, db:
+        conversations, user_data = before_continue
+        db.execute("DELETE FROM ptb_conversations")
+        db.execute("DELETE FROM ptb_user_data")
+        for table, rows in (("ptb_conversations", conversations), ("ptb_user_data", user_data)):
+            for row in rows:
+                db.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", row)
+    async with start_bot():
+        await ana.press("✅ Post", message_id=card.message_id)
+        again = await preview_summary(ana)  # shown again, now in step
+        assert not any("moved on" in (a["text"] or "") for a in ana.callback_answers)
+        assert "is live on 3 of 3" in (await post_and_wait(ana, again)).text
 
 
 async def test_a_stale_button_and_a_duplicate_photo(world: SandboxWorld, bot: BotRuntime) -> None:

@@ -351,6 +351,9 @@ async def start_post(update: Update, context: BotContext) -> Step:
     context.user_data.pop(EDITING, None)
     draft = await context.services.drafts.get(telegram_id)
     if draft is not None and (draft.photos or draft.title):
+        # The offer is on screen now, not the step before it: a crash after Continue must
+        # leave a later prompt's buttons "ahead" of what is saved, never "moved on".
+        context.user_data[ON_SCREEN] = int(Step.RESUME)
         await context.bot.send_message(
             update.effective_chat.id, texts.resume_offer(draft),
             reply_markup=InlineKeyboardMarkup([[
