@@ -87,10 +87,11 @@ class BotProcess:
                 await asyncio.sleep(0.05)
         raise RuntimeError(f"the bot did not become healthy in 60 s:\n{self.log_tail()}")
 
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
     def log_tail(self, lines: int = 30) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return "\n".join(self.log_text().splitlines()[-lines:])
 
     def kill(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -372,12 +373,16 @@ class Invariants:
                                 " WHERE state != 'published'")
             violations.extend(f"cross-post not finished: {row}" for row in stuck)
 
-    def answered_twice(self, sellers: list[PatientSeller]) -> None:
+    def answered_twice(self, sellers: list[PatientSeller], bot_log: str) -> None:
         """No update answered twice, checked two ways.
 
         A press is exact: Telegram takes one answerCallbackQuery per press and the emulator
         counts every call, so a press handled again after a restart shows. A message has no
-        such receipt, so it is read off the chat (`repeated_answers`)."""
+        such receipt. The bot claims each update in its ledger (unique by update id) before
+        handling it and logs an error when it handles one without a claim: the log must have
+        none. And the chat is read for the outcome (`repeated_answers`)."""
+        unclaimed = [line for line in bot_log.splitlines() if "without a claim" in line]
+        self.report.violations.extend(f"handled without a claim: {line}" for line in unclaimed)
         for user_id, data, calls in self.world.telegram.presses_answered_more_than_once():
             self.report.violations.append(
                 f"answered twice in chat {user_id}: the press {data!r} ({calls} answers)")
@@ -391,11 +396,16 @@ class Invariants:
         return sum(1 for count in self.world.telegram.update_deliveries.values() if count > 1)
 
     def lost_updates(self) -> list[int]:
-        """Updates Telegram delivered that no life of the bot ever took on (claimed in its
-        ledger): a seller's message lost to a kill. Read once the last life has stopped."""
-        taken = {row[0] for row in self._query(
-            "SELECT update_id FROM processed_updates WHERE claimed_at IS NOT NULL")}
-        return sorted(set(self.world.telegram.update_deliveries) - taken)
+        """Updates Telegram delivered that the bot neither took on (claimed in its ledger) nor
+        kept in its inbox for the next start: a seller's message lost to a kill. Read once the
+        last life has stopped."""
+        kept = {row[0] for row in self._query(
+            "SELECT update_id FROM processed_updates"
+            " WHERE claimed_at IS NOT NULL OR payload IS NOT NULL")}
+        return sorted(set(self.world.telegram.update_deliveries) - kept)
+
+
+ALBUM = re.compile(r"\(album (\w+)\)")
 
 
 def repeated_answers(transcript: str, seller_name: str) -> list[str]:
@@ -407,10 +417,14 @@ def repeated_answers(transcript: str, seller_name: str) -> list[str]:
     Progress notices answer nothing and take no credit; album photos are one answer."""
     me = f"{seller_name} "
     repeated: list[str] = []
-    unanswered, previous = 0, ""
+    unanswered, previous, albums = 0, "", set()
     for line in transcript.splitlines():
-        if line.startswith(me):  # a message or a press
-            unanswered += 1
+        if line.startswith(me):  # a message or a press; an album is one message
+            album = ALBUM.search(line)
+            if album is None or album.group(1) not in albums:
+                unanswered += 1
+            if album is not None:
+                albums.add(album.group(1))
             continue
         if not line.startswith("bot → ") or "(album " in line:
             continue  # toasts, edits, continuation lines and album photos
@@ -505,7 +519,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
                     report.violations.clear()
                     await asyncio.sleep(0.3)
                 invariants.check(final=True)
-                invariants.answered_twice(sellers)
+                invariants.answered_twice(sellers, bot.log_text())
                 report.redelivered = invariants.redelivered()
                 await bot.stop()  # a clean stop handles what it has queued
                 lost = invariants.lost_updates()

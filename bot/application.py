@@ -18,7 +18,7 @@ from bot.client import build_bot
 from bot.commands import bot_commands
 from bot.config import Settings
 from bot.context import BotContext, DealScoutApplication
-from bot.inbox import InboxQueue, requeue_unclaimed
+from bot.inbox import Inbox
 from bot.processor import PerSellerUpdateProcessor
 from bot.services import build_services
 from storage.db import Database
@@ -30,11 +30,8 @@ async def post_init(application: Application) -> None:
     crash interrupted: updates received but not handled, and publishing."""
     await application.bot.set_my_commands(bot_commands())
     # Before polling starts, so a seller's older messages are handled before their newer ones.
-    await requeue_unclaimed(
-        application.services.updates,  # type: ignore[attr-defined]
-        application.update_queue,
-        application.bot,
-    )
+    inbox: Inbox = application.inbox  # type: ignore[attr-defined]
+    await inbox.requeue(application.update_queue, application.bot)
     await application.publishing.resume()  # type: ignore[attr-defined]
 
 
@@ -47,7 +44,7 @@ async def post_shutdown(application: Application) -> None:
 def build_application(settings: Settings, db: Database) -> DealScoutApplication:
     services = build_services(settings, db)
     processor = PerSellerUpdateProcessor()
-    inbox = InboxQueue()
+    inbox = Inbox(services.updates)
     bot = build_bot(
         token=settings.telegram_bot_token,
         base_url=settings.telegram_api_base,
@@ -55,6 +52,7 @@ def build_application(settings: Settings, db: Database) -> DealScoutApplication:
         defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=UTC),
         # Stay under Telegram's flood limit, and wait out a 429 instead of losing the message.
         rate_limiter=AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3),
+        inbox=inbox,
     )
     application = (
         ApplicationBuilder()
@@ -63,7 +61,6 @@ def build_application(settings: Settings, db: Database) -> DealScoutApplication:
         .context_types(ContextTypes(context=BotContext))
         .persistence(SQLitePersistence(db))
         .concurrent_updates(processor)
-        .update_queue(inbox)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -77,7 +74,7 @@ def build_application(settings: Settings, db: Database) -> DealScoutApplication:
     )
     application.services = services
     processor.bind(claim=services.updates.claim, after_update=application.update_persistence)
-    inbox.bind(services.updates.record)
+    application.inbox = inbox
     handlers.register(application)
     jobs.schedule(application)
     return application

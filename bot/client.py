@@ -1,4 +1,5 @@
-"""The ExtBot the Application runs, forgiving about one thing: answering a press too late.
+"""The ExtBot the Application runs: it writes fetched updates to the inbox before Telegram can
+be told they arrived, and it is forgiving about answering a press too late.
 
 Telegram lets a bot answer a button press (answerCallbackQuery, which stops the spinner on the
 seller's phone) only for a short while. A press handled after a restart, from the update inbox
@@ -12,9 +13,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import AIORateLimiter, Defaults, ExtBot
 from telegram.request import HTTPXRequest
+
+from bot.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,18 @@ CONNECTION_POOL_SIZE = 256
 
 
 class DealScoutBot(ExtBot):
+    def __init__(self, *args: Any, inbox: Inbox | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._inbox = inbox
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        """Fetch, then write the batch down before the Updater queues it (and so before the
+        next call confirms it to Telegram)."""
+        updates = await super().get_updates(*args, **kwargs)
+        if updates and self._inbox is not None:
+            await self._inbox.keep(updates)
+        return updates
+
     async def answer_callback_query(self, callback_query_id: str, *args: Any,
                                     **kwargs: Any) -> bool:
         try:
@@ -32,14 +48,17 @@ class DealScoutBot(ExtBot):
         except BadRequest as exc:
             if QUERY_EXPIRED not in str(exc).lower():
                 raise
-            log.info("a press was handled too late to answer (after a restart); carrying on")
+            # Telegram says the same for a press answered twice; the operator should see it.
+            log.warning("answering a press was refused (too late after a restart, or answered "
+                        "already); carrying on")
             return False
 
 
 def build_bot(*, token: str, base_url: str, base_file_url: str, defaults: Defaults,
-              rate_limiter: AIORateLimiter) -> DealScoutBot:
+              rate_limiter: AIORateLimiter, inbox: Inbox) -> DealScoutBot:
     """The bot with the settings ApplicationBuilder would have applied itself."""
     return DealScoutBot(
+        inbox=inbox,
         token=token,
         base_url=base_url,
         base_file_url=base_file_url,

@@ -50,6 +50,7 @@ class DealScoutApplication(Application):
 
     services: Services
     publishing: Any  # bot.post.publish.Publishing (set when handlers register)
+    inbox: Any  # bot.inbox.Inbox: updates written down before Telegram hears they arrived
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):

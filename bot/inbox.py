@@ -1,10 +1,10 @@
-"""The Application's update queue, with every update written down before it is queued.
+"""Every update written down before Telegram is told it arrived, and handed back after a crash.
 
 python-telegram-bot confirms updates to Telegram as soon as they are queued: the polling loop
-sends the next getUpdates offset right after `put` returns, and our webhook answers 200 right
-after it. An update queued but not yet handled was therefore lost to a crash. Here `put` first
-records the update in the ledger, so whatever Telegram considers delivered is on disk, and a
-restart hands the unclaimed ones back to the queue before polling starts.
+sends the next getUpdates offset right after queueing a batch, and our webhook answers 200
+right after queueing. An update queued but not yet handled was therefore lost to a crash. The
+inbox records each batch in the ledger first (one transaction), so whatever Telegram considers
+delivered is on disk, and a restart queues the unclaimed ones again before polling starts.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 
 from telegram import Bot, Update
 
@@ -21,35 +21,43 @@ from storage.updates import UpdateLedger
 
 log = logging.getLogger(__name__)
 
-Record = Callable[[int, int | None, str], Awaitable[None]]
+RECORD_RETRY_DELAYS = (0.2, 0.5, 1.0, None)  # seconds between tries; None: the last one
 
 
-class InboxQueue(asyncio.Queue):  # type: ignore[type-arg]
-    """An asyncio.Queue whose `put` records each Update first (anything else passes as is)."""
+class Inbox:
+    def __init__(self, ledger: UpdateLedger) -> None:
+        self._ledger = ledger
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._record: Record | None = None
-
-    def bind(self, record: Record) -> None:
-        """Attach the ledger once the services exist (the queue is made before them)."""
-        self._record = record
-
-    async def put(self, item: object) -> None:
-        if self._record is not None and isinstance(item, Update):
+    async def keep(self, updates: Sequence[Update]) -> None:
+        """Record the updates, trying again briefly: until this returns, Telegram is told
+        nothing. If the database stays unusable, handling them beats refusing them."""
+        rows = [(update.update_id, ordering_key(update), update.to_json()) for update in updates]
+        for delay in RECORD_RETRY_DELAYS:
             try:
-                await self._record(item.update_id, ordering_key(item), item.to_json())
+                await self._ledger.record(rows)
+                return
             except Exception:
-                # Handling it now beats refusing it: only a crash before it is handled loses it.
-                log.exception("could not record update %s; handling it anyway", item.update_id)
-        await super().put(item)
+                if delay is None:
+                    log.exception("could not record updates %s; handling them anyway",
+                                  [row[0] for row in rows])
+                    return
+                await asyncio.sleep(delay)
 
+    async def requeue(self, queue: asyncio.Queue, bot: Bot) -> int:  # type: ignore[type-arg]
+        """Queue again every update a crash left unhandled, oldest first; return how many.
 
-async def requeue_unclaimed(ledger: UpdateLedger, queue: asyncio.Queue, bot: Bot) -> int:
-    """Queue again every update a crash left unhandled, oldest first; return how many."""
-    payloads = await ledger.unclaimed()
-    for payload in payloads:
-        await queue.put(Update.de_json(json.loads(payload), bot))
-    if payloads:
-        log.info("handling %d update(s) received before a restart", len(payloads))
-    return len(payloads)
+        One that cannot be read back (a damaged row, a newer Bot API than this PTB knows) is
+        logged and marked taken, so it can never stop the bot from starting."""
+        requeued = 0
+        for update_id, payload in await self._ledger.unclaimed():
+            try:
+                update = Update.de_json(json.loads(payload), bot)
+            except Exception:
+                log.exception("update %s from before a restart is unreadable; dropped", update_id)
+                await self._ledger.claim(update_id, None)
+                continue
+            await queue.put(update)
+            requeued += 1
+        if requeued:
+            log.info("handling %d update(s) received before a restart", requeued)
+        return requeued

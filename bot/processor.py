@@ -68,27 +68,32 @@ class PerSellerUpdateProcessor(BaseUpdateProcessor):
                 del self._locks[key]
 
     async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
-        if not await self._is_first_delivery(update):
+        first = await self._is_first_delivery(update)
+        if first is False:
             log.info("skipped update %s: already handled", getattr(update, "update_id", "?"))
             if asyncio.iscoroutine(coroutine):
                 coroutine.close()
             return
         await coroutine
+        if first is None:  # handled without a claim: claim it now, or a restart handles it again
+            await self._is_first_delivery(update)
         if self._after_update is not None:
             try:
                 await self._after_update()
             except Exception:
                 log.exception("writing persistence after update failed")
 
-    async def _is_first_delivery(self, update: object) -> bool:
+    async def _is_first_delivery(self, update: object) -> bool | None:
+        """True to handle, False for a duplicate, None when the ledger could not say."""
         if self._claim is None or not isinstance(update, Update):
             return True
         try:
             return await self._claim(update.update_id, ordering_key(update))
         except Exception:
             # Better to answer a rare duplicate than to drop a seller's message on the floor.
-            log.exception("update ledger unavailable; handling update %s", update.update_id)
-            return True
+            log.exception("update ledger unavailable; handling update %s without a claim",
+                          update.update_id)
+            return None
 
     @property
     def sellers_in_flight(self) -> int:

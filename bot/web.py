@@ -91,5 +91,7 @@ class WebServer:
             update = Update.de_json(data, self._application.bot)
         except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError):
             return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
+        # Written down before the 200 that tells Telegram it arrived (bot/inbox.py).
+        await self._application.inbox.keep([update])  # type: ignore[attr-defined]
         await self._application.update_queue.put(update)
         return web.json_response({"ok": True})

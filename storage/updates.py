@@ -3,6 +3,7 @@ made before it is handled, so an update is neither lost to a crash nor handled t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from storage.db import Database
@@ -13,14 +14,16 @@ class UpdateLedger:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def record(self, update_id: int, user_id: int | None, payload: str) -> None:
-        """Keep a received update (its JSON) until it is claimed; a second delivery of the
-        same update changes nothing."""
-        await self._db.execute(
-            "INSERT INTO processed_updates (update_id, user_id, received_at, payload)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
-            (update_id, user_id, now_db(), payload),
-        )
+    async def record(self, updates: Sequence[tuple[int, int | None, str]]) -> None:
+        """Keep received updates — (update id, user id, JSON) — until they are claimed, in one
+        transaction; a second delivery of the same update changes nothing."""
+        now = now_db()
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO processed_updates (update_id, user_id, received_at, payload)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
+                [(update_id, user_id, now, payload) for update_id, user_id, payload in updates],
+            )
 
     async def claim(self, update_id: int, user_id: int | None) -> bool:
         """Take the update on; False when it was claimed before (a duplicate delivery).
@@ -37,17 +40,19 @@ class UpdateLedger:
         )
         return changed == 1
 
-    async def unclaimed(self) -> list[str]:
-        """Payloads of updates received but never taken on (the bot died in between), oldest
-        first: what a restart must handle before anything new."""
+    async def unclaimed(self) -> list[tuple[int, str]]:
+        """(update id, payload) of updates received but never taken on (the bot died in
+        between), oldest first: what a restart must handle before anything new."""
         rows = await self._db.fetchall(
-            "SELECT payload FROM processed_updates WHERE claimed_at IS NULL"
+            "SELECT update_id, payload FROM processed_updates WHERE claimed_at IS NULL"
             " AND payload IS NOT NULL ORDER BY update_id"
         )
-        return [row["payload"] for row in rows]
+        return [(row["update_id"], row["payload"]) for row in rows]
 
     async def purge_older_than(self, age: timedelta) -> int:
-        """Forget old entries; Telegram never redelivers an update after a day."""
+        """Forget old entries that were taken on; Telegram never redelivers an update after a
+        day. An unclaimed one stays until a start hands it to the bot, however old."""
         return await self._db.execute(
-            "DELETE FROM processed_updates WHERE received_at < ?", (to_db(utcnow() - age),)
+            "DELETE FROM processed_updates WHERE received_at < ? AND claimed_at IS NOT NULL",
+            (to_db(utcnow() - age),),
         )

@@ -7,11 +7,13 @@ with raw Bot API calls, so the check reads the same transcript it reads in bench
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from sandbox.telegram import Seller, TelegramEmulator
 
@@ -74,3 +76,16 @@ async def test_progress_notices_take_no_credit(emulator, bot) -> None:
     await bot(seller, START)
     await bot(seller, START)
     assert repeated_answers(seller.transcript(), "Seller 2") == []
+
+
+async def test_an_album_is_one_message_to_answer(emulator, bot) -> None:
+    seller = emulator.seller(9003, "Seller 3")
+    for color in ((200, 30, 30), (30, 200, 30)):
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 48), color).save(buffer, "JPEG")
+        await seller.send_photo(buffer.getvalue(), media_group_id="13371337")
+    added = "📷 Added 2 photos — 2 of up to 12."
+    await bot(seller, added)
+    assert repeated_answers(seller.transcript(), "Seller 3") == []
+    await bot(seller, added)  # the album answered again
+    assert repeated_answers(seller.transcript(), "Seller 3") == [added]

@@ -28,6 +28,8 @@ from bot.logs import MASK, configure_logging
 from bot.runtime import BotRuntime
 from sandbox.telegram import TelegramEmulator
 from sandbox.world import SandboxWorld
+from storage.db import Database
+from storage.updates import UpdateLedger
 
 WEBHOOK_SECRET = "s3cret-token_for-webhook"
 T = TypeVar("T")
@@ -260,6 +262,21 @@ async def test_a_message_taken_before_a_crash_is_answered_after_the_restart_once
             release.set()  # a failed check must not leave the first bot stuck at shutdown
     helps = [m for m in ana.bot_messages if m.text.startswith("Deal Scout lists your item")]
     assert len(helps) == 1
+
+
+async def test_an_unreadable_update_from_before_a_restart_does_not_stop_the_start(
+    telegram: TelegramEmulator, settings: Settings, start_bot: Callable[..., BotRuntime]
+) -> None:
+    db = await Database.open(settings.database_path)
+    await UpdateLedger(db).record([(41, 209, '{"update_id": 41, "message": {"truncated')])
+    await db.close()
+    async with start_bot() as bot:
+        ana = telegram.seller(209, "Ana")
+        await ana.send_command("start")
+        assert (await ana.next_message()).text.startswith("👋 Hi Ana!")
+        row = await bot.db.fetchone(
+            "SELECT claimed_at, payload FROM processed_updates WHERE update_id = 41")
+        assert row["claimed_at"] is not None and row["payload"] is None
 
 
 async def test_a_press_handled_too_late_to_answer_still_does_what_was_pressed(

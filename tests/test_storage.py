@@ -4,6 +4,7 @@ update ledger."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -131,16 +132,21 @@ def test_malformed_key_is_named() -> None:
 async def test_the_update_ledger_keeps_an_update_until_it_is_claimed_once(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "bot.sqlite3")
     ledger = UpdateLedger(db)
-    await ledger.record(7, 301, '{"update_id": 7}')
-    await ledger.record(7, 301, '{"update_id": 7, "again": true}')  # delivered twice
-    await ledger.record(8, 301, '{"update_id": 8}')
-    assert await ledger.unclaimed() == ['{"update_id": 7}', '{"update_id": 8}']
+    await ledger.record([(7, 301, '{"update_id": 7}')])
+    await ledger.record([(7, 301, '{"update_id": 7, "again": true}'),  # delivered twice
+                         (8, 301, '{"update_id": 8}')])
+    assert await ledger.unclaimed() == [(7, '{"update_id": 7}'), (8, '{"update_id": 8}')]
 
     assert await ledger.claim(7, 301) is True
     assert await ledger.claim(7, 301) is False
-    await ledger.record(7, 301, '{"update_id": 7}')  # Telegram redelivers: nothing to redo
-    assert await ledger.unclaimed() == ['{"update_id": 8}']
+    await ledger.record([(7, 301, '{"update_id": 7}')])  # redelivered: nothing to redo
+    assert await ledger.unclaimed() == [(8, '{"update_id": 8}')]
     assert await ledger.claim(9, 301) is True  # never recorded (queued before the inbox)
     row = await db.fetchone("SELECT payload, claimed_at FROM processed_updates WHERE update_id = 7")
     assert row["payload"] is None and row["claimed_at"] is not None  # the message text is gone
+
+    # Days later: the purge forgets what was taken on, never what is still to be handled.
+    await db.execute("UPDATE processed_updates SET received_at = '2000-01-01T00:00:00.000000Z'")
+    assert await ledger.purge_older_than(timedelta(days=2)) == 2
+    assert await ledger.unclaimed() == [(8, '{"update_id": 8}')]
     await db.close()
