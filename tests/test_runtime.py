@@ -187,30 +187,38 @@ async def test_a_duplicate_update_is_handled_once(
     assert row[0] == 1
 
 
+class HeldCommand:
+    """/hold: a handler that waits until released, standing in for a slow or stuck one."""
+
+    def __init__(self, reply: str | None = "released") -> None:
+        self.entered, self.release = asyncio.Event(), asyncio.Event()
+        self._reply = reply
+
+    async def handle(self, update: Update, context: BotContext) -> None:
+        self.entered.set()
+        await self.release.wait()
+        if self._reply is not None:
+            await update.effective_message.reply_text(self._reply)
+        raise ApplicationHandlerStop
+
+    def add_to(self, application: DealScoutApplication) -> None:
+        application.add_handler(CommandHandler("hold", self.handle), group=-1)
+
+
 async def test_one_sellers_held_handler_does_not_hold_up_another(
     telegram: TelegramEmulator, start_bot: Callable[..., BotRuntime]
 ) -> None:
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def hold(update: Update, context: BotContext) -> None:
-        entered.set()
-        await release.wait()
-        await update.effective_message.reply_text("released")
-        raise ApplicationHandlerStop
-
-    def add_hold(application: DealScoutApplication) -> None:
-        application.add_handler(CommandHandler("hold", hold), group=-1)
-
-    async with start_bot(on_build=add_hold):
+    held = HeldCommand()
+    async with start_bot(on_build=held.add_to):
         ana, ben = telegram.seller(204, "Ana"), telegram.seller(205, "Ben")
         await ana.send_command("hold")
-        await entered.wait()
+        await held.entered.wait()
         await ana.send_command("help")  # queued behind Ana's held update
         await ben.send_command("start")
         assert (await ben.next_message()).text.startswith("👋 Hi Ben!")
         assert ana.bot_messages == []
 
-        release.set()
+        held.release.set()
         assert (await ana.next_message()).text == "released"
         assert "/cancel" in (await ana.next_message()).text
 
@@ -221,23 +229,13 @@ async def test_a_message_taken_before_a_crash_is_answered_after_the_restart_once
     """The first bot takes Ana's /help from Telegram (and confirms it) but is stuck before
     handling it, as a bot killed at that moment would be. The restarted bot answers it from
     the inbox; when the first bot gets to it after all, the ledger says it is taken."""
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def hold(update: Update, context: BotContext) -> None:
-        entered.set()
-        await release.wait()
-        await update.effective_message.reply_text("released")
-        raise ApplicationHandlerStop
-
-    def add_hold(application: DealScoutApplication) -> None:
-        application.add_handler(CommandHandler("hold", hold), group=-1)
-
+    held = HeldCommand()
     ana = telegram.seller(207, "Ana")
-    first = start_bot(on_build=add_hold)
+    first = start_bot(on_build=held.add_to)
     async with first:
         try:
             await ana.send_command("hold")
-            await entered.wait()
+            await held.entered.wait()
             help_update = await ana.send_command("help")  # waits behind Ana's held /hold
 
             async def inbox() -> list[tuple[object, bool]]:
@@ -252,14 +250,14 @@ async def test_a_message_taken_before_a_crash_is_answered_after_the_restart_once
             async with start_bot(web_port=free_port()):
                 welcome = await ana.next_message()
                 assert welcome.text.startswith("Deal Scout lists your item")
-                release.set()
+                held.release.set()
                 assert (await ana.next_message()).text == "released"
                 processor = first.application.update_processor
                 assert await eventually(lambda: asyncio.sleep(0, processor.sellers_in_flight), 0)
                 await ana.send_command("cancel")
                 assert "nothing to cancel" in (await ana.next_message()).text
         finally:
-            release.set()  # a failed check must not leave the first bot stuck at shutdown
+            held.release.set()  # a failed check must not leave the first bot stuck at shutdown
     helps = [m for m in ana.bot_messages if m.text.startswith("Deal Scout lists your item")]
     assert len(helps) == 1
 
@@ -284,26 +282,17 @@ async def test_a_press_handled_too_late_to_answer_still_does_what_was_pressed(
 ) -> None:
     """Telegram refuses to answer a press after a short while; a press handled later (after a
     restart) must still act, not end in "something went wrong"."""
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def hold(update: Update, context: BotContext) -> None:
-        entered.set()
-        await release.wait()
-        raise ApplicationHandlerStop
-
-    def add_hold(application: DealScoutApplication) -> None:
-        application.add_handler(CommandHandler("hold", hold), group=-1)
-
+    held = HeldCommand(reply=None)
     telegram.callback_answer_seconds = 0.2
     ana = telegram.seller(208, "Ana")
-    async with start_bot(on_build=add_hold):
+    async with start_bot(on_build=held.add_to):
         await ana.send_command("connect")
         menu = await ana.next_message()
         await ana.send_command("hold")
-        await entered.wait()
+        await held.entered.wait()
         await ana.press("Connect eBay", message_id=menu.message_id)  # waits behind /hold
         await asyncio.sleep(0.4)  # past the answer window
-        release.set()
+        held.release.set()
         await ana.wait_for(lambda _: any("🔗 Open eBay" in label for m in ana.bot_messages
                                          for row in m.buttons for label in row))
     assert not any((m.text or "").startswith("Sorry") for m in ana.bot_messages)
