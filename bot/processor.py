@@ -9,6 +9,7 @@ It also skips an update the ledger has seen before (Telegram redelivers after fa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -76,7 +77,8 @@ class PerSellerUpdateProcessor(BaseUpdateProcessor):
             return
         await coroutine
         if first is None:  # handled without a claim: claim it now, or a restart handles it again
-            await self._is_first_delivery(update)
+            with contextlib.suppress(Exception):
+                await self._claim(update.update_id, ordering_key(update))  # type: ignore[misc,union-attr]
         if self._after_update is not None:
             try:
                 await self._after_update()
