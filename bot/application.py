@@ -1,48 +1,135 @@
-"""Builds the python-telegram-bot Application the way its maintainers do."""
+"""Builds the python-telegram-bot Application the way its maintainers do, with every handler in
+one table.
+
+python-telegram-bot tries the handlers of a group in the order they were added and runs the
+first that matches, so the table reads top to bottom as the bot decides where an update goes:
+the flows first, then commands and buttons, then the replies for whatever is left.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC
 
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
     ContextTypes,
     Defaults,
+    InvalidCallbackData,
+    MessageHandler,
+    PersistenceInput,
+    TypeHandler,
+    filters,
 )
 
-from bot import handlers, jobs
+from bot import basics, jobs
+from bot.accounts import catalog, connect, overview
+from bot.buttons import (
+    AccountAction,
+    CardAction,
+    ChangePrice,
+    ChooseCatalog,
+    Connect,
+    ConnectMenu,
+    DraftButton,
+    FixRefusal,
+    ListingsPage,
+    OpenListing,
+    RetryPosting,
+)
 from bot.client import build_bot
-from bot.commands import bot_commands
+from bot.commands import bot_commands, deep_link
 from bot.config import Settings
 from bot.context import BotContext, DealScoutApplication
 from bot.inbox import Inbox
 from bot.processor import PerSellerUpdateProcessor
+from bot.selling import fix, listings, publish
+from bot.selling.conversation import button_after_the_conversation, post_conversation
+from bot.selling.question import one_question
 from bot.services import build_services
 from storage.db import Database
 from storage.persistence import SQLitePersistence
+from storage.timeutil import SYSTEM_CLOCK, Clock
+
+
+def add_handlers(application: DealScoutApplication) -> None:
+    """Every handler of the bot, in the order python-telegram-bot checks them."""
+    add = application.add_handler
+    # Before anything else, in a group of its own: remember each seller the first time.
+    add(TypeHandler(Update, basics.remember_seller), group=-100)
+
+    # /post, /start post and 📦 Post an item: the listing conversation, step by step.
+    add(post_conversation())
+    # A /post button pressed when no /post is going on.
+    add(CallbackQueryHandler(button_after_the_conversation, pattern=DraftButton))
+    # ✏️ Fix on a refused copy: one question, then that marketplace is posted to again.
+    add(one_question("fix_listing", FixRefusal, fix.start_fix, fix.value_received, fix.leave_it))
+    # ✏️ Change price on a listing card: one question, then every copy is updated.
+    add(one_question("change_price", ChangePrice, listings.ask_new_price, listings.new_price,
+                     listings.keep_price))
+
+    # /start with a deep link (t.me/<bot>?start=help or =connect), then plain /start and /help.
+    add(CommandHandler("start", basics.help_command, deep_link("help")))
+    add(CommandHandler("start", connect.connect_command, deep_link("connect")))
+    add(CommandHandler("start", basics.start))
+    add(CommandHandler("help", basics.help_command))
+
+    # /connect, its menu, and each marketplace's consent link (also Reconnect and Try again).
+    add(CommandHandler("connect", connect.connect_command))
+    add(CallbackQueryHandler(connect.show_menu, pattern=ConnectMenu))
+    add(CallbackQueryHandler(connect.consent_link, pattern=Connect))
+    # The catalog to list into, asked right after connecting a marketplace that has several.
+    add(CallbackQueryHandler(catalog.choose_catalog, pattern=ChooseCatalog))
+    # /accounts and its Check / Disconnect / Yes / Keep it buttons.
+    add(CommandHandler("accounts", overview.accounts_command))
+    add(CallbackQueryHandler(overview.act, pattern=AccountAction))
+
+    # /listings, its pages and cards, and what a card does (sold, withdraw, post elsewhere).
+    add(CommandHandler("listings", listings.listings_command))
+    add(CallbackQueryHandler(listings.turn_page, pattern=ListingsPage))
+    add(CallbackQueryHandler(listings.open_card, pattern=OpenListing))
+    add(CallbackQueryHandler(listings.act, pattern=CardAction))
+    # 🔁 Retry on a posting outcome.
+    add(CallbackQueryHandler(publish.retry_pressed, pattern=RetryPosting))
+
+    # What no flow took: /cancel, commands we don't know, and anything else in a private chat.
+    add(CommandHandler("cancel", basics.cancel))
+    add(MessageHandler(filters.COMMAND, basics.unknown_command))
+    add(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, basics.not_understood))
+    # A button we did not make (older bot, forged), then any other whose moment has passed.
+    add(CallbackQueryHandler(basics.stale_button, pattern=InvalidCallbackData))
+    add(CallbackQueryHandler(basics.stale_button))
+
+    # Errors: logged once for the operator, one sentence for the seller.
+    application.add_error_handler(basics.on_error)
 
 
 async def post_init(application: Application) -> None:
     """Register the command menu (what the seller sees when they type /), then finish what a
     crash interrupted: updates received but not handled, and publishing."""
+    assert isinstance(application, DealScoutApplication)
     await application.bot.set_my_commands(bot_commands())
     # Before polling starts, so a seller's older messages are handled before their newer ones.
-    inbox: Inbox = application.inbox  # type: ignore[attr-defined]
-    await inbox.requeue(application.update_queue, application.bot)
-    await application.publishing.resume()  # type: ignore[attr-defined]
+    await application.inbox.requeue(application.update_queue, application.bot)
+    await application.publishing.resume()
 
 
 async def post_shutdown(application: Application) -> None:
     """Close each marketplace adapter's HTTP client."""
-    for adapter in application.services.marketplaces.values():  # type: ignore[attr-defined]
+    assert isinstance(application, DealScoutApplication)
+    for adapter in application.services.marketplaces.values():
         await adapter.aclose()
 
 
-def build_application(settings: Settings, db: Database) -> DealScoutApplication:
-    services = build_services(settings, db)
+def build_application(
+    settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK
+) -> DealScoutApplication:
+    services = build_services(settings, db, clock)
     processor = PerSellerUpdateProcessor()
     inbox = Inbox(services.updates)
     bot = build_bot(
@@ -56,25 +143,26 @@ def build_application(settings: Settings, db: Database) -> DealScoutApplication:
     )
     application = (
         ApplicationBuilder()
-        .application_class(DealScoutApplication)
+        .application_class(DealScoutApplication, kwargs={"services": services, "inbox": inbox})
         .bot(bot)
         .context_types(ContextTypes(context=BotContext))
-        .persistence(SQLitePersistence(db))
+        # Buttons carry their own data (bot/buttons.py): there is no callback data to keep.
+        .persistence(SQLitePersistence(db, store_data=PersistenceInput(callback_data=False)))
         .concurrent_updates(processor)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
+    assert isinstance(application, DealScoutApplication)
     # A retry or an album's answer that comes due while the loop is busy must still run, late:
     # APScheduler's default drops a job more than 1 s late ("was missed by").
     queue = application.job_queue
+    assert queue is not None  # the job-queue extra is a dependency
     queue.scheduler.configure(  # configure() resets everything: keep PTB's settings too
         job_defaults={"misfire_grace_time": None, "coalesce": True},
         **queue.scheduler_configuration,
     )
-    application.services = services
     processor.bind(claim=services.updates.claim, after_update=application.update_persistence)
-    application.inbox = inbox
-    handlers.register(application)
+    add_handlers(application)
     jobs.schedule(application)
     return application

@@ -1,5 +1,6 @@
-"""The ExtBot the Application runs: it writes fetched updates to the inbox before Telegram can
-be told they arrived, and it is forgiving about answering a press too late.
+"""The ExtBot the Application runs: buttons carry typed values (bot/buttons.py), fetched
+updates are written to the inbox before Telegram can be told they arrived, and a press answered
+too late is forgiven.
 
 Telegram lets a bot answer a button press (answerCallbackQuery, which stops the spinner on the
 seller's phone) only for a short while. A press handled after a restart, from the update inbox
@@ -18,6 +19,7 @@ from telegram.error import BadRequest
 from telegram.ext import AIORateLimiter, Defaults, ExtBot
 from telegram.request import HTTPXRequest
 
+from bot.buttons import ButtonCodec
 from bot.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,9 @@ CONNECTION_POOL_SIZE = 256
 
 class DealScoutBot(ExtBot):
     def __init__(self, *args: Any, inbox: Inbox | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, arbitrary_callback_data=True, **kwargs)
+        # PTB's arbitrary callback data, kept in the buttons rather than in a process's memory.
+        self._callback_data_cache = ButtonCodec(self)
         self._inbox = inbox
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:

@@ -1,8 +1,10 @@
-"""The commands the bot offers: one list feeds Telegram's menu and the /help text."""
+"""The commands the bot offers (one list feeds Telegram's menu and the /help text) and its deep
+links."""
 
 from __future__ import annotations
 
 from telegram import BotCommand
+from telegram.ext import filters
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "What Deal Scout does and how to begin"),
@@ -17,3 +19,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 
 def bot_commands() -> list[BotCommand]:
     return [BotCommand(command, description) for command, description in COMMANDS]
+
+
+def deep_link(payload: str) -> filters.MessageFilter:
+    """`/start <payload>`: what t.me/<bot>?start=<payload> sends when the seller opens it."""
+    return filters.Regex(rf"(?i)^/start(?:@\w+)?\s+{payload}(?:\s|$)")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
+from bot.inbox import Inbox
+from bot.publishing import Publishing
 from marketplaces.base import Marketplace
 from marketplaces.connections import ConnectionService
 from marketplaces.crosspost import CrossPoster, ListingManager
@@ -21,6 +23,7 @@ from storage.drafts import DraftRepository
 from storage.listings import ListingRepository
 from storage.oauth_states import OAuthStateRepository
 from storage.sellers import SellerRepository
+from storage.timeutil import Clock
 from storage.updates import UpdateLedger
 
 
@@ -30,6 +33,7 @@ class Services:
 
     settings: Settings
     db: Database
+    clock: Clock  # what "now" is for repositories and jobs (a test may move it forward)
     cipher: TokenCipher
     sellers: SellerRepository
     updates: UpdateLedger
@@ -44,16 +48,37 @@ class Services:
     crossposter: CrossPoster
     manager: ListingManager
 
+    def display_names(self) -> dict[str, str]:
+        """Marketplace key → the name sellers know it by ("ebay" → "eBay")."""
+        return {name: adapter.display_name for name, adapter in self.marketplaces.items()}
+
 
 class DealScoutApplication(Application):
-    """PTB's Application with our `services` attached (kept out of the persisted bot_data)."""
+    """PTB's Application with our services, built by ApplicationBuilder.application_class.
+
+    They live on the Application, not in `bot_data`, because they are not data: nothing here
+    is persisted, and every process builds its own."""
 
     services: Services
-    publishing: Any  # bot.post.publish.Publishing (set when handlers register)
-    inbox: Any  # bot.inbox.Inbox: updates written down before Telegram hears they arrived
+    inbox: Inbox  # updates written down before Telegram hears they arrived (bot/inbox.py)
+    publishing: Publishing  # publishes and their one progress message (bot/publishing.py)
+
+    def __init__(self, *, services: Services, inbox: Inbox, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+        self.inbox = inbox
+        self.publishing = Publishing(
+            services.crossposter, services.listings, services.display_names(), self.bot,
+            self.job_queue,
+        )
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
     @property
+    def application(self) -> DealScoutApplication:
+        """The Application, as the subclass every handler of this bot runs in."""
+        return cast(DealScoutApplication, super().application)
+
+    @property
     def services(self) -> Services:
-        return self.application.services  # type: ignore[attr-defined]
+        return self.application.services

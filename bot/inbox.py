@@ -13,9 +13,12 @@ import asyncio
 import json
 import logging
 from collections.abc import Sequence
+from typing import Any
 
-from telegram import Bot, Update
+from telegram import Update
+from telegram.ext import ExtBot
 
+from bot.buttons import wire_form
 from bot.processor import ordering_key
 from storage.updates import UpdateLedger
 
@@ -31,7 +34,7 @@ class Inbox:
     async def keep(self, updates: Sequence[Update]) -> None:
         """Record the updates, trying again briefly: until this returns, Telegram is told
         nothing. If the database stays unusable, handling them beats refusing them."""
-        rows = [(update.update_id, ordering_key(update), update.to_json()) for update in updates]
+        rows = [(update.update_id, ordering_key(update), _as_json(update)) for update in updates]
         for delay in RECORD_RETRY_DELAYS:
             try:
                 await self._ledger.record(rows)
@@ -43,7 +46,7 @@ class Inbox:
                     return
                 await asyncio.sleep(delay)
 
-    async def requeue(self, queue: asyncio.Queue, bot: Bot) -> int:  # type: ignore[type-arg]
+    async def requeue(self, queue: asyncio.Queue[object], bot: ExtBot[Any]) -> int:
         """Queue again every update a crash left unhandled, oldest first; return how many.
 
         One that cannot be read back (a damaged row, a newer Bot API than this PTB knows) is
@@ -52,6 +55,7 @@ class Inbox:
         for update_id, payload in await self._ledger.unclaimed():
             try:
                 update = Update.de_json(json.loads(payload), bot)
+                bot.insert_callback_data(update)  # buttons carry typed values (bot/buttons.py)
             except Exception:
                 log.exception("update %s from before a restart is unreadable; dropped", update_id)
                 await self._ledger.claim(update_id, None)
@@ -61,3 +65,8 @@ class Inbox:
         if requeued:
             log.info("handling %d update(s) received before a restart", requeued)
         return requeued
+
+
+def _as_json(update: Update) -> str:
+    """The update as Telegram sent it: its buttons' values packed again."""
+    return json.dumps(update.to_dict(), default=wire_form)

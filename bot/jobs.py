@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import texts
+from bot.buttons import Connect, button
 from bot.context import BotContext
-from storage.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +23,7 @@ DRAFT_RETENTION = timedelta(days=7)
 
 
 def reconnect_button(marketplace: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton("Reconnect", callback_data=f"cn:{marketplace}")]]
-    )
+    return InlineKeyboardMarkup([[button("Reconnect", Connect(marketplace))]])
 
 
 async def _tell(context: BotContext, telegram_id: int, text: str, marketplace: str) -> None:
@@ -40,7 +38,8 @@ async def _tell(context: BotContext, telegram_id: int, text: str, marketplace: s
 async def refresh_tokens(context: BotContext) -> None:
     """Refresh access tokens before they lapse; tell a seller once when a refresh is refused."""
     services = context.services
-    for outcome in await services.connections.refresh_expiring(utcnow() + REFRESH_AHEAD):
+    ahead = services.clock.now() + REFRESH_AHEAD
+    for outcome in await services.connections.refresh_expiring(ahead):
         if outcome.newly_needs_reconnect:
             name = services.marketplaces[outcome.marketplace].display_name
             await _tell(
@@ -55,11 +54,12 @@ async def warn_expiring_connections(context: BotContext) -> None:
     unrenewable = [
         name for name, adapter in services.marketplaces.items() if not adapter.oauth.refreshable
     ]
-    horizon = utcnow() + WARN_AHEAD
+    now = services.clock.now()
+    horizon = now + WARN_AHEAD
     for account in await services.accounts.expiring_before(horizon, unrenewable):
         if not await services.accounts.mark_expiry_warned(account.telegram_id, account.marketplace):
             continue
-        days = max(0, (account.expires_at - utcnow()).days) if account.expires_at else 0
+        days = max(0, (account.expires_at - now).days) if account.expires_at else 0
         name = services.marketplaces[account.marketplace].display_name
         await _tell(context, account.telegram_id, texts.expiry_warning(name, days),
                     account.marketplace)
@@ -72,7 +72,7 @@ async def check_listings(context: BotContext) -> None:
     """Keep the copies in step: when one sells or ends on its marketplace, end the others and
     tell the seller. This is the guard against selling one item twice."""
     services = context.services
-    names = {n: a.display_name for n, a in services.marketplaces.items()}
+    names = services.display_names()
     for listing_id in await services.listings.live_listing_ids():
         change = await services.manager.check(listing_id)
         if change is None:
@@ -108,6 +108,8 @@ async def purge_update_ledger(context: BotContext) -> None:
 
 def schedule(application: Application) -> None:
     queue = application.job_queue
+    if queue is None:
+        raise RuntimeError("scheduled work needs PTB's job queue (the job-queue extra)")
     queue.run_repeating(purge_update_ledger, interval=timedelta(hours=6), first=60)
     queue.run_repeating(purge_expired_states, interval=timedelta(minutes=15), first=60)
     queue.run_repeating(purge_abandoned_drafts, interval=timedelta(hours=6), first=120)

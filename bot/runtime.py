@@ -17,8 +17,9 @@ from telegram import Update
 from bot.application import build_application
 from bot.config import Settings
 from bot.context import DealScoutApplication
-from bot.web import WebServer
+from bot.web.server import WebServer
 from storage.db import Database
+from storage.timeutil import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,13 @@ class BotRuntime:
         *,
         webhook: bool = False,
         on_build: Callable[[DealScoutApplication], None] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        """`on_build` sees the Application before it starts (tests and benchmarks add probes)."""
+        """`on_build` sees the Application before it starts (tests and benchmarks add probes);
+        `clock` is what "now" is for its repositories and jobs."""
         self.settings = settings
         self.webhook = webhook
+        self.clock = clock
         self._on_build = on_build
         self.db: Database | None = None
         self.application: DealScoutApplication | None = None
@@ -44,7 +48,7 @@ class BotRuntime:
     async def start(self) -> None:
         """Bring everything up, in the order PTB's own `run_polling` uses."""
         self.db = await Database.open(self.settings.database_path)
-        self.application = build_application(self.settings, self.db)
+        self.application = build_application(self.settings, self.db, self.clock)
         app = self.application
         if self._on_build is not None:
             self._on_build(app)

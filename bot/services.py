@@ -16,31 +16,33 @@ from storage.drafts import DraftRepository
 from storage.listings import ListingRepository
 from storage.oauth_states import OAuthStateRepository
 from storage.sellers import SellerRepository
+from storage.timeutil import SYSTEM_CLOCK, Clock
 from storage.updates import UpdateLedger
 
 
-def build_services(settings: Settings, db: Database) -> Services:
+def build_services(settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK) -> Services:
     cipher = TokenCipher.from_setting(settings.token_encryption_key)
     public = settings.public_base_url or f"http://{settings.web_host}:{settings.web_port}"
     media = MediaStore(settings.data_dir / "media", cipher.derived_key("media-urls"), public)
     marketplaces = registry.build(settings.marketplaces, media)
-    accounts = AccountRepository(db, cipher)
-    states = OAuthStateRepository(db, cipher)
+    accounts = AccountRepository(db, cipher, clock)
+    states = OAuthStateRepository(db, cipher, clock)
     connections = ConnectionService(marketplaces, accounts)
-    listings = ListingRepository(db, settings.data_dir / "listings")
+    listings = ListingRepository(db, settings.data_dir / "listings", clock)
     return Services(
         settings=settings,
         db=db,
+        clock=clock,
         cipher=cipher,
-        sellers=SellerRepository(db),
-        updates=UpdateLedger(db),
+        sellers=SellerRepository(db, clock),
+        updates=UpdateLedger(db, clock),
         accounts=accounts,
         states=states,
         marketplaces=marketplaces,
         connections=connections,
-        broker=ConnectionBroker(marketplaces, states, accounts, public),
+        broker=ConnectionBroker(marketplaces, states, accounts, public, clock=clock),
         media=media,
-        drafts=DraftRepository(db, settings.data_dir / "drafts"),
+        drafts=DraftRepository(db, settings.data_dir / "drafts", clock),
         listings=listings,
         crossposter=CrossPoster(
             connections, listings, retry_base_seconds=settings.publish_retry_base_seconds

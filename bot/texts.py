@@ -51,6 +51,7 @@ def not_understood() -> str:
     )
 
 
+STALE_BUTTON = "That button belongs to something that has already finished."
 SOMETHING_WENT_WRONG = (
     "Sorry — something went wrong on my side and I couldn't finish that. "
     "Please try again in a moment."

@@ -11,7 +11,7 @@ from __future__ import annotations
 import email.utils
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -103,6 +103,7 @@ class Rules:
     price_min_cents: int = 1
     price_max_cents: int = 100_000_000
     photo_max_bytes: int = 12 * 1024 * 1024
+    display_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,14 @@ class Rejected(MarketplaceError):
         self.field = field
 
 
+class CatalogChoiceNeeded(Rejected):
+    """The seller manages several catalogs: the bot asks which one, then calls `with_catalog`."""
+
+    def __init__(self, marketplace: str, message: str, catalogs: Sequence[tuple[str, str]]) -> None:
+        super().__init__(marketplace, message, field="account")
+        self.catalogs = tuple(catalogs)
+
+
 # ── The protocol ──────────────────────────────────────────────────────────────────────────────
 
 
@@ -223,6 +232,24 @@ class Marketplace(Protocol):
         ...
 
     async def aclose(self) -> None:
+        ...
+
+
+@runtime_checkable
+class CategorySuggestions(Protocol):
+    async def suggest_categories(self, query: str) -> list[tuple[str, str]]:
+        """The marketplace's categories for the seller's words, best first, as (id, name)."""
+        ...
+
+
+@runtime_checkable
+class Catalogs(Protocol):
+    display_name: str
+
+    async def catalogs(self, tokens: Tokens) -> list[tuple[str, str]]:
+        ...
+
+    def with_catalog(self, tokens: Tokens, catalog_id: str) -> Tokens:
         ...
 
 

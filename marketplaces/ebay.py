@@ -88,6 +88,7 @@ RULES = Rules(
     location_required=True,  # every offer needs an inventory location with a postal code
     conditions=frozenset(Condition),
     price_min_cents=99,  # eBay US fixed-price minimum
+    display_name=DISPLAY_NAME,
 )
 
 # Our conditions → eBay's ConditionEnum.

@@ -37,6 +37,7 @@ from marketplaces import photos
 from marketplaces.base import (
     REPEATABLE,
     Account,
+    CatalogChoiceNeeded,
     Condition,
     Listing,
     ListingStatus,
@@ -72,6 +73,7 @@ RULES: Final = Rules(
     location_required=False,  # catalog products carry no location
     conditions=frozenset({Condition.NEW, Condition.LIKE_NEW, Condition.GOOD, Condition.FAIR}),
     photo_max_bytes=8 * 1024 * 1024,
+    display_name=DISPLAY_NAME,
 )
 
 # Our conditions as ProductItem.condition values (the Graph enum: new, refurbished, used,
@@ -187,17 +189,13 @@ def config_from_env(
 # ── Errors ────────────────────────────────────────────────────────────────────────────────────
 
 
-class CatalogChoiceNeeded(Rejected):
-    """The seller manages several catalogs: the bot asks which one, then calls `with_catalog`."""
-
-    def __init__(self, catalogs: Sequence[tuple[str, str]]) -> None:
-        super().__init__(
-            NAME,
-            f"You manage {len(catalogs)} Facebook catalogs. "
-            "Choose the one Deal Scout should list your items in.",
-            field="account",
-        )
-        self.catalogs = tuple(catalogs)
+def catalog_choice_needed(catalogs: Sequence[tuple[str, str]]) -> CatalogChoiceNeeded:
+    return CatalogChoiceNeeded(
+        NAME,
+        f"You manage {len(catalogs)} Facebook catalogs. "
+        "Choose the one Deal Scout should list your items in.",
+        catalogs,
+    )
 
 
 class GraphObjectMissing(Rejected):
@@ -569,7 +567,7 @@ class FacebookMarketplace:
         if not catalogs:
             raise Rejected(NAME, _NO_CATALOG, field="account")
         if len(catalogs) > 1:
-            raise CatalogChoiceNeeded(catalogs)
+            raise catalog_choice_needed(catalogs)
         catalog_id, catalog_name = catalogs[0]
         chosen = self.with_catalog(prepared, catalog_id)
         return replace(chosen, extra={**chosen.extra, "catalog_name": catalog_name})

@@ -36,6 +36,7 @@ from marketplaces.base import (
 )
 from storage.accounts import AccountRepository
 from storage.oauth_states import OAuthStateRepository
+from storage.timeutil import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,11 @@ class ConnectionBroker:
         states: OAuthStateRepository,
         accounts: AccountRepository,
         public_base_url: str,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._marketplaces = marketplaces
+        self._clock = clock
         self._states = states
         self._accounts = accounts
         self._public_base_url = public_base_url.rstrip("/")
@@ -113,7 +117,7 @@ class ConnectionBroker:
             raise CallbackRefused(
                 f"This link isn't yours, or it was already opened. {START_AGAIN}"
             )
-        if pending.expired():
+        if pending.expired(self._clock.now()):
             raise CallbackRefused(
                 f"This link expired (links work for 10 minutes). {START_AGAIN}",
                 telegram_id=telegram_id,
@@ -147,7 +151,7 @@ class ConnectionBroker:
                 f"This link was already used or is not valid. {START_AGAIN}"
             )
         owner = consumed.telegram_id
-        if consumed.expired():
+        if consumed.expired(self._clock.now()):
             raise CallbackRefused(
                 f"This link expired (links work for 10 minutes). {START_AGAIN}",
                 telegram_id=owner,

@@ -67,6 +67,7 @@ RULES: Final = Rules(
     price_min_cents=100,
     price_max_cents=100_000_000,
     photo_max_bytes=12 * 1024 * 1024,
+    display_name=DISPLAY_NAME,
 )
 
 _CONDITIONS: Final = {

@@ -11,7 +11,7 @@ import aiosqlite
 
 from storage.crypto import TokenCipher
 from storage.db import Database
-from storage.timeutil import from_db, now_db, to_db
+from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
 CONNECTED = "connected"
 NEEDS_RECONNECT = "needs_reconnect"
@@ -50,9 +50,10 @@ def _parse(value: str | None) -> datetime | None:
 
 
 class AccountRepository:
-    def __init__(self, db: Database, cipher: TokenCipher) -> None:
+    def __init__(self, db: Database, cipher: TokenCipher, clock: Clock = SYSTEM_CLOCK) -> None:
         self._db = db
         self._cipher = cipher
+        self._clock = clock
 
     def _row(self, row: aiosqlite.Row) -> StoredAccount:
         refresh = row["refresh_token_enc"]
@@ -88,7 +89,7 @@ class AccountRepository:
         extra: Mapping[str, str],
     ) -> None:
         """Connect or reconnect: the new grant replaces the old one and clears any warning."""
-        now = now_db()
+        now = self._clock.now_db()
         await self._db.execute(
             f"INSERT INTO marketplace_accounts ({_COLUMNS}, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)"
@@ -132,7 +133,7 @@ class AccountRepository:
             (
                 self._cipher.encrypt(access_token),
                 self._cipher.encrypt(refresh_token) if refresh_token else None,
-                _moment(expires_at), _moment(refresh_expires_at), now_db(),
+                _moment(expires_at), _moment(refresh_expires_at), self._clock.now_db(),
                 *extra_param, telegram_id, marketplace,
             ),
         )
@@ -174,7 +175,7 @@ class AccountRepository:
             "UPDATE marketplace_accounts SET status = 'needs_reconnect',"
             " status_notified_at = ?, updated_at = ?"
             " WHERE telegram_id = ? AND marketplace = ? AND status = 'connected'",
-            (now_db(), now_db(), telegram_id, marketplace),
+            (self._clock.now_db(), self._clock.now_db(), telegram_id, marketplace),
         )
         return changed == 1
 
@@ -183,7 +184,7 @@ class AccountRepository:
         changed = await self._db.execute(
             "UPDATE marketplace_accounts SET expiry_warned_at = ?, updated_at = ?"
             " WHERE telegram_id = ? AND marketplace = ? AND expiry_warned_at IS NULL",
-            (now_db(), now_db(), telegram_id, marketplace),
+            (self._clock.now_db(), self._clock.now_db(), telegram_id, marketplace),
         )
         return changed == 1
 

@@ -19,7 +19,7 @@ from typing import Any
 import aiosqlite
 
 from storage.db import Database
-from storage.timeutil import from_db, now_db, to_db, utcnow
+from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
 EDITABLE = frozenset({
     "title", "description", "description_set", "price_cents", "currency", "condition",
@@ -45,6 +45,7 @@ class DraftPhoto:
 @dataclass(frozen=True)
 class Draft:
     telegram_id: int
+    version: int = 0  # the seller's count of drafts started: buttons are bound to it
     title: str | None = None
     description: str | None = None
     description_set: bool = False
@@ -73,9 +74,10 @@ class SavedLocation:
 
 
 class DraftRepository:
-    def __init__(self, db: Database, directory: Path) -> None:
+    def __init__(self, db: Database, directory: Path, clock: Clock = SYSTEM_CLOCK) -> None:
         self._db = db
         self.directory = directory
+        self._clock = clock
 
     def _folder(self, telegram_id: int) -> Path:
         return self.directory / str(telegram_id)
@@ -92,14 +94,25 @@ class DraftRepository:
         return _draft(row, photos)
 
     async def start(self, telegram_id: int) -> Draft:
-        """A fresh, empty draft (any previous one is discarded with its photos)."""
-        await self.delete(telegram_id)
-        now = now_db()
-        await self._db.execute(
-            "INSERT INTO drafts (telegram_id, created_at, updated_at) VALUES (?, ?, ?)",
-            (telegram_id, now, now),
-        )
-        return Draft(telegram_id=telegram_id)
+        """A fresh, empty draft with the next version (any previous one is discarded with its
+        photos). The seller must exist: drafts belong to sellers."""
+        now = self._clock.now_db()
+        async with self._db.transaction() as tx:
+            counted = await tx.fetchone(
+                "UPDATE sellers SET drafts_started = drafts_started + 1 WHERE telegram_id = ?"
+                " RETURNING drafts_started",
+                (telegram_id,),
+            )
+            if counted is None:
+                raise LookupError(f"no seller {telegram_id} to start a draft for")
+            await tx.execute("DELETE FROM drafts WHERE telegram_id = ?", (telegram_id,))
+            await tx.execute(
+                "INSERT INTO drafts (telegram_id, version, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?)",
+                (telegram_id, counted[0], now, now),
+            )
+        await asyncio.to_thread(shutil.rmtree, self._folder(telegram_id), True)
+        return Draft(telegram_id=telegram_id, version=counted[0])
 
     async def update(self, telegram_id: int, **fields: Any) -> None:
         unknown = set(fields) - EDITABLE
@@ -113,7 +126,7 @@ class DraftRepository:
         assignments = ", ".join(f"{name} = ?" for name in fields)
         await self._db.execute(
             f"UPDATE drafts SET {assignments}, updated_at = ? WHERE telegram_id = ?",
-            (*values, now_db(), telegram_id),
+            (*values, self._clock.now_db(), telegram_id),
         )
 
     async def add_photo(
@@ -135,10 +148,12 @@ class DraftRepository:
         changed = await self._db.execute(
             "INSERT INTO draft_photos (telegram_id, file_unique_id, file_id, path, width, height,"
             " added_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (telegram_id, file_unique_id, file_id, str(path), width, height, now_db(), digest),
+            (telegram_id, file_unique_id, file_id, str(path), width, height,
+             self._clock.now_db(), digest),
         )
         await self._db.execute(
-            "UPDATE drafts SET updated_at = ? WHERE telegram_id = ?", (now_db(), telegram_id)
+            "UPDATE drafts SET updated_at = ? WHERE telegram_id = ?",
+            (self._clock.now_db(), telegram_id),
         )
         return PhotoAdded.ADDED if changed == 1 else PhotoAdded.REDELIVERED
 
@@ -158,7 +173,7 @@ class DraftRepository:
     async def purge_older_than(self, age: timedelta) -> int:
         """Remove drafts untouched for `age`, with their files."""
         rows = await self._db.fetchall(
-            "SELECT telegram_id FROM drafts WHERE updated_at < ?", (to_db(utcnow() - age),)
+            "SELECT telegram_id FROM drafts WHERE updated_at < ?", (to_db(self._clock.now() - age),)
         )
         for row in rows:
             await self.delete(row["telegram_id"])
@@ -181,13 +196,14 @@ class DraftRepository:
             " updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
             " postal_code = excluded.postal_code, latitude = excluded.latitude,"
             " longitude = excluded.longitude, updated_at = excluded.updated_at",
-            (telegram_id, postal_code, latitude, longitude, now_db()),
+            (telegram_id, postal_code, latitude, longitude, self._clock.now_db()),
         )
 
 
 def _draft(row: aiosqlite.Row, photos: list[aiosqlite.Row]) -> Draft:
     return Draft(
         telegram_id=row["telegram_id"],
+        version=row["version"],
         title=row["title"],
         description=row["description"],
         description_set=bool(row["description_set"]),

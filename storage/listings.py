@@ -13,7 +13,7 @@ import aiosqlite
 
 from storage.db import Database
 from storage.drafts import Draft
-from storage.timeutil import from_db, now_db, to_db
+from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
 UNFINISHED = ("pending", "in_flight")
 
@@ -54,9 +54,10 @@ class CrossPost:
 
 
 class ListingRepository:
-    def __init__(self, db: Database, directory: Path) -> None:
+    def __init__(self, db: Database, directory: Path, clock: Clock = SYSTEM_CLOCK) -> None:
         self._db = db
         self.directory = directory
+        self._clock = clock
 
     async def create_from_draft(
         self, draft: Draft, sku: str, *, progress_message_id: int | None = None
@@ -66,7 +67,7 @@ class ListingRepository:
         and the draft gone."""
         folder = self.directory / sku
         paths = await asyncio.to_thread(_copy_photos, [p.path for p in draft.photos], folder)
-        now = now_db()
+        now = self._clock.now_db()
         async with self._db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO listings (telegram_id, sku, title, description, price_cents,"
@@ -133,8 +134,8 @@ class ListingRepository:
             " attempts = attempts + ?, next_attempt_at = ?, updated_at = ?"
             " WHERE listing_id = ? AND marketplace = ?",
             (state, external_id, url, error, error_field, int(retryable), int(attempted),
-             to_db(next_attempt_at) if next_attempt_at else None, now_db(), listing_id,
-             marketplace),
+             to_db(next_attempt_at) if next_attempt_at else None, self._clock.now_db(),
+             listing_id, marketplace),
         )
 
     async def reset_attempts(self, listing_id: int, marketplaces: list[str]) -> None:
@@ -145,7 +146,7 @@ class ListingRepository:
             f"UPDATE cross_posts SET state = 'pending', attempts = 0, retryable = 0,"
             f" error = NULL, error_field = NULL, next_attempt_at = NULL, updated_at = ?"
             f" WHERE listing_id = ? AND state = 'failed' AND marketplace IN ({marks})",
-            (now_db(), listing_id, *marketplaces),
+            (self._clock.now_db(), listing_id, *marketplaces),
         )
 
     async def for_seller(self, telegram_id: int, *, offset: int, limit: int) -> list[StoredListing]:
@@ -166,7 +167,7 @@ class ListingRepository:
     async def set_state(self, listing_id: int, state: str) -> None:
         await self._db.execute(
             "UPDATE listings SET state = ?, updated_at = ? WHERE id = ?",
-            (state, now_db(), listing_id),
+            (state, self._clock.now_db(), listing_id),
         )
 
     FIXABLE = frozenset({"title", "description", "price_cents", "category", "postal_code"})
@@ -177,13 +178,13 @@ class ListingRepository:
             raise ValueError(f"{column} is not a field the seller can fix")
         await self._db.execute(
             f"UPDATE listings SET {column} = ?, updated_at = ? WHERE id = ?",
-            (value, now_db(), listing_id),
+            (value, self._clock.now_db(), listing_id),
         )
 
     async def set_price(self, listing_id: int, price_cents: int) -> None:
         await self._db.execute(
             "UPDATE listings SET price_cents = ?, updated_at = ? WHERE id = ?",
-            (price_cents, now_db(), listing_id),
+            (price_cents, self._clock.now_db(), listing_id),
         )
 
     async def add_cross_post(
@@ -197,7 +198,7 @@ class ListingRepository:
             changed = await tx.execute(
                 "INSERT INTO cross_posts (listing_id, marketplace, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT DO NOTHING",
-                (listing_id, marketplace, now_db()),
+                (listing_id, marketplace, self._clock.now_db()),
             )
             if changed != 1:
                 return False
@@ -219,7 +220,8 @@ class ListingRepository:
     async def mark_told(self, listing_id: int) -> None:
         """The seller has seen how posting ended."""
         await self._db.execute(
-            "UPDATE listings SET outcome_told_at = ? WHERE id = ?", (now_db(), listing_id)
+            "UPDATE listings SET outcome_told_at = ? WHERE id = ?",
+            (self._clock.now_db(), listing_id),
         )
 
     async def mark_untold(self, listing_id: int) -> None:

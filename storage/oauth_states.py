@@ -10,7 +10,7 @@ import aiosqlite
 
 from storage.crypto import TokenCipher
 from storage.db import Database
-from storage.timeutil import from_db, now_db, to_db, utcnow
+from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
 _RETURNED = "telegram_id, marketplace, code_verifier_enc, expires_at, browser_hash"
 
@@ -27,14 +27,15 @@ class PendingState:
     expires_at: datetime
     browser_hash: str | None
 
-    def expired(self, now: datetime | None = None) -> bool:
-        return self.expires_at <= (now or utcnow())
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at <= now
 
 
 class OAuthStateRepository:
-    def __init__(self, db: Database, cipher: TokenCipher) -> None:
+    def __init__(self, db: Database, cipher: TokenCipher, clock: Clock = SYSTEM_CLOCK) -> None:
         self._db = db
         self._cipher = cipher
+        self._clock = clock
 
     async def save(
         self,
@@ -48,8 +49,8 @@ class OAuthStateRepository:
         await self._db.execute(
             "INSERT INTO oauth_states (state_hash, telegram_id, marketplace, code_verifier_enc,"
             " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (state_hash(state), telegram_id, marketplace, verifier, now_db(),
-             to_db(utcnow() + ttl)),
+            (state_hash(state), telegram_id, marketplace, verifier, self._clock.now_db(),
+             to_db(self._clock.now() + ttl)),
         )
 
     def _pending(self, row: aiosqlite.Row) -> PendingState:
@@ -84,4 +85,6 @@ class OAuthStateRepository:
         return self._pending(row) if row else None
 
     async def purge_expired(self) -> int:
-        return await self._db.execute("DELETE FROM oauth_states WHERE expires_at < ?", (now_db(),))
+        return await self._db.execute(
+            "DELETE FROM oauth_states WHERE expires_at < ?", (self._clock.now_db(),)
+        )

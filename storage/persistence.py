@@ -22,8 +22,16 @@ Data = dict[str, Any]
 class SQLitePersistence(BasePersistence[Data, Data, Data]):
     """Persists user, chat and bot data, callback data and conversations in `ptb_*` tables."""
 
-    def __init__(self, db: Database, *, update_interval: float = 60) -> None:
-        super().__init__(store_data=PersistenceInput(), update_interval=update_interval)
+    def __init__(
+        self,
+        db: Database,
+        *,
+        store_data: PersistenceInput | None = None,
+        update_interval: float = 60,
+    ) -> None:
+        super().__init__(
+            store_data=store_data or PersistenceInput(), update_interval=update_interval
+        )
         self._db = db
         # What each row holds now, so an update that changed nothing writes nothing. PTB hands
         # over every user's and chat's data after each of their updates, changed or not.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import Database
-from storage.timeutil import now_db
+from storage.timeutil import SYSTEM_CLOCK, Clock
 
 
 @dataclass(frozen=True)
@@ -19,8 +19,9 @@ class Seller:
 
 
 class SellerRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
         self._db = db
+        self._clock = clock
         self._seen: set[int] = set()
 
     async def touch_once(
@@ -44,7 +45,7 @@ class SellerRepository:
         language_code: str | None,
     ) -> bool:
         """Create the seller or refresh their name and last-seen time; True when new."""
-        now = now_db()
+        now = self._clock.now_db()
         async with self._db.transaction() as tx:
             existed = await tx.fetchone(
                 "SELECT 1 FROM sellers WHERE telegram_id = ?", (telegram_id,)

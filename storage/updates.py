@@ -7,17 +7,18 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from storage.db import Database
-from storage.timeutil import now_db, to_db, utcnow
+from storage.timeutil import SYSTEM_CLOCK, Clock, to_db
 
 
 class UpdateLedger:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
         self._db = db
+        self._clock = clock
 
     async def record(self, updates: Sequence[tuple[int, int | None, str]]) -> None:
         """Keep received updates — (update id, user id, JSON) — until they are claimed, in one
         transaction; a second delivery of the same update changes nothing."""
-        now = now_db()
+        now = self._clock.now_db()
         async with self._db.transaction() as tx:
             await tx.executemany(
                 "INSERT INTO processed_updates (update_id, user_id, received_at, payload)"
@@ -30,7 +31,7 @@ class UpdateLedger:
 
         The claim is made before the update is handled: a crash mid-handling then means the
         seller sends the message again, never that they are answered twice."""
-        now = now_db()
+        now = self._clock.now_db()
         changed = await self._db.execute(
             "INSERT INTO processed_updates (update_id, user_id, received_at, claimed_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (update_id) DO UPDATE"
@@ -54,5 +55,5 @@ class UpdateLedger:
         day. An unclaimed one stays until a start hands it to the bot, however old."""
         return await self._db.execute(
             "DELETE FROM processed_updates WHERE received_at < ? AND claimed_at IS NOT NULL",
-            (to_db(utcnow() - age),),
+            (to_db(self._clock.now() - age),),
         )

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
+from bot.buttons import ChooseCatalog, pack
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
 from marketplaces import oauth
@@ -337,7 +338,8 @@ async def test_facebook_asks_which_catalog_when_there_are_several(
     assert question.buttons == [["Bell Street – Sneakers"], ["Bell Street – Electronics"]]
 
     answered = len(marcus.callback_answers)
-    await marcus.press_data(question.message_id, "fc:810000000000004")  # not a product catalog
+    not_a_product_catalog = ChooseCatalog("facebook", "810000000000004")
+    await marcus.press_data(question.message_id, pack(not_a_product_catalog))
     await marcus.wait_for(lambda _: len(marcus.callback_answers) > answered)
     assert marcus.callback_answers[-1]["text"].startswith("That catalog isn't one you manage")
 

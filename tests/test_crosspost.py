@@ -5,32 +5,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from bot.buttons import RetryPosting, pack
 from bot.runtime import BotRuntime
 from sandbox.browser import connect
 from sandbox.ebay import MARCO
 from sandbox.facebook import ROSA
-from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
-from tests.test_post import fill_details, jpeg, post_and_wait, preview_summary, reply, titles_on
+from tests.helpers import (
+    fill_details,
+    jpeg,
+    post_and_wait,
+    preview_summary,
+    reply,
+    seller_at_preview,
+    titles_on,
+)
 
 FAST_RETRIES = {"publish_retry_base_seconds": 0.05}
-
-
-async def seller_at_preview(
-    world: SandboxWorld, user_id: int, *, ebay_account: str | None = None
-) -> tuple[Seller, ChatMessage]:
-    seller = world.telegram.seller(user_id, "Ana")
-    for display, sandbox, account in (
-        ("eBay", world.ebay, ebay_account), ("Facebook", world.facebook, ROSA),
-        ("OfferUp", world.offerup, None),
-    ):
-        await connect(seller, display, sandbox.oauth, account_id=account)
-    await seller.send_command("post")
-    await reply(seller, "Send me its photos")
-    await seller.send_photo(jpeg())
-    await reply(seller, "Added 1 photo")
-    await seller.press("Done ✅")
-    return seller, await fill_details(seller)
 
 
 async def test_progress_is_one_message_edited_as_results_land(
@@ -210,7 +201,7 @@ async def test_a_retry_button_for_another_sellers_listing_is_refused(
     mallory = world.telegram.seller(507, "Mallory")
     await mallory.send_command("start")
     welcome = await mallory.next_message()
-    await mallory.press_data(welcome.message_id, f"pr:{listing_id}")
+    await mallory.press_data(welcome.message_id, pack(RetryPosting(listing_id)))
     await mallory.wait_for(lambda _: bool(mallory.callback_answers))
     assert mallory.callback_answers[-1]["text"] == "That isn't one of your listings."
     assert progress.buttons == [["🔁 Retry"]]  # Ana's listing untouched

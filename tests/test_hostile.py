@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import json
 import struct
 import zlib
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,13 +27,30 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bot.handlers.basics import STALE_BUTTON
+from bot.buttons import (
+    Button,
+    ChangePrice,
+    ChooseCatalog,
+    ConfirmSold,
+    Connect,
+    Disconnect,
+    EditField,
+    FixRefusal,
+    OpenListing,
+    PickCategory,
+    PickCondition,
+    PostDraft,
+    RetryPosting,
+    ToggleMarketplace,
+    pack,
+)
 from bot.runtime import BotRuntime
+from bot.texts import STALE_BUTTON
 from sandbox.browser import connect
 from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
 from storage.drafts import Draft
-from tests.test_post import jpeg, preview_summary, reply
+from tests.helpers import jpeg, preview_summary, reply
 
 if TYPE_CHECKING:  # conftest is loaded by pytest itself; importing it again would copy it
     from tests.conftest import ErrorCollector
@@ -46,7 +64,7 @@ NOT_YOURS = "That isn't one of your listings."
 NOT_CONNECTED = "That account isn't connected any more."
 ZIP_REFUSED = "Send a 5-digit US ZIP code like 98402, or share your location with the button."
 UNREADABLE_PRICE = "I couldn't read that as a price."
-HUGE = "99999999999999999999"  # fits the callback patterns' \d+, not a SQLite INTEGER
+HUGE = 99_999_999_999_999_999_999  # fits in a button, not in a SQLite INTEGER
 
 STEPS = ("photos", "title", "price", "condition", "description", "category", "location",
          "marketplaces", "preview")
@@ -220,8 +238,19 @@ def data(value: str) -> Send:
     return lambda scene: scene.press_data(value)
 
 
-def foreign(template: str) -> Send:
-    return lambda scene: scene.press_data(template.format(id=scene.listing_id))
+def forged(make: Callable[[int], Button]) -> Send:
+    """A button of ours with values we never sent, for the seller's current draft version."""
+
+    async def press(scene: Scene) -> object:
+        draft = await scene.bot.application.services.drafts.get(scene.seller.user_id)
+        return await scene.press_data(pack(make(draft.version if draft else 0)))
+
+    return press
+
+
+def foreign(make: Callable[[int], Button]) -> Send:
+    """One of our buttons, aimed at seller A's listing."""
+    return lambda scene: scene.press_data(pack(make(scene.listing_id)))
 
 
 @dataclass(frozen=True)
@@ -341,7 +370,10 @@ CASES: list[Case] = [
     # ── condition ──
     Case("condition-typed", "condition", text("good"),
          "I'm waiting for you to pick the condition with a button."),
-    Case("condition-forged", "condition", data("p:c:mint"), MOVED_ON, callback=True),
+    Case("condition-forged", "condition", forged(lambda v: PickCondition(v, "mint")), MOVED_ON,
+         callback=True),
+    Case("condition-from-an-earlier-draft", "condition",
+         forged(lambda v: PickCondition(v - 1, "good")), STALE, callback=True),
     # ── description ──
     Case("description-10000-chars", "description", text("y" * 10_000),
          "That description is 10000 characters; the limit is 5000."),
@@ -359,8 +391,10 @@ CASES: list[Case] = [
          "That category is 100 characters; the limit is 60."),
     Case("category-only-invisible", "category", text("\u200b\u2060"),
          "The category can't be empty"),
-    Case("category-forged-index", "category", data("p:cat:99"), MOVED_ON, callback=True),
-    Case("category-huge-index", "category", data(f"p:cat:{HUGE}"), MOVED_ON, callback=True),
+    Case("category-forged-index", "category", forged(lambda v: PickCategory(v, 99)), MOVED_ON,
+         callback=True),
+    Case("category-huge-index", "category", forged(lambda v: PickCategory(v, HUGE)), STALE,
+         callback=True),
     # ── location ──
     *(Case(f"zip-{name}", "location", text(value), ZIP_REFUSED) for name, value in (
         ("ABCDE", "ABCDE"), ("1234", "1234"), ("00000", "00000"), ("6-digits", "984021"),
@@ -369,36 +403,41 @@ CASES: list[Case] = [
     Case("photo-for-location", "location", lambda s: s.seller.send_photo(small_photo()),
          "I'm waiting for a ZIP code or your location."),
     # ── marketplaces and preview ──
-    Case("marketplace-not-connected", "marketplaces", data("p:mp:ebay"), MOVED_ON,
-         callback=True),
+    Case("marketplace-not-connected", "marketplaces",
+         forged(lambda v: ToggleMarketplace(v, "ebay")), MOVED_ON, callback=True),
     Case("text-at-marketplaces", "marketplaces", text("all of them"),
          "I'm waiting for you to choose marketplaces with the buttons."),
-    Case("preview-forged-field", "preview", data("p:e:sku"), MOVED_ON, callback=True),
+    Case("preview-forged-field", "preview", forged(lambda v: EditField(v, "sku")), MOVED_ON,
+         callback=True),
     Case("text-at-preview", "preview", text("post it"),
          "I'm waiting for you to tap Post, or a field to change it."),
     Case("text-at-resume", "resume", text("continue"),
          "I'm waiting for you to choose: continue the draft or start fresh."),
     # ── callback data never issued ──
-    Case("callback-p-zzz", "title", data("p:zzz"), MOVED_ON, callback=True),
-    Case("callback-p-post-early", "title", data("p:post"), MOVED_ON, callback=True),
+    Case("callback-old-string-data", "title", data("p:post"), STALE, callback=True),
+    Case("callback-unknown-tag", "title", data('["zzz",1]'), STALE, callback=True),
+    Case("callback-wrong-field-types", "title", data('["open","1","0"]'), STALE, callback=True),
+    Case("callback-post-early", "title", forged(PostDraft), MOVED_ON, callback=True),
     Case("callback-garbage", "title", data("garbage"), STALE, callback=True),
-    Case("callback-ls-open-missing", "title", data("ls:open:999999:0"), NOT_YOURS,
+    Case("callback-ls-open-missing", "title", data(pack(OpenListing(999999, 0))), NOT_YOURS,
          callback=True),
-    Case("callback-cn-unknown", "title", data("cn:zzz"),
+    Case("callback-cn-unknown", "title", data(pack(Connect("zzz"))),
          "That marketplace isn't available on this bot any more.", callback=True),
-    Case("callback-ac-not-connected", "title", data("ac:dis:ebay"), NOT_CONNECTED,
+    Case("callback-ac-not-connected", "title", data(pack(Disconnect("ebay"))), NOT_CONNECTED,
          callback=True),
-    Case("callback-fc-not-connected", "title", data("fc:123456"), NOT_CONNECTED, callback=True),
-    # an id too long to be one of ours matches no handler: the stale-button answer
-    *(Case(f"callback-huge-id-{name}", "title", data(value), STALE_BUTTON, callback=True)
-      for name, value in (("ls-open", f"ls:open:{HUGE}:0"), ("ls-price", f"ls:price:{HUGE}"),
-                          ("pr", f"pr:{HUGE}"), ("fx", f"fx:{HUGE}:offerup"))),
+    Case("callback-catalog-not-connected", "title",
+         data(pack(ChooseCatalog("facebook", "123456"))), NOT_CONNECTED, callback=True),
+    # an id too large to be one of ours is not unpacked: the stale-button answer
+    *(Case(f"callback-huge-id-{name}", "title", data(pack(button)), STALE_BUTTON,
+           callback=True)
+      for name, button in (("open", OpenListing(HUGE, 0)), ("price", ChangePrice(HUGE)),
+                           ("retry", RetryPosting(HUGE)), ("fix", FixRefusal(HUGE, "offerup")))),
     # ── another seller's listing ──
-    *(Case(f"foreign-{name}", "title", foreign(template), NOT_YOURS, callback=True,
+    *(Case(f"foreign-{name}", "title", foreign(make), NOT_YOURS, callback=True,
            needs_listing=True)
-      for name, template in (("ls-open", "ls:open:{id}:0"), ("ls-sold", "ls:sold!:{id}"),
-                             ("ls-price", "ls:price:{id}"), ("pr", "pr:{id}"),
-                             ("fx", "fx:{id}:offerup"))),
+      for name, make in (("open", lambda i: OpenListing(i, 0)), ("sold", ConfirmSold),
+                         ("price", ChangePrice), ("retry", RetryPosting),
+                         ("fix", lambda i: FixRefusal(i, "offerup")))),
 ]
 
 
@@ -511,16 +550,13 @@ async def test_the_post_deep_link_starts_a_post_that_takes_photos(
 # ── Any callback data at all ─────────────────────────────────────────────────────────────────
 
 CALLBACK_DATA = st.text(max_size=64).filter(lambda s: s != "" and len(s.encode()) <= 64)
-PREFIXES = ("p:", "p:c:", "p:cat:", "p:mp:", "p:e:", "ls:page:", "ls:open:", "ls:sold:",
-            "ls:sold!:", "ls:wd!:", "ls:price:", "ls:add:", "pr:", "fx:", "cn:", "ac:chk:",
-            "ac:dis:", "fc:")
-# Ids stay within SQLite's INTEGER here: the larger ones are the callback-huge-id cases above.
-SQLITE_INTEGER = st.integers(min_value=0, max_value=2**63 - 1).map(str)
-TAILS = st.one_of(SQLITE_INTEGER, st.text(max_size=20),
-                  st.tuples(SQLITE_INTEGER, st.sampled_from([":0", ":offerup", ":ebay", ":",
-                                                             ":0\n", ":-1"])).map("".join))
-STRUCTURED_DATA = st.builds(lambda p, t: p + t, st.sampled_from(PREFIXES), TAILS).filter(
-    lambda s: len(s.encode()) <= 64)
+VALUES = st.one_of(st.integers(min_value=-(2**70), max_value=2**70), st.text(max_size=16),
+                   st.booleans(), st.none(), st.floats(allow_nan=False), st.just([1]))
+# Our own tags with values of every kind: right and wrong types, ids past SQLite's INTEGER.
+STRUCTURED_DATA = st.builds(
+    lambda tag, values: json.dumps([tag, *values], separators=(",", ":"), ensure_ascii=False),
+    st.sampled_from(sorted(Button._by_tag)), st.lists(VALUES, max_size=3),
+).filter(lambda s: len(s.encode()) <= 64)
 FAST = settings(max_examples=30, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from bot.buttons import AddMarketplace, ChangePrice, ConfirmSold, ConfirmWithdraw, OpenListing, pack
 from bot.runtime import BotRuntime
 from sandbox.browser import connect
 from sandbox.facebook import ROSA
 from sandbox.telegram import Seller
 from sandbox.world import SandboxWorld
-from tests.test_crosspost import seller_at_preview
-from tests.test_post import fill_details, jpeg, post_and_wait, reply
+from tests.helpers import fill_details, jpeg, post_and_wait, reply, seller_at_preview
 
 
 def statuses(world: SandboxWorld) -> dict[str, str]:
@@ -131,10 +131,11 @@ async def test_another_sellers_listing_in_callback_data_is_refused(
     mallory = world.telegram.seller(607, "Mallory")
     await mallory.send_command("listings")
     empty = await reply(mallory, "You haven't listed anything yet.")
-    for data in (f"ls:open:{listing_id}:0", f"ls:sold!:{listing_id}", f"ls:wd!:{listing_id}",
-                 f"ls:price:{listing_id}", f"ls:add:{listing_id}:ebay"):
+    for forged in (OpenListing(listing_id, 0), ConfirmSold(listing_id),
+                   ConfirmWithdraw(listing_id), ChangePrice(listing_id),
+                   AddMarketplace(listing_id, "ebay")):
         answered = len(mallory.callback_answers)
-        await mallory.press_data(empty.message_id, data)
+        await mallory.press_data(empty.message_id, pack(forged))
         await mallory.wait_for(lambda _, n=answered: len(mallory.callback_answers) > n)
         assert mallory.callback_answers[-1]["text"] == "That isn't one of your listings."
     assert statuses(world) == {"ebay": "ACTIVE", "facebook": "live", "offerup": "active"}

@@ -11,93 +11,21 @@ import httpx
 import pytest
 from PIL import Image
 
-from bot.post.flow import Step
 from bot.runtime import BotRuntime
-from sandbox.browser import connect
-from sandbox.facebook import ROSA
-from sandbox.telegram import ChatMessage, Seller
+from bot.selling.steps import Step
 from sandbox.world import SandboxWorld
-from tests.test_runtime import eventually
-
-
-def jpeg(width: int = 1200, height: int = 900, color: tuple[int, ...] = (180, 120, 60)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), color).save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
-
-
-async def connect_all(world: SandboxWorld, seller: Seller) -> None:
-    for display, sandbox, account in (
-        ("eBay", world.ebay, None), ("Facebook", world.facebook, ROSA),
-        ("OfferUp", world.offerup, None),
-    ):
-        link_page, _ = await connect(seller, display, sandbox.oauth, account_id=account)
-        assert link_page.status_code == 200
-
-
-async def reply(seller: Seller, *fragments: str) -> ChatMessage:
-    message = await seller.next_message()
-    for fragment in fragments:
-        assert fragment in (message.text or message.caption or ""), message.text
-    return message
-
-
-def titles_on(world: SandboxWorld) -> dict[str, list[str]]:
-    return {
-        "ebay": [listing.title for listing in world.ebay.listings],
-        "facebook": [listing.title for listing in world.facebook.listings],
-        "offerup": [listing.title for listing in world.offerup.listings.values()],
-    }
-
-
-async def fill_details(
-    seller: Seller, title: str = "Brass desk lamp, 1970s",
-    description: str | None = "Rewired, <b>no</b> dents.\nPick-up or shipping.",
-) -> ChatMessage:
-    """From the title prompt to the preview, answering every step."""
-    await fill_to_marketplaces(seller, title, description)
-    await seller.press("Continue »")
-    return await preview_summary(seller)
-
-
-async def fill_to_marketplaces(
-    seller: Seller, title: str = "Brass desk lamp, 1970s",
-    description: str | None = "Rewired, <b>no</b> dents.\nPick-up or shipping.",
-) -> ChatMessage:
-    """From the title prompt to "Where should I post it?", which it returns."""
-    await reply(seller, "What's the title? Up to 70 characters — OfferUp's limit")
-    await seller.send_text(title)
-    await reply(seller, "What's the price in US dollars?")
-    await seller.send_text("$1,200")
-    condition = await reply(seller, "What condition is it in?")
-    assert condition.buttons[0] == ["New", "Like new", "Good"]
-    await seller.press("Good")
-    await reply(seller, "Add a description")
-    if description is None:
-        await seller.press("Skip")
-    else:
-        await seller.send_text(description)
-    category = await reply(seller, "Category:")
-    await seller.press(category.buttons[0][0])
-    await reply(seller, "Where is the item?")
-    await seller.send_text("98402")
-    await reply(seller, "📍 98402 it is.")
-    return await reply(seller, "Where should I post it?")
-
-
-async def preview_summary(seller: Seller) -> ChatMessage:
-    while True:
-        message = await seller.next_message()
-        if message.text and "Tap a field to change it" in message.text:
-            return message
-
-
-async def post_and_wait(seller: Seller, preview: ChatMessage) -> ChatMessage:
-    """Press Post: the preview card itself becomes the progress message; wait for the end."""
-    await seller.press("✅ Post", message_id=preview.message_id)
-    await seller.wait_for(lambda _: "is live on" in (preview.text or "")
-                          or "couldn't be posted" in (preview.text or ""), timeout=20)
-    return preview
+from tests.helpers import (
+    connect_all,
+    eventually,
+    fill_details,
+    fill_to_marketplaces,
+    jpeg,
+    post_and_wait,
+    preview_summary,
+    reply,
+    start_with_photo,
+    titles_on,
+)
 
 
 async def test_one_photo_to_three_marketplaces(world: SandboxWorld, bot: BotRuntime) -> None:
@@ -171,15 +99,6 @@ async def test_photos_sent_as_files_heic_and_all(world: SandboxWorld, bot: BotRu
     await reply(ana, "I couldn't use that photo")
     rows = await bot.db.fetchall("SELECT width, height FROM draft_photos WHERE telegram_id = 403")
     assert [tuple(r) for r in rows] == [(1000, 1000)]
-
-
-async def start_with_photo(world: SandboxWorld, seller: Seller) -> None:
-    await connect_all(world, seller)
-    await seller.send_command("post")
-    await reply(seller, "Send me its photos")
-    await seller.send_photo(jpeg())
-    await reply(seller, "Added 1 photo")
-    await seller.press("Done ✅")
 
 
 async def test_each_refusal_says_what_works_and_loses_nothing(
@@ -388,6 +307,62 @@ async def test_a_stale_button_and_a_duplicate_photo(world: SandboxWorld, bot: Bo
         "This draft has moved on — that button is from an earlier step."
     )
     assert len((await bot.application.services.drafts.get(409)).photos) == 2
+
+
+async def test_a_button_from_a_finished_draft_changes_nothing_in_the_next_one(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    """Buttons are bound to their draft: the first listing's category and condition buttons,
+    pressed while the second listing is at those very steps, change nothing and say so."""
+    ana = world.telegram.seller(416, "Ana")
+    await start_with_photo(world, ana)
+    await reply(ana, "What's the title?")
+    await ana.send_text("Trail running shoes")
+    await reply(ana, "What's the price")
+    await ana.send_text("45")
+    first_condition = await reply(ana, "What condition is it in?")
+    await ana.press("Good")
+    await reply(ana, "Add a description")
+    await ana.press("Skip")
+    first_category = await reply(ana, "Category:", "Shoes")
+    await ana.press("Shoes", message_id=first_category.message_id)
+    await reply(ana, "Where is the item?")
+    await ana.send_text("98402")
+    await reply(ana, "98402 it is.")
+    await reply(ana, "Where should I post it?")
+    await ana.press("Continue »")
+    await post_and_wait(ana, await preview_summary(ana))
+
+    await ana.send_command("post")
+    await reply(ana, "Let's list an item")
+    await ana.send_photo(jpeg(color=(20, 90, 160)))
+    await reply(ana, "Added 1 photo")
+    await ana.press("Done ✅")
+    await reply(ana, "What's the title?")
+    await ana.send_text("Brass desk lamp")
+    await reply(ana, "What's the price")
+    await ana.send_text("30")
+    await reply(ana, "What condition is it in?")
+    answered = len(ana.callback_answers)
+    await ana.press("Good", message_id=first_condition.message_id)  # the first listing's button
+    await ana.wait_for(lambda _: len(ana.callback_answers) > answered)
+    assert ana.callback_answers[-1]["text"] == (
+        "That button belongs to something that has already finished."
+    )
+    assert (await bot.application.services.drafts.get(416)).condition is None
+    await ana.press("Fair")
+    await reply(ana, "Add a description")
+    await ana.press("Skip")
+    await reply(ana, "Category:")
+    answered = len(ana.callback_answers)
+    await ana.press("Shoes", message_id=first_category.message_id)
+    await ana.wait_for(lambda _: len(ana.callback_answers) > answered)
+    assert ana.callback_answers[-1]["text"] == (
+        "That button belongs to something that has already finished."
+    )
+    draft = await bot.application.services.drafts.get(416)
+    assert (draft.title, draft.condition, draft.category) == ("Brass desk lamp", "fair", None)
+    assert ana.bot_messages[-1].text.startswith("Category:")  # still asking, nothing sent
 
 
 async def test_post_with_a_draft_offers_to_continue_or_start_fresh(

@@ -7,7 +7,7 @@ import dataclasses
 import io
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,18 +30,10 @@ from sandbox.telegram import TelegramEmulator
 from sandbox.world import SandboxWorld
 from storage.db import Database
 from storage.updates import UpdateLedger
+from tests.helpers import HeldCommand, eventually, within
 
 WEBHOOK_SECRET = "s3cret-token_for-webhook"
 T = TypeVar("T")
-
-
-async def eventually(probe: Callable[[], Awaitable[T]], expected: T, tries: int = 250) -> bool:
-    """Poll `probe()` (every 20 ms, bounded) until it returns `expected`."""
-    for _ in range(tries):
-        if await probe() == expected:
-            return True
-        await asyncio.sleep(0.02)
-    return False
 
 
 def free_port() -> int:
@@ -187,22 +179,6 @@ async def test_a_duplicate_update_is_handled_once(
     assert row[0] == 1
 
 
-class HeldCommand:
-    """/hold: a handler that waits until released, standing in for a slow or stuck one."""
-
-    def __init__(self, reply: str | None = "released") -> None:
-        self.entered, self.release = asyncio.Event(), asyncio.Event()
-        self._reply = reply
-
-    async def handle(self, update: Update, context: BotContext) -> None:
-        self.entered.set()
-        await self.release.wait()
-        if self._reply is not None:
-            await update.effective_message.reply_text(self._reply)
-        raise ApplicationHandlerStop
-
-    def add_to(self, application: DealScoutApplication) -> None:
-        application.add_handler(CommandHandler("hold", self.handle), group=-1)
 
 
 async def test_one_sellers_held_handler_does_not_hold_up_another(
@@ -212,7 +188,7 @@ async def test_one_sellers_held_handler_does_not_hold_up_another(
     async with start_bot(on_build=held.add_to):
         ana, ben = telegram.seller(204, "Ana"), telegram.seller(205, "Ben")
         await ana.send_command("hold")
-        await held.entered.wait()
+        await within(held.entered.wait())
         await ana.send_command("help")  # queued behind Ana's held update
         await ben.send_command("start")
         assert (await ben.next_message()).text.startswith("👋 Hi Ben!")
@@ -235,7 +211,7 @@ async def test_a_message_taken_before_a_crash_is_answered_after_the_restart_once
     async with first:
         try:
             await ana.send_command("hold")
-            await held.entered.wait()
+            await within(held.entered.wait())
             help_update = await ana.send_command("help")  # waits behind Ana's held /hold
 
             async def inbox() -> list[tuple[object, bool]]:
@@ -289,7 +265,7 @@ async def test_a_press_handled_too_late_to_answer_still_does_what_was_pressed(
         await ana.send_command("connect")
         menu = await ana.next_message()
         await ana.send_command("hold")
-        await held.entered.wait()
+        await within(held.entered.wait())
         await ana.press("Connect eBay", message_id=menu.message_id)  # waits behind /hold
         await asyncio.sleep(0.4)  # past the answer window
         held.release.set()

@@ -80,10 +80,12 @@ async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         async with db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO sellers VALUES (1, 'Ana', NULL, NULL, 'now', 'now')"
+                "INSERT INTO sellers (telegram_id, first_name, created_at, last_seen_at)"
+                " VALUES (1, 'Ana', 'now', 'now')"
             )
             await tx.execute(
-                "INSERT INTO sellers VALUES (1, 'Ana again', NULL, NULL, 'now', 'now')"
+                "INSERT INTO sellers (telegram_id, first_name, created_at, last_seen_at)"
+                " VALUES (1, 'Ana again', 'now', 'now')"
             )
     assert await db.fetchall("SELECT * FROM sellers") == []
     await db.close()

@@ -14,6 +14,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.buttons import Button
 from bot.context import BotContext
 
 ANSWER = 1  # the one state: waiting for the answer
@@ -21,10 +22,11 @@ Step = Callable[[Update, BotContext], Awaitable[int]]
 
 
 def one_question(
-    name: str, ask: Step, pattern: str, answer: Step, cancel: Step
-) -> ConversationHandler:
+    name: str, asked_by: type[Button], ask: Step, answer: Step, cancel: Step
+) -> ConversationHandler[BotContext]:
+    """The conversation a press of an `asked_by` button starts: `ask`, then `answer`."""
     return ConversationHandler(
-        entry_points=[CallbackQueryHandler(ask, pattern=pattern)],
+        entry_points=[CallbackQueryHandler(ask, pattern=asked_by)],
         states={ANSWER: [MessageHandler(filters.TEXT & ~filters.COMMAND, answer)]},
         fallbacks=[CommandHandler("cancel", cancel)],
         name=name,

@@ -16,23 +16,18 @@ import html
 import logging
 
 from aiohttp import web
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot import texts
+from bot.accounts.catalog import catalog_keyboard
+from bot.buttons import Connect, NewPost, button
 from bot.context import DealScoutApplication
-from bot.telegram_login import signed_user_id
+from bot.web.telegram_login import signed_user_id
+from marketplaces.base import CatalogChoiceNeeded
 from marketplaces.oauth import CallbackRefused, Connected
 
 log = logging.getLogger(__name__)
-
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",  # the URL carries the code: never pass it on
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-    "X-Frame-Options": "DENY",
-}
 
 
 def page(title: str, message: str, status: int) -> web.Response:
@@ -45,9 +40,7 @@ def page(title: str, message: str, status: int) -> web.Response:
         f"<body><h1>{html.escape(title, quote=False)}</h1>"
         f"<p>{html.escape(message, quote=False)}</p></body></html>"
     )
-    return web.Response(
-        text=body, status=status, content_type="text/html", headers=SECURITY_HEADERS
-    )
+    return web.Response(text=body, status=status, content_type="text/html")
 
 
 def browser_cookie(state: str) -> str:
@@ -78,7 +71,7 @@ class OAuthRoutes:
             authorize_url, nonce = await services.broker.open(marketplace, state, user_id)
         except CallbackRefused as refused:
             return page("Not connected", refused.page_message, 400)
-        response = web.Response(status=302, headers={**SECURITY_HEADERS, "Location": authorize_url})
+        response = web.Response(status=302, headers={"Location": authorize_url})
         response.set_cookie(
             browser_cookie(state),
             nonce,
@@ -104,9 +97,7 @@ class OAuthRoutes:
                 await self._tell(
                     refused.telegram_id,
                     texts.connect_refused(refused.page_message),
-                    InlineKeyboardMarkup(
-                        [[InlineKeyboardButton("Try again", callback_data=f"cn:{marketplace}")]]
-                    ),
+                    InlineKeyboardMarkup([[button("Try again", Connect(marketplace))]]),
                 )
             title = "You declined" if refused.declined else "Not connected"
             return page(title, refused.page_message, refused.status)
@@ -123,16 +114,11 @@ class OAuthRoutes:
         name: str, connected: Connected
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         text = texts.connected(name, connected.account.display_name)
-        post = InlineKeyboardButton("📦 Post an item", callback_data="p:new")
-        markup = InlineKeyboardMarkup([[post]])
+        markup = InlineKeyboardMarkup([[button("📦 Post an item", NewPost())]])
         problem = connected.setup_problem
-        choices = getattr(problem, "catalogs", None)  # facebook.CatalogChoiceNeeded
-        if choices:
+        if isinstance(problem, CatalogChoiceNeeded):
             text += "\n\n" + texts.choose_catalog(name)
-            markup = InlineKeyboardMarkup(
-                [[InlineKeyboardButton(label, callback_data=f"fc:{catalog_id}")]
-                 for catalog_id, label in choices]
-            )
+            markup = catalog_keyboard(connected.marketplace, list(problem.catalogs))
         elif problem is not None:
             text += "\n\n" + texts.setup_needed(name, problem.message)
         return text, markup

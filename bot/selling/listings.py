@@ -7,36 +7,38 @@ from __future__ import annotations
 import logging
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-)
+from telegram.ext import ConversationHandler
 
+from bot.buttons import (
+    AddMarketplace,
+    CardAction,
+    ChangePrice,
+    ConfirmSold,
+    ConfirmWithdraw,
+    ListingsPage,
+    MarkSold,
+    OpenListing,
+    PostElsewhere,
+    Withdraw,
+    button,
+    pressed,
+)
 from bot.context import BotContext
-from bot.handlers.question import ANSWER, one_question
 from bot.parsing import InputRejected, format_price, parse_price
-from bot.post.texts import NOT_YOURS
+from bot.selling.question import ANSWER
+from bot.selling.texts import NOT_YOURS
 from storage.listings import CrossPost, StoredListing
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
-PREFIX = "ls"
-ID = r"\d{1,18}"  # a listing id that fits SQLite's INTEGER; longer is forged
-PAGE = r"\d{1,4}"
 STATE_LABELS = {"active": "for sale", "sold": "sold", "withdrawn": "withdrawn"}
 COPY_ICONS = {"published": "✅", "failed": "❌", "pending": "⏳", "in_flight": "⏳",
               "sold": "💰", "withdrawn": "🛑", "ended": "🛑"}
 PRICE_FOR = "price_for_listing"  # user_data: the listing whose price is being changed
 NOTHING_LISTED = "You haven't listed anything yet. Send /post to list an item."
-
-
-def _button(label: str, *parts: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=":".join([PREFIX, *map(str, parts)]))
 
 
 def _copies(rows: list[CrossPost], names: dict[str, str]) -> str:
@@ -61,7 +63,7 @@ async def _own_listing(
 
 
 def _names(context: BotContext) -> dict[str, str]:
-    return {n: a.display_name for n, a in context.services.marketplaces.items()}
+    return context.services.display_names()
 
 
 Screen = tuple[str, InlineKeyboardMarkup | None]
@@ -86,12 +88,12 @@ async def _page(context: BotContext, telegram_id: int, page: int) -> Screen:
             f" · {STATE_LABELS.get(listing.state, listing.state)}\n"
             f"   {_copies(copies, _names(context))}"
         )
-        rows.append([_button(f"{number}. {listing.title[:40]}", "open", listing.id, page)])
+        rows.append([button(f"{number}. {listing.title[:40]}", OpenListing(listing.id, page))])
     nav = []
     if page > 0:
-        nav.append(_button("« Newer", "page", page - 1))
+        nav.append(button("« Newer", ListingsPage(page - 1)))
     if page < pages - 1:
-        nav.append(_button("Older »", "page", page + 1))
+        nav.append(button("Older »", ListingsPage(page + 1)))
     if nav:
         rows.append(nav)
     return "\n".join(lines), InlineKeyboardMarkup(rows)
@@ -105,12 +107,12 @@ async def _card(context: BotContext, listing: StoredListing, page: int) -> Scree
     )
     rows = []
     if listing.state == "active":
-        rows.append([_button("💰 Mark sold", "sold", listing.id),
-                     _button("✏️ Change price", "price", listing.id)])
-        rows.append([_button("🛑 Withdraw everywhere", "wd", listing.id)])
+        rows.append([button("💰 Mark sold", MarkSold(listing.id)),
+                     button("✏️ Change price", ChangePrice(listing.id))])
+        rows.append([button("🛑 Withdraw everywhere", Withdraw(listing.id))])
         if await _more_marketplaces(context, listing, copies):
-            rows.append([_button("➕ Post to another marketplace", "more", listing.id)])
-    rows.append([_button("« All listings", "page", page)])
+            rows.append([button("➕ Post to another marketplace", PostElsewhere(listing.id))])
+    rows.append([button("« All listings", ListingsPage(page))])
     return text, InlineKeyboardMarkup(rows)
 
 
@@ -129,35 +131,43 @@ async def listings_command(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
-async def browse(update: Update, context: BotContext) -> None:
-    """Paging and opening cards: ls:page:<n> and ls:open:<listing>:<page>."""
+async def turn_page(update: Update, context: BotContext) -> None:
+    """« Newer, Older » and « All listings: another page of the list, in place."""
     query = update.callback_query
-    parts = query.data.split(":")
-    if parts[1] == "page":
-        await query.answer()
-        text, markup = await _page(context, update.effective_user.id, int(parts[2]))
-    else:
-        listing = await _own_listing(update, context, int(parts[2]))
-        if listing is None:
-            return
-        await query.answer()
-        text, markup = await _card(context, listing, int(parts[3]))
+    await query.answer()
+    page = pressed(update, ListingsPage).page
+    text, markup = await _page(context, update.effective_user.id, page)
+    await _edit(query.message, text, markup)
+
+
+async def open_card(update: Update, context: BotContext) -> None:
+    """A listing from the list: its card, in place."""
+    query = update.callback_query
+    opened = pressed(update, OpenListing)
+    listing = await _own_listing(update, context, opened.listing)
+    if listing is None:
+        return
+    await query.answer()
+    text, markup = await _card(context, listing, opened.page)
     await _edit(query.message, text, markup)
 
 
 async def _edit(message: object, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    if not isinstance(message, Message):  # too old for Telegram to hand back: nothing to edit
+        return
     try:
-        await message.edit_text(text, reply_markup=markup)  # type: ignore[attr-defined]
+        await message.edit_text(text, reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in str(exc):
             raise
 
 
 async def act(update: Update, context: BotContext) -> None:
-    """Card actions: sold / wd ask to confirm; sold! / wd! do it; more / add:<mp> post again."""
+    """Card actions: Mark sold and Withdraw ask to confirm, then do it; Post to another
+    marketplace offers the seller's other connected marketplaces."""
     query = update.callback_query
-    parts = query.data.split(":")
-    action, listing_id = parts[1], int(parts[2])
+    action = pressed(update, CardAction)
+    listing_id = action.listing
     listing = await _own_listing(update, context, listing_id)
     if listing is None:
         return
@@ -166,34 +176,35 @@ async def act(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     manager = context.services.manager
-    if action == "sold":
+    if isinstance(action, MarkSold):
         await _edit(query.message, f"Did <b>{escape(listing.title)}</b> sell? I'll end every "
                     "other copy so it can't sell twice.", InlineKeyboardMarkup([[
-                        _button("Yes, it sold", "sold!", listing_id),
-                        _button("No", "open", listing_id, 0)]]))
-    elif action == "wd":
+                        button("Yes, it sold", ConfirmSold(listing_id)),
+                        button("No", OpenListing(listing_id, 0))]]))
+    elif isinstance(action, Withdraw):
         await _edit(query.message, f"Withdraw <b>{escape(listing.title)}</b> from every "
                     "marketplace?", InlineKeyboardMarkup([[
-                        _button("Yes, withdraw", "wd!", listing_id),
-                        _button("No", "open", listing_id, 0)]]))
-    elif action in ("sold!", "wd!"):
+                        button("Yes, withdraw", ConfirmWithdraw(listing_id)),
+                        button("No", OpenListing(listing_id, 0))]]))
+    elif isinstance(action, ConfirmSold | ConfirmWithdraw):
+        sold = isinstance(action, ConfirmSold)
         report = await _operation_message(update, context, listing,
-                                          "Marking sold…" if action == "sold!" else "Withdrawing…")
-        if action == "sold!":
+                                          "Marking sold…" if sold else "Withdrawing…")
+        if sold:
             rows = await manager.mark_sold(listing_id, None, report)
         else:
             rows = await manager.withdraw_all(listing_id, report)
         await report(rows, done=True)
-    elif action == "more":
+    elif isinstance(action, PostElsewhere):
         copies = await context.services.listings.cross_posts(listing_id)
         names = _names(context)
         choices = await _more_marketplaces(context, listing, copies)
         await _edit(query.message, f"Post <b>{escape(listing.title)}</b> to:",
-                    InlineKeyboardMarkup([[_button(names[m], "add", listing_id, m)]
-                                          for m in choices] + [[_button("« Back", "open",
-                                                                         listing_id, 0)]]))
-    elif action == "add":
-        marketplace = parts[3]
+                    InlineKeyboardMarkup(
+                        [[button(names[m], AddMarketplace(listing_id, m))] for m in choices]
+                        + [[button("« Back", OpenListing(listing_id, 0))]]))
+    elif isinstance(action, AddMarketplace):
+        marketplace = action.marketplace
         copies = await context.services.listings.cross_posts(listing_id)
         if marketplace not in await _more_marketplaces(context, listing, copies):
             return
@@ -236,7 +247,7 @@ async def _operation_message(
 
 async def ask_new_price(update: Update, context: BotContext) -> int:
     query = update.callback_query
-    listing = await _own_listing(update, context, int(query.data.split(":")[2]))
+    listing = await _own_listing(update, context, pressed(update, ChangePrice).listing)
     if listing is None or listing.state != "active":
         if listing is not None:
             await query.answer("This listing has already ended.")
@@ -273,16 +284,3 @@ async def keep_price(update: Update, context: BotContext) -> int:
     context.user_data.pop(PRICE_FOR, None)
     await update.effective_message.reply_text("OK, the price stays as it is.")
     return ConversationHandler.END
-
-
-def register(application: Application) -> None:
-    application.add_handler(one_question(
-        "change_price", ask_new_price, rf"^{PREFIX}:price:{ID}$", new_price, keep_price
-    ))
-    application.add_handler(CommandHandler("listings", listings_command))
-    application.add_handler(
-        CallbackQueryHandler(browse, pattern=rf"^{PREFIX}:(page:{PAGE}|open:{ID}:{PAGE})$")
-    )
-    application.add_handler(CallbackQueryHandler(
-        act, pattern=rf"^{PREFIX}:(sold|wd|sold!|wd!|more):{ID}$|^{PREFIX}:add:{ID}:[a-z]+$"
-    ))

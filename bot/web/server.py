@@ -13,8 +13,9 @@ from telegram import Update
 
 from bot import __version__
 from bot.context import DealScoutApplication
-from bot.item_page import ItemPages
-from bot.oauth_web import OAuthRoutes
+from bot.web.item_page import ItemPages
+from bot.web.oauth_pages import OAuthRoutes
+from bot.web.security import security_headers
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,9 @@ class WebServer:
         self._port = port
         self._webhook_secret = webhook_secret
         self._runner: web.AppRunner | None = None
-        self.app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+        self.app = web.Application(
+            client_max_size=MAX_UPDATE_BYTES, middlewares=[security_headers]
+        )
         self.app.router.add_get("/healthz", self.healthz)
         self.app.router.add_post(WEBHOOK_PATH, self.telegram_webhook)
         OAuthRoutes(application).register(self.app)
@@ -91,7 +94,8 @@ class WebServer:
             update = Update.de_json(data, self._application.bot)
         except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError):
             return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
+        self._application.bot.insert_callback_data(update)  # typed buttons (bot/buttons.py)
         # Written down before the 200 that tells Telegram it arrived (bot/inbox.py).
-        await self._application.inbox.keep([update])  # type: ignore[attr-defined]
+        await self._application.inbox.keep([update])
         await self._application.update_queue.put(update)
         return web.json_response({"ok": True})

@@ -11,9 +11,8 @@ import html
 from aiohttp import web
 
 from bot.context import DealScoutApplication
-from bot.oauth_web import SECURITY_HEADERS
 from bot.parsing import format_price
-from bot.post.texts import CONDITIONS
+from bot.selling.texts import CONDITIONS
 
 
 class ItemPages:
@@ -50,5 +49,5 @@ class ItemPages:
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(listing.title)}</title></head><body>{body}</body></html>"
         )
-        headers = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=300"}
-        return web.Response(text=document, content_type="text/html", headers=headers)
+        return web.Response(text=document, content_type="text/html",
+                            headers={"Cache-Control": "public, max-age=300"})

@@ -1,0 +1,183 @@
+"""Publishing as the seller sees it: a listing goes to every chosen marketplace at once, and one
+progress message in the chat is edited as each result lands — across retries and restarts,
+because the message id is stored with the listing.
+
+The engine (marketplaces/crosspost.py) does the work and knows nothing of Telegram; this module
+runs it for the bot (first try, scheduled retries, Retry presses, restarts) and reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from html import escape
+from typing import Any, cast
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import CallbackContext, JobQueue
+
+from bot.buttons import FixRefusal, RetryPosting, button
+from marketplaces.crosspost import CrossPoster
+from storage.listings import CrossPost, ListingRepository, StoredListing
+
+log = logging.getLogger(__name__)
+
+ICONS = {"pending": "⏳", "in_flight": "⏳", "published": "✅"}
+# Fields a marketplace may refuse that the seller can correct in chat (bot/selling/fix.py asks).
+FIXABLE_FIELDS = frozenset({"title", "description", "price", "category", "location"})
+
+
+def fixable(field: str | None) -> bool:
+    return field in FIXABLE_FIELDS
+
+
+def _icon(row: CrossPost) -> str:
+    if row.state == "failed":
+        return "🔁" if row.retryable else "❌"
+    return ICONS.get(row.state, "•")
+
+
+def finished(rows: list[CrossPost]) -> bool:
+    return all(r.state == "published" or (r.state == "failed" and not r.retryable) for r in rows)
+
+
+def progress_text(title: str, rows: list[CrossPost], names: Mapping[str, str]) -> str:
+    lines = [f"Posting <b>{escape(title)}</b>…"]
+    for row in rows:
+        line = f"{_icon(row)} {names.get(row.marketplace, row.marketplace)}"
+        if row.state == "published" and row.url:
+            line += f' — <a href="{escape(row.url)}">view listing</a>'
+        elif row.state == "failed" and row.error:
+            line += f" — {escape(row.error)}"
+        lines.append(line)
+    if finished(rows):
+        done = sum(row.state == "published" for row in rows)
+        lines[0] = (
+            f"🎉 <b>{escape(title)}</b> is live on {done} of {len(rows)} marketplaces."
+            if done else f"<b>{escape(title)}</b> couldn't be posted yet."
+        )
+    return "\n".join(lines)
+
+
+def outcome_buttons(
+    listing_id: int, rows: list[CrossPost], names: Mapping[str, str]
+) -> InlineKeyboardMarkup | None:
+    """A fix button per refusal that names a field; Retry for everything else."""
+    keyboard = []
+    failed = [r for r in rows if r.state == "failed"]
+    for row in failed:
+        if fixable(row.error_field):
+            label = f"✏️ Fix the {row.error_field} for {names.get(row.marketplace)}"
+            keyboard.append([button(label, FixRefusal(listing_id, row.marketplace))])
+    if any(not fixable(r.error_field) for r in failed):
+        keyboard.append([button("🔁 Retry", RetryPosting(listing_id))])
+    return InlineKeyboardMarkup(keyboard) if keyboard else None
+
+
+class Publishing:
+    """Runs publishes for the bot and keeps each listing's progress message current."""
+
+    def __init__(
+        self,
+        crossposter: CrossPoster,
+        listings: ListingRepository,
+        names: Mapping[str, str],
+        bot: Bot,
+        job_queue: JobQueue[Any] | None,
+    ) -> None:
+        self._crossposter = crossposter
+        self._listings = listings
+        self._names = names
+        self._bot = bot
+        self._job_queue = job_queue
+        self._shown: dict[int, str] = {}
+        self._reporting: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def run(self, listing_id: int) -> list[CrossPost]:
+        rows = await self._crossposter.publish(listing_id, lambda r: self.report(listing_id, r))
+        await self.report(listing_id, rows)
+        self._reporting.pop(listing_id, None)
+        self.schedule_retry(listing_id, rows)
+        return rows
+
+    async def report(self, listing_id: int, rows: list[CrossPost]) -> None:
+        """Edit the listing's one progress message, only when what it says changed. Results
+        land concurrently, so one listing's reports take turns."""
+        async with self._reporting[listing_id]:
+            await self._report(listing_id, rows)
+
+    async def _report(self, listing_id: int, rows: list[CrossPost]) -> None:
+        listing = await self._listings.get(listing_id)
+        if listing is None:
+            return
+        text = progress_text(listing.title, rows, self._names)
+        if self._shown.get(listing_id) == text:
+            return
+        markup = outcome_buttons(listing_id, rows, self._names) if finished(rows) else None
+        try:
+            await self._show(listing, text, markup)
+        except TelegramError as exc:
+            # Telegram is down or the seller blocked the bot: publishing goes on regardless,
+            # and a finished outcome counts as told, so restarts do not try it forever.
+            log.warning("progress for listing %s not shown: %s", listing_id, exc)
+            if not finished(rows):
+                return
+        self._shown[listing_id] = text
+        if finished(rows):
+            await self._listings.mark_told(listing_id)
+
+    async def _show(
+        self, listing: StoredListing, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        """Edit the progress message; with none to edit (the seller deleted it, or the bot died
+        before recording one), send a fresh one, so the seller still hears how it went."""
+        if listing.progress_message_id is not None:
+            try:
+                await self._bot.edit_message_text(
+                    text, chat_id=listing.telegram_id, message_id=listing.progress_message_id,
+                    reply_markup=markup,
+                )
+                return
+            except BadRequest as exc:
+                if "not modified" in str(exc):
+                    return
+                log.warning("progress edit for listing %s failed: %s", listing.id, exc)
+        message = await self._bot.send_message(listing.telegram_id, text, reply_markup=markup)
+        await self._listings.set_progress_message(listing.id, message.message_id)
+
+    def schedule_retry(self, listing_id: int, rows: list[CrossPost]) -> None:
+        due = [r.next_attempt_at for r in rows
+               if r.state == "failed" and r.retryable and r.next_attempt_at is not None]
+        if due:
+            self._schedule(listing_id, min(due))
+
+    def _schedule(self, listing_id: int, when: datetime) -> None:
+        queue = self._queue()
+        name = f"retry:{listing_id}"
+        for job in queue.get_jobs_by_name(name):
+            job.schedule_removal()
+        delay = max(0.0, (when - datetime.now(UTC)).total_seconds())
+        queue.run_once(self._retry_job, delay, data=listing_id, name=name)
+
+    async def _retry_job(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        if context.job is not None:
+            await self.run(cast(int, context.job.data))
+
+    async def resume(self) -> None:
+        """At start: finish what a crash interrupted, and re-arm the retries that were due."""
+        queue = self._queue()  # runs them once the application has started
+        interrupted = {lid for lid, _ in await self._listings.unfinished()}
+        untold = set(await self._listings.untold())  # died before saying how it ended
+        for listing_id in sorted(interrupted | untold):
+            queue.run_once(self._retry_job, 0, data=listing_id, name=f"resume:{listing_id}")
+        for listing_id, due in await self._listings.retry_due():
+            self._schedule(listing_id, due)
+
+    def _queue(self) -> JobQueue[Any]:
+        if self._job_queue is None:
+            raise RuntimeError("publishing retries need PTB's job queue (the job-queue extra)")
+        return self._job_queue

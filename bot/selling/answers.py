@@ -1,0 +1,229 @@
+"""Each /post step's answer: checked, saved to the draft, and on to the next step.
+
+A refused answer gets a sentence that says what works and keeps the conversation at its step;
+nothing the seller entered before is lost.
+"""
+
+from __future__ import annotations
+
+from telegram import ReplyKeyboardRemove, Update
+
+from bot.buttons import (
+    EditField,
+    MarketplacesChosen,
+    PickCategory,
+    PickCondition,
+    SkipDescription,
+    ToggleMarketplace,
+)
+from bot.context import BotContext
+from bot.parsing import InputRejected, normalize_text, parse_postal_code, parse_price
+from bot.selling import texts
+from bot.selling.prompts import advance, ask, marketplace_keyboard
+from bot.selling.steps import (
+    DEFAULT_DESCRIPTION_MAX,
+    DEFAULT_TITLE_MAX,
+    EDITING,
+    SUGGESTIONS,
+    Step,
+    connected,
+    current_draft,
+    draft_pressed,
+    rules_for,
+    strictest,
+)
+
+EDIT_STEPS = {"photos": Step.PHOTOS, "title": Step.TITLE, "price": Step.PRICE,
+              "condition": Step.CONDITION, "description": Step.DESCRIPTION,
+              "category": Step.CATEGORY, "location": Step.LOCATION,
+              "marketplaces": Step.MARKETPLACES}
+
+
+async def _text_answer(
+    update: Update, context: BotContext, limit_of: str, default: int, *, multiline: bool
+) -> str | None:
+    """Clean the seller's text to the strictest chosen marketplace's limit, or say why not."""
+    telegram_id = update.effective_user.id
+    draft = await current_draft(context, telegram_id)
+    limit, reason = strictest(await rules_for(context, telegram_id, draft.marketplaces),
+                              limit_of, default)
+    try:
+        return normalize_text(update.effective_message.text, max_length=limit,
+                              multiline=multiline, limit_reason=reason)
+    except InputRejected as refused:
+        await update.effective_message.reply_text(refused.message)
+        return None
+
+
+async def title_received(update: Update, context: BotContext) -> Step:
+    title = await _text_answer(update, context, "title_max", DEFAULT_TITLE_MAX, multiline=False)
+    if title is None:
+        return Step.TITLE
+    await context.services.drafts.update(update.effective_user.id, title=title)
+    return await advance(update, context)
+
+
+async def price_received(update: Update, context: BotContext) -> Step:
+    telegram_id = update.effective_user.id
+    draft = await current_draft(context, telegram_id)
+    rules = await rules_for(context, telegram_id, draft.marketplaces)
+    low = max((r.price_min_cents for r in rules), default=1)  # every marketplace must take it
+    high = min((r.price_max_cents for r in rules), default=100_000_000)
+    try:
+        cents = parse_price(update.effective_message.text, min_cents=low, max_cents=high)
+    except InputRejected as refused:
+        await update.effective_message.reply_text(refused.message)
+        return Step.PRICE
+    await context.services.drafts.update(telegram_id, price_cents=cents)
+    return await advance(update, context)
+
+
+async def condition_chosen(update: Update, context: BotContext) -> Step:
+    found = await draft_pressed(update, context, PickCondition)
+    if found is None:
+        return Step.CONDITION
+    condition = found[0].condition
+    if condition not in texts.CONDITIONS:
+        await update.callback_query.answer(texts.MOVED_ON)
+        return Step.CONDITION
+    await update.callback_query.answer(texts.CONDITIONS[condition])
+    await context.services.drafts.update(update.effective_user.id, condition=condition)
+    return await advance(update, context)
+
+
+async def description_received(update: Update, context: BotContext) -> Step:
+    description = await _text_answer(update, context, "description_max",
+                                     DEFAULT_DESCRIPTION_MAX, multiline=True)
+    if description is None:
+        return Step.DESCRIPTION
+    await context.services.drafts.update(
+        update.effective_user.id, description=description, description_set=1
+    )
+    return await advance(update, context)
+
+
+async def description_skipped(update: Update, context: BotContext) -> Step:
+    if await draft_pressed(update, context, SkipDescription) is None:
+        return Step.DESCRIPTION
+    await update.callback_query.answer()
+    await context.services.drafts.update(
+        update.effective_user.id, description="", description_set=1
+    )
+    return await advance(update, context)
+
+
+async def category_chosen(update: Update, context: BotContext) -> Step:
+    found = await draft_pressed(update, context, PickCategory)
+    if found is None:
+        return Step.CATEGORY
+    picked, draft = found
+    version, offered = _offered_categories(context)
+    if version != draft.version or not 0 <= picked.index < len(offered):
+        await update.callback_query.answer(texts.MOVED_ON)
+        return Step.CATEGORY
+    await update.callback_query.answer()
+    name, ebay_id = offered[picked.index]
+    await context.services.drafts.update(
+        update.effective_user.id, category=name,
+        category_ids={"ebay": ebay_id} if ebay_id else {},
+    )
+    return await advance(update, context)
+
+
+def _offered_categories(context: BotContext) -> tuple[int | None, list[list[str | None]]]:
+    """(draft version, [[name, eBay category id], …]) as the category prompt offered them."""
+    stored = context.user_data.get(SUGGESTIONS)
+    if isinstance(stored, list) and len(stored) == 2 and isinstance(stored[0], int):
+        return stored[0], stored[1]
+    return None, []
+
+
+async def category_typed(update: Update, context: BotContext) -> Step:
+    try:
+        name = normalize_text(update.effective_message.text, max_length=60, multiline=False,
+                              field="category")
+    except InputRejected as refused:
+        await update.effective_message.reply_text(refused.message)
+        return Step.CATEGORY
+    await context.services.drafts.update(update.effective_user.id, category=name, category_ids={})
+    return await advance(update, context)
+
+
+async def location_shared(update: Update, context: BotContext) -> Step:
+    location = update.effective_message.location
+    telegram_id = update.effective_user.id
+    await context.services.drafts.update(
+        telegram_id, latitude=location.latitude, longitude=location.longitude, postal_code=None
+    )
+    await context.services.drafts.remember_location(
+        telegram_id, None, location.latitude, location.longitude
+    )
+    await update.effective_message.reply_text("📍 Got it.", reply_markup=ReplyKeyboardRemove())
+    return await advance(update, context)
+
+
+async def postal_code_typed(update: Update, context: BotContext) -> Step:
+    try:
+        code = parse_postal_code(update.effective_message.text)
+    except InputRejected as refused:
+        await update.effective_message.reply_text(refused.message)
+        return Step.LOCATION
+    telegram_id = update.effective_user.id
+    await context.services.drafts.update(
+        telegram_id, postal_code=code, latitude=None, longitude=None
+    )
+    await context.services.drafts.remember_location(telegram_id, code, None, None)
+    await update.effective_message.reply_text(
+        f"📍 {code} it is.", reply_markup=ReplyKeyboardRemove()
+    )
+    return await advance(update, context)
+
+
+async def marketplace_toggled(update: Update, context: BotContext) -> Step:
+    found = await draft_pressed(update, context, ToggleMarketplace)
+    if found is None:
+        return Step.MARKETPLACES
+    toggled, draft = found
+    query = update.callback_query
+    telegram_id = update.effective_user.id
+    available = await connected(context, telegram_id)
+    name = toggled.marketplace
+    if name not in available:
+        await query.answer(texts.MOVED_ON)
+        return Step.MARKETPLACES
+    chosen = list(draft.marketplaces if draft.marketplaces is not None else available)
+    chosen = [m for m in chosen if m != name] if name in chosen else [*chosen, name]
+    chosen = [m for m in available if m in chosen]  # keep the display order
+    await context.services.drafts.update(telegram_id, marketplaces=chosen)
+    await query.answer()
+    await query.edit_message_reply_markup(
+        marketplace_keyboard(context, draft, available, chosen)
+    )
+    return Step.MARKETPLACES
+
+
+async def marketplaces_confirmed(update: Update, context: BotContext) -> Step:
+    found = await draft_pressed(update, context, MarketplacesChosen)
+    if found is None:
+        return Step.MARKETPLACES
+    if not found[1].marketplaces:
+        await update.callback_query.answer(texts.CHOOSE_ONE, show_alert=True)
+        return Step.MARKETPLACES
+    await update.callback_query.answer()
+    return await advance(update, context)
+
+
+async def edit_field(update: Update, context: BotContext) -> Step:
+    """A ✏️ button on the preview: ask that step again, then come back to the preview."""
+    found = await draft_pressed(update, context, EditField)
+    if found is None:
+        return Step.PREVIEW
+    step = EDIT_STEPS.get(found[0].what)
+    if step is None:
+        await update.callback_query.answer(texts.MOVED_ON)
+        return Step.PREVIEW
+    await update.callback_query.answer()
+    context.user_data[EDITING] = True
+    if step is Step.PHOTOS:
+        await context.services.drafts.clear_photos(update.effective_user.id)
+    return await ask(update, context, step)

@@ -1,0 +1,183 @@
+"""/post's photo step: photos or image files come in, are checked, cleaned and kept with the
+draft, and an album is answered once.
+
+Every photo is checked against the strictest rules of the seller's marketplaces as it arrives,
+so a photo that no marketplace could use is refused at once, with a reason, and the rest stay.
+What is kept on disk is already cleaned (upright, no metadata, no GPS), scaled to the largest
+size any marketplace wants; each adapter scales it further to its own rules when publishing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+
+from bot.buttons import PhotosDone
+from bot.context import BotContext
+from bot.selling import texts
+from bot.selling.prompts import advance, done_button
+from bot.selling.steps import Step, combined_rules, current_draft, draft_pressed, rules_for
+from marketplaces.base import Rules
+from marketplaces.photos import PhotoRejected, check, prepare_async
+from storage.drafts import PhotoAdded
+
+log = logging.getLogger(__name__)
+
+ALBUM_SETTLE_SECONDS = 1.0
+TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+IMAGE_MIME_TYPES = frozenset({
+    "image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "image/avif",
+    "image/gif",
+})
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".gif")
+
+
+@dataclass(frozen=True)
+class IncomingPhoto:
+    file_id: str
+    file_unique_id: str
+    file_size: int | None
+
+
+class NotAPhoto(Exception):
+    """A document that is not an image; the seller is told what to send instead."""
+
+
+def incoming(message: Message) -> IncomingPhoto | None:
+    """The photo in a message: the largest size of a photo, or an image sent as a file."""
+    if message.photo:
+        largest = message.photo[-1]
+        return IncomingPhoto(largest.file_id, largest.file_unique_id, largest.file_size)
+    document = message.document
+    if document is None:
+        return None
+    mime = (document.mime_type or "").lower()
+    name = (document.file_name or "").lower()
+    if mime not in IMAGE_MIME_TYPES and not name.endswith(IMAGE_SUFFIXES):
+        raise NotAPhoto(document.file_name or "file")
+    return IncomingPhoto(document.file_id, document.file_unique_id, document.file_size)
+
+
+async def clean(data: bytes, rules: Rules) -> tuple[bytes, int, int]:
+    """Check and clean one photo; PhotoRejected carries the sentence for the seller."""
+    check(data, rules)
+    cleaned = await prepare_async(data, rules)
+    info = check(cleaned, rules)
+    return cleaned, info.width, info.height
+
+
+async def photo_received(update: Update, context: BotContext) -> Step:
+    message = update.effective_message
+    telegram_id = update.effective_user.id
+    try:
+        found = incoming(message)
+    except NotAPhoto:
+        await message.reply_text(texts.NOT_A_PHOTO_FILE)
+        return Step.PHOTOS
+    if found is None:
+        return Step.PHOTOS
+    draft = await current_draft(context, telegram_id)
+    rules = combined_rules(await rules_for(context, telegram_id, draft.marketplaces))
+    if len(draft.photos) >= rules.photo_max:
+        await message.reply_text(texts.photo_limit_reached(rules.photo_max))
+        return Step.PHOTOS
+    if found.file_size and found.file_size > TELEGRAM_DOWNLOAD_LIMIT:
+        await message.reply_text(texts.FILE_TOO_BIG)
+        return Step.PHOTOS
+    try:
+        file = await context.bot.get_file(found.file_id)
+        data = bytes(await file.download_as_bytearray())
+        cleaned, width, height = await clean(data, rules)
+    except PhotoRejected as refused:
+        await message.reply_text(texts.photo_refused(refused.message))
+        return Step.PHOTOS
+    except TelegramError as exc:
+        log.warning("download of a photo for user %s failed: %s", telegram_id, exc)
+        await message.reply_text(texts.FILE_TOO_BIG if "too big" in str(exc) else
+                                 texts.photo_refused("Telegram couldn't give it to me."))
+        return Step.PHOTOS
+    added = await context.services.drafts.add_photo(
+        telegram_id, found.file_unique_id, found.file_id, cleaned, width, height
+    )
+    if message.media_group_id:
+        ALBUMS.settle(context, update.effective_chat.id, telegram_id, message.media_group_id)
+    elif added is PhotoAdded.SAME_PICTURE:
+        await message.reply_text(
+            texts.photo_already_there(len(draft.photos), rules.photo_max),
+            reply_markup=done_button(draft),
+        )
+    elif added is PhotoAdded.ADDED:
+        await message.reply_text(
+            texts.photos_added(len(draft.photos) + 1, rules.photo_max, 1),
+            reply_markup=done_button(draft),
+        )
+    return Step.PHOTOS
+
+
+class AlbumAnswers:
+    """One answer per album. Telegram sends an album as N updates with no count, and under load
+    its photos may be processed seconds apart: the answer waits until the album has been quiet
+    for a moment, and a photo that still arrives later edits that answer instead of adding one.
+    In memory on purpose: after a restart a late photo simply gets a fresh answer."""
+
+    def __init__(self) -> None:
+        self.last_photo: dict[str, float] = {}
+        self.answer: dict[str, int] = {}  # group → the answer's message id
+
+    def settle(self, context: BotContext, chat_id: int, telegram_id: int, group: str) -> None:
+        self.last_photo[group] = time.monotonic()
+        name = f"album:{chat_id}:{group}"
+        if not context.job_queue.get_jobs_by_name(name):
+            context.job_queue.run_once(
+                self._settled, ALBUM_SETTLE_SECONDS, chat_id=chat_id, user_id=telegram_id,
+                name=name, data=group,
+            )
+
+    async def _settled(self, context: BotContext) -> None:
+        job = context.job
+        group = str(job.data)
+        quiet_for = time.monotonic() - self.last_photo.get(group, 0.0)
+        if quiet_for < ALBUM_SETTLE_SECONDS:  # more photos came meanwhile: wait for them
+            context.job_queue.run_once(
+                self._settled, ALBUM_SETTLE_SECONDS - quiet_for, chat_id=job.chat_id,
+                user_id=job.user_id, name=job.name, data=group,
+            )
+            return
+        draft = await context.services.drafts.get(job.user_id)
+        if draft is None:
+            return
+        rules = combined_rules(await rules_for(context, job.user_id, draft.marketplaces))
+        text = texts.ask_photos(len(draft.photos), rules.photo_max)
+        markup = done_button(draft)
+        if group in self.answer:
+            with contextlib.suppress(TelegramError):  # "not modified" when nothing changed
+                await context.bot.edit_message_text(
+                    text, chat_id=job.chat_id, message_id=self.answer[group], reply_markup=markup
+                )
+            return
+        message = await context.bot.send_message(job.chat_id, text, reply_markup=markup)
+        self.answer[group] = message.message_id
+        if len(self.answer) > 10_000:  # forget the oldest albums
+            for stale in list(self.answer)[:5_000]:
+                self.answer.pop(stale, None)
+                self.last_photo.pop(stale, None)
+
+
+ALBUMS = AlbumAnswers()
+
+
+async def photos_done(update: Update, context: BotContext) -> Step:
+    found = await draft_pressed(update, context, PhotosDone)
+    if found is None:
+        return Step.PHOTOS
+    _, draft = found
+    if not draft.photos:
+        await update.callback_query.answer(texts.NEED_A_PHOTO, show_alert=True)
+        return Step.PHOTOS
+    await update.callback_query.answer()
+    return await advance(update, context)

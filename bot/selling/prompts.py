@@ -1,0 +1,230 @@
+"""What /post asks at each step: the prompt, its buttons, and the preview card.
+
+Every button carries the draft's version (bot/buttons.py), so one pressed after the seller has
+moved to another draft changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
+
+from bot.buttons import (
+    Back,
+    CancelDraft,
+    EditField,
+    MarketplacesChosen,
+    PhotosDone,
+    PickCategory,
+    PickCondition,
+    PostDraft,
+    SkipDescription,
+    ToggleMarketplace,
+    button,
+)
+from bot.buttons import ConnectMenu as ConnectFirst
+from bot.context import BotContext
+from bot.parsing import format_price
+from bot.selling import texts
+from bot.selling.steps import (
+    DEFAULT_DESCRIPTION_MAX,
+    DEFAULT_TITLE_MAX,
+    EDITING,
+    MAX_PHOTOS,
+    ON_SCREEN,
+    SUGGESTIONS,
+    Step,
+    combined_rules,
+    connected,
+    current_draft,
+    first_missing,
+    rules_for,
+    strictest,
+)
+from marketplaces.base import CategorySuggestions
+from storage.drafts import Draft
+
+log = logging.getLogger(__name__)
+
+BACK_LABEL = "« Back"
+COMMON_CATEGORIES = ("Clothing", "Shoes", "Electronics", "Furniture", "Home & Garden",
+                     "Toys & Games", "Collectibles", "Sports", "Tools", "Other")
+EDITABLE = ("Photos", "Title", "Price", "Condition", "Description", "Category", "Location",
+            "Marketplaces")  # the preview's ✏️ buttons, three to a row
+
+
+def done_button(draft: Draft) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button("Done ✅", PhotosDone(draft.version))]])
+
+
+def _back_only(draft: Draft) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(BACK_LABEL, Back(draft.version))]])
+
+
+async def ask(update: Update, context: BotContext, step: Step) -> Step:
+    """Send the prompt of `step` and return it as the conversation's new state."""
+    telegram_id = update.effective_user.id
+    chat_id = update.effective_chat.id
+    context.user_data[ON_SCREEN] = int(step)  # what « Back steps back from
+    draft = await current_draft(context, telegram_id)
+    rules = await rules_for(context, telegram_id, draft.marketplaces)
+    send = context.bot.send_message
+    back = button(BACK_LABEL, Back(draft.version))
+    if step is Step.PHOTOS:
+        limit = combined_rules(rules).photo_max if rules else MAX_PHOTOS
+        await send(chat_id, texts.ask_photos(len(draft.photos), limit),
+                   reply_markup=done_button(draft) if draft.photos else None)
+    elif step is Step.TITLE:
+        limit, reason = strictest(rules, "title_max", DEFAULT_TITLE_MAX)
+        await send(chat_id, texts.ask_title(limit, reason), reply_markup=_back_only(draft))
+    elif step is Step.PRICE:
+        await send(chat_id, texts.ask_price(), reply_markup=_back_only(draft))
+    elif step is Step.CONDITION:
+        accepted = set.intersection(*(set(r.conditions) for r in rules)) if rules else None
+        row = [
+            button(label, PickCondition(draft.version, key))
+            for key, label in texts.CONDITIONS.items()
+            if accepted is None or key in {c.value for c in accepted}
+        ]
+        await send(chat_id, texts.ask_condition(),
+                   reply_markup=InlineKeyboardMarkup([row[:3], row[3:], [back]]))
+    elif step is Step.DESCRIPTION:
+        limit, _ = strictest(rules, "description_max", DEFAULT_DESCRIPTION_MAX)
+        await send(chat_id, texts.ask_description(limit), reply_markup=InlineKeyboardMarkup(
+            [[button("Skip", SkipDescription(draft.version))], [back]]))
+    elif step is Step.CATEGORY:
+        await _ask_category(update, context, draft)
+    elif step is Step.LOCATION:
+        saved = await context.services.drafts.saved_location(telegram_id)
+        remembered = saved.postal_code if saved else None
+        keyboard = [[KeyboardButton("📍 Share my location", request_location=True)]]
+        if remembered:
+            keyboard.append([KeyboardButton(remembered)])
+        keyboard.append([KeyboardButton(BACK_LABEL)])  # a reply keyboard: Back is typed
+        await send(chat_id, texts.ask_location(remembered),
+                   reply_markup=ReplyKeyboardMarkup(keyboard, one_time_keyboard=True,
+                                                    resize_keyboard=True))
+    elif step is Step.MARKETPLACES:
+        await _ask_marketplaces(update, context, draft)
+    elif step is Step.PREVIEW:
+        await _send_preview(update, context, draft)
+    return step
+
+
+async def advance(update: Update, context: BotContext) -> Step:
+    """After a step is saved: the next thing the draft lacks (the preview once it lacks
+    nothing, which is where an edit from the preview returns)."""
+    context.user_data.pop(EDITING, None)
+    return await ask(update, context, await first_missing(context, update.effective_user.id))
+
+
+async def _ask_category(update: Update, context: BotContext, draft: Draft) -> None:
+    suggestions: list[tuple[str, str | None]] = []  # (name, ebay id)
+    ebay = context.services.marketplaces.get("ebay")
+    wanted = draft.marketplaces or await connected(context, update.effective_user.id)
+    if isinstance(ebay, CategorySuggestions) and draft.title and "ebay" in wanted:
+        try:
+            found = await ebay.suggest_categories(draft.title)
+            suggestions = [(name, category_id) for category_id, name in found[:4]]
+        except Exception as exc:  # suggestions are a convenience; typing one always works
+            log.warning("category suggestions failed: %s", type(exc).__name__)
+    names = [name for name, _ in suggestions]
+    for common in _common_for(draft.title or ""):
+        if common not in names and len(names) < 6:
+            names.append(common)
+            suggestions.append((common, None))
+    context.user_data[SUGGESTIONS] = [draft.version, [list(pair) for pair in suggestions]]
+    rows = [[button(name, PickCategory(draft.version, i))]
+            for i, (name, _) in enumerate(suggestions)]
+    await context.bot.send_message(
+        update.effective_chat.id,
+        texts.ask_category(suggestions[0][0] if suggestions else None),
+        reply_markup=InlineKeyboardMarkup([*rows, [button(BACK_LABEL, Back(draft.version))]]),
+    )
+
+
+def _common_for(title: str) -> list[str]:
+    words = title.lower()
+    hints = {
+        "Shoes": ("shoe", "sneaker", "boot", "heel"),
+        "Clothing": ("shirt", "jacket", "dress", "jeans", "coat", "sweater"),
+        "Electronics": ("phone", "laptop", "camera", "tv", "speaker", "console"),
+        "Furniture": ("chair", "table", "desk", "sofa", "dresser", "shelf"),
+        "Home & Garden": ("lamp", "vase", "rug", "mirror", "planter"),
+        "Toys & Games": ("lego", "toy", "game", "puzzle"),
+        "Tools": ("drill", "saw", "wrench", "tool"),
+        "Sports": ("bike", "ball", "golf", "racket", "skate"),
+    }
+    ranked = [name for name, keys in hints.items() if any(k in words for k in keys)]
+    return ranked + [c for c in COMMON_CATEGORIES if c not in ranked]
+
+
+async def _ask_marketplaces(update: Update, context: BotContext, draft: Draft) -> None:
+    telegram_id = update.effective_user.id
+    available = await connected(context, telegram_id)
+    if not available:
+        await context.bot.send_message(
+            update.effective_chat.id, texts.NO_MARKETPLACES,
+            reply_markup=InlineKeyboardMarkup([
+                [button("Connect a marketplace", ConnectFirst())],
+                [button(BACK_LABEL, Back(draft.version))],
+            ]),
+        )
+        return
+    chosen = draft.marketplaces if draft.marketplaces is not None else available
+    if draft.marketplaces is None:
+        await context.services.drafts.update(telegram_id, marketplaces=chosen)
+    await context.bot.send_message(
+        update.effective_chat.id, texts.ask_marketplaces(available),
+        reply_markup=marketplace_keyboard(context, draft, available, chosen),
+    )
+
+
+def marketplace_keyboard(
+    context: BotContext, draft: Draft, available: list[str], chosen: list[str]
+) -> InlineKeyboardMarkup:
+    adapters = context.services.marketplaces
+    rows = [
+        [button(f"{'✅' if name in chosen else '⬜'} {adapters[name].display_name}",
+                ToggleMarketplace(draft.version, name))]
+        for name in available
+    ]
+    rows.append([button("Continue »", MarketplacesChosen(draft.version))])
+    rows.append([button(BACK_LABEL, Back(draft.version))])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _send_preview(update: Update, context: BotContext, draft: Draft) -> None:
+    chat_id = update.effective_chat.id
+    adapters = context.services.marketplaces
+    if len(draft.photos) >= 2:
+        await context.bot.send_media_group(
+            chat_id, [InputMediaPhoto(p.file_id) for p in draft.photos[:10]]
+        )
+    elif draft.photos:
+        await context.bot.send_photo(chat_id, draft.photos[0].file_id)
+    names = [adapters[m].display_name for m in (draft.marketplaces or []) if m in adapters]
+    price = format_price(draft.price_cents) if draft.price_cents else "—"
+    edits = [button(f"✏️ {label}", EditField(draft.version, label.lower())) for label in EDITABLE]
+    keyboard = [edits[:3], edits[3:6], edits[6:],
+                [button("✅ Post", PostDraft(draft.version)),
+                 button("✖️ Cancel", CancelDraft(draft.version))]]
+    await context.bot.send_message(
+        chat_id, texts.preview(draft, price, names, location_text(draft)),
+        reply_markup=InlineKeyboardMarkup(keyboard),
+    )
+
+
+def location_text(draft: Draft) -> str | None:
+    if draft.postal_code:
+        return draft.postal_code
+    if draft.latitude is not None and draft.longitude is not None:
+        return f"{draft.latitude:.3f}, {draft.longitude:.3f}"
+    return None

@@ -1,0 +1,60 @@
+"""✅ Post on the preview and 🔁 Retry on the outcome: the draft becomes a listing and goes to
+every chosen marketplace at once (bot/publishing.py reports as results land)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ConversationHandler
+
+from bot.buttons import PostDraft, RetryPosting, pressed
+from bot.context import BotContext
+from bot.parsing import make_sku
+from bot.selling import texts
+from bot.selling.steps import Step, draft_pressed, first_missing
+
+
+async def post_listing(update: Update, context: BotContext) -> int | None:
+    found = await draft_pressed(update, context, PostDraft)
+    if found is None:
+        return None
+    query = update.callback_query
+    telegram_id = update.effective_user.id
+    services = context.services
+    if await first_missing(context, telegram_id) is not Step.PREVIEW:
+        await query.answer(texts.MOVED_ON)
+        return Step.PREVIEW
+    await query.answer("Posting…")
+    draft = found[1]
+    # The preview card becomes the progress message. Its id is known before anything is sent,
+    # so it is stored with the listing: a crash at any point leaves one message to edit, never
+    # a second one.
+    card = query.message.message_id if query.message else None
+    listing_id = await services.listings.create_from_draft(
+        draft, make_sku(draft.title or ""), progress_message_id=card
+    )
+    await services.drafts.delete(telegram_id)  # the files; the row went with the listing
+    publishing = context.application.publishing
+    await publishing.report(listing_id, await services.listings.cross_posts(listing_id))
+    context.application.create_task(
+        publishing.run(listing_id), update=update, name=f"publish:{listing_id}"
+    )
+    return ConversationHandler.END
+
+
+async def retry_pressed(update: Update, context: BotContext) -> None:
+    """🔁 Retry: a fresh budget for the seller's failed copies of their own listing."""
+    query = update.callback_query
+    listing_id = pressed(update, RetryPosting).listing
+    services = context.services
+    listing = await services.listings.get(listing_id)
+    if listing is None or listing.telegram_id != update.effective_user.id:
+        await query.answer(texts.NOT_YOURS, show_alert=True)
+        return
+    failed = [r.marketplace for r in await services.listings.cross_posts(listing_id)
+              if r.state == "failed"]
+    if not failed:
+        await query.answer(texts.MOVED_ON)
+        return
+    await query.answer("Trying again…")
+    await services.listings.reset_attempts(listing_id, failed)
+    context.application.create_task(context.application.publishing.run(listing_id), update=update)

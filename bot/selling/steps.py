@@ -1,0 +1,150 @@
+"""The steps of /post, and what every step reads: the seller's draft, their marketplaces and
+those marketplaces' rules.
+
+The conversation state is persisted by PTB, the draft by us, so a restart resumes exactly where
+the seller was: `first_missing` is the step a draft needs next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import IntEnum
+from typing import TypeVar
+
+from telegram import Update
+
+from bot import texts as common_texts
+from bot.buttons import DraftButton, pressed
+from bot.context import BotContext
+from marketplaces.base import Rules
+from storage.drafts import Draft
+
+MAX_PHOTOS = 24  # whatever the marketplaces allow, a draft keeps at most this many
+DEFAULT_TITLE_MAX = 80
+DEFAULT_DESCRIPTION_MAX = 4000
+EDITING = "post_editing"  # user_data flag: after this step, go back to the preview
+SUGGESTIONS = "post_categories"  # user_data: [draft version, [[name, ebay id], …]] offered
+ON_SCREEN = "post_step"  # user_data: the step whose prompt was sent last
+
+
+class Step(IntEnum):
+    RESUME = 0
+    PHOTOS = 1
+    TITLE = 2
+    PRICE = 3
+    CONDITION = 4
+    DESCRIPTION = 5
+    CATEGORY = 6
+    LOCATION = 7
+    MARKETPLACES = 8
+    PREVIEW = 9
+
+
+ORDER = [Step.PHOTOS, Step.TITLE, Step.PRICE, Step.CONDITION, Step.DESCRIPTION, Step.CATEGORY,
+         Step.LOCATION, Step.MARKETPLACES, Step.PREVIEW]
+WAITING_FOR = {
+    Step.RESUME: "you to choose: continue the draft or start fresh",
+    Step.PHOTOS: "photos of the item (or tap Done)",
+    Step.TITLE: "the item's title, as text",
+    Step.PRICE: "the price, like 25 or $1,200",
+    Step.DESCRIPTION: "a description, as text (or tap Skip)",
+    Step.CATEGORY: "a category: tap one or type your own",
+    Step.CONDITION: "you to pick the condition with a button",
+    Step.LOCATION: "a ZIP code or your location",
+    Step.MARKETPLACES: "you to choose marketplaces with the buttons",
+    Step.PREVIEW: "you to tap Post, or a field to change it",
+}
+
+
+async def connected(context: BotContext, telegram_id: int) -> list[str]:
+    """The marketplaces this seller can post to now, in the order sellers see them."""
+    services = context.services
+    accounts = await services.accounts.for_seller(telegram_id)
+    return [
+        a.marketplace for a in accounts
+        if a.marketplace in services.marketplaces and a.status == "connected"
+    ]
+
+
+async def rules_for(
+    context: BotContext, telegram_id: int, chosen: list[str] | None = None
+) -> list[Rules]:
+    """Rules of the marketplaces that matter: those chosen, else those connected, else all."""
+    adapters = context.services.marketplaces
+    names = chosen or await connected(context, telegram_id) or list(adapters)
+    return [adapters[name].rules for name in names if name in adapters]
+
+
+def strictest(rules: list[Rules], attribute: str, default: int) -> tuple[int, str | None]:
+    """The tightest limit among `rules`, and whose it is when that is worth saying."""
+    if not rules:
+        return default, None
+    tightest = min(rules, key=lambda r: getattr(r, attribute))
+    names = {r.marketplace for r in rules}
+    reason = None
+    if len(names) > 1 or getattr(tightest, attribute) < default:
+        reason = tightest.display_name
+    return getattr(tightest, attribute), reason
+
+
+def combined_rules(rules: list[Rules]) -> Rules:
+    """What a kept photo must meet: the largest minimum, the largest maximum side (each
+    marketplace scales down further itself) and the smallest photo count."""
+    base = rules[0]
+    return replace(
+        base,
+        marketplace=base.marketplace if len(rules) == 1 else "",
+        photo_min_side=max(r.photo_min_side for r in rules),
+        photo_max_side=max(r.photo_max_side for r in rules),
+        photo_max=min(min(r.photo_max for r in rules), MAX_PHOTOS),
+        photo_max_bytes=max(r.photo_max_bytes for r in rules),
+    )
+
+
+async def current_draft(context: BotContext, telegram_id: int) -> Draft:
+    """The seller's draft, started when there is none."""
+    draft = await context.services.drafts.get(telegram_id)
+    return draft if draft is not None else await context.services.drafts.start(telegram_id)
+
+
+async def needs_location(context: BotContext, draft: Draft, telegram_id: int) -> bool:
+    rules = await rules_for(context, telegram_id, draft.marketplaces)
+    return any(r.location_required for r in rules) and not draft.has_location
+
+
+async def first_missing(context: BotContext, telegram_id: int) -> Step:
+    """The step a draft resumes at: the first thing it lacks, else the preview."""
+    draft = await current_draft(context, telegram_id)
+    if not draft.photos:
+        return Step.PHOTOS
+    if not draft.title:
+        return Step.TITLE
+    if not draft.price_cents:
+        return Step.PRICE
+    if not draft.condition:
+        return Step.CONDITION
+    if not draft.description_set:
+        return Step.DESCRIPTION
+    if not draft.category:
+        return Step.CATEGORY
+    if await needs_location(context, draft, telegram_id):
+        return Step.LOCATION
+    if not draft.marketplaces:
+        return Step.MARKETPLACES
+    return Step.PREVIEW
+
+
+D = TypeVar("D", bound=DraftButton)
+
+
+async def draft_pressed(
+    update: Update, context: BotContext, kind: type[D]
+) -> tuple[D, Draft] | None:
+    """The button pressed and the draft it was made for; None, after telling the seller the
+    button changes nothing, when it was made for an earlier draft."""
+    value = pressed(update, kind)
+    draft = await context.services.drafts.get(update.effective_user.id)
+    if draft is None or draft.version != value.draft:
+        await update.callback_query.answer(common_texts.STALE_BUTTON)
+        return None
+    return value, draft
