@@ -1,4 +1,5 @@
-"""Shared fixtures: the Telegram emulator, settings pointing at it, and the running bot."""
+"""Shared fixtures: the sandboxes, settings pointing at them, a movable clock and the running
+bot; every bot a test starts must have raised nothing in its handlers."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ from bot.demo import sandbox_settings
 from bot.runtime import BotRuntime
 from sandbox.telegram import TelegramEmulator
 from sandbox.world import SandboxWorld
+from tests.helpers import MovableClock, report_hung_tasks
+
+# pytest-timeout fails a test after TIMEOUT seconds (pyproject.toml); a little before that, the
+# stacks of the tasks still waiting are printed, which says where an async test hung.
+TIMEOUT = 60
+HANG_REPORT_AFTER = TIMEOUT - 5
 
 
 @pytest.fixture(autouse=True)
@@ -29,8 +36,15 @@ def _restore_logging() -> Iterator[None]:
 
 @pytest.fixture
 async def world() -> AsyncIterator[SandboxWorld]:
+    hang_report = report_hung_tasks(HANG_REPORT_AFTER)
     async with SandboxWorld() as sandboxes:
         yield sandboxes
+    hang_report.cancel()
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
 
 
 @pytest.fixture
@@ -64,7 +78,7 @@ def handler_errors() -> ErrorCollector:
 
 @pytest.fixture
 def start_bot(
-    settings: Settings, handler_errors: ErrorCollector
+    settings: Settings, handler_errors: ErrorCollector, clock: MovableClock
 ) -> Iterator[Callable[..., BotRuntime]]:
     """Factory for running bots; each is stopped at teardown and must have raised nothing."""
     runtimes: list[BotRuntime] = []
@@ -79,7 +93,7 @@ def start_bot(
 
         runtime_settings = dataclasses.replace(settings, **overrides)
         webhook = bool(runtime_settings.webhook_secret)
-        runtime = BotRuntime(runtime_settings, webhook=webhook, on_build=build)
+        runtime = BotRuntime(runtime_settings, webhook=webhook, on_build=build, clock=clock)
         runtimes.append(runtime)
         return runtime
 

@@ -181,17 +181,17 @@ def report_hung_tasks(after: float) -> asyncio.TimerHandle:
 # ── Time ──────────────────────────────────────────────────────────────────────────────────────
 
 
-class ManualClock(Clock):
-    """A clock that stands still until the test moves it."""
+class MovableClock(Clock):
+    """The system's clock, which a test can move forward: "a week later" without a week."""
 
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime.now(UTC)
+    def __init__(self) -> None:
+        self.offset = timedelta()
 
     def now(self) -> datetime:
-        return self._now
+        return datetime.now(UTC) + self.offset
 
     def advance(self, delta: timedelta) -> None:
-        self._now += delta
+        self.offset += delta
 
 
 # ── A handler that holds a seller's queue ─────────────────────────────────────────────────────

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -19,6 +20,8 @@ from sandbox.browser import connect, request_link
 from sandbox.ebay import MARCO
 from sandbox.telegram import Seller, login_hash
 from sandbox.world import SandboxWorld
+from storage.timeutil import from_db
+from tests.helpers import MovableClock
 
 oauth_refusal = pytest.mark.oauth_refusals  # `pytest -m oauth_refusals`: the refusal table
 
@@ -99,15 +102,15 @@ async def test_missing_state_code_and_oversized_parameters_are_refused(
 
 
 @oauth_refusal
-async def test_expired_state_is_refused(world: SandboxWorld, bot: BotRuntime) -> None:
+async def test_expired_state_is_refused(
+    world: SandboxWorld, bot: BotRuntime, clock: MovableClock
+) -> None:
     maya = world.telegram.seller(303, "Maya")
     link = await request_link(maya, "OfferUp")
     async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
         start = await browser.get(link)
         back = await world.offerup.oauth.consent(start.headers["location"])
-        await bot.db.execute(
-            "UPDATE oauth_states SET expires_at = '2000-01-01T00:00:00.000000Z'"
-        )
+        clock.advance(timedelta(minutes=11))  # links work for 10 minutes
         page = await browser.get(back)
     assert page.status_code == 400 and "expired" in page.text
     assert await accounts_stored(bot) == 0
@@ -197,14 +200,10 @@ async def connected_seller(world: SandboxWorld, user_id: int) -> Seller:
     return seller
 
 
-async def expire_in(bot: BotRuntime, *offsets: str) -> None:
-    """Move every connection's access-token expiry to now + offsets (SQLite modifiers)."""
-    marks = ", ".join("?" for _ in offsets)
-    await bot.db.execute(
-        f"UPDATE marketplace_accounts SET expires_at = strftime('%Y-%m-%dT%H:%M:%f000Z', 'now',"
-        f" {marks})",
-        offsets,
-    )
+async def move_to(bot: BotRuntime, clock: MovableClock, before_expiry: timedelta) -> None:
+    """Move the clock to `before_expiry` before the first connection's access token lapses."""
+    (account, *_) = await bot.db.fetchall("SELECT expires_at FROM marketplace_accounts")
+    clock.advance(from_db(account["expires_at"]) - before_expiry - clock.now())
 
 
 async def run_job(bot: BotRuntime, name: str) -> None:
@@ -234,12 +233,12 @@ async def test_accounts_check_and_disconnect(world: SandboxWorld, bot: BotRuntim
 
 
 async def test_tokens_are_refreshed_before_they_expire_with_rotation(
-    world: SandboxWorld, bot: BotRuntime
+    world: SandboxWorld, bot: BotRuntime, clock: MovableClock
 ) -> None:
     await connected_seller(world, 311)
     services = bot.application.services
     before = await services.accounts.get(311, "offerup")
-    await expire_in(bot, "+5 minutes")  # the access token now lapses within the window
+    await move_to(bot, clock, timedelta(minutes=5))  # the token lapses within the window
     await run_job(bot, "refresh_tokens")
 
     after = await services.accounts.get(311, "offerup")
@@ -288,11 +287,11 @@ async def test_a_refused_fresh_token_is_a_hiccup_not_a_lost_connection(
 
 
 async def test_a_refused_refresh_marks_the_account_and_tells_the_seller_once(
-    world: SandboxWorld, bot: BotRuntime
+    world: SandboxWorld, bot: BotRuntime, clock: MovableClock
 ) -> None:
     maya = await connected_seller(world, 313)
     world.offerup.oauth.revoke_account("ou-4471")
-    await expire_in(bot, "+1 minutes")
+    await move_to(bot, clock, timedelta(minutes=1))
     await run_job(bot, "refresh_tokens")
     await run_job(bot, "refresh_tokens")
 
@@ -413,11 +412,11 @@ async def test_a_marketplace_that_hangs_while_setting_up_does_not_hold_the_brows
 
 
 async def test_facebook_seller_is_warned_before_the_token_lapses(
-    world: SandboxWorld, bot: BotRuntime
+    world: SandboxWorld, bot: BotRuntime, clock: MovableClock
 ) -> None:
     rosa = world.telegram.seller(323, "Rosa")
     await connect(rosa, "Facebook", world.facebook.oauth)
-    await expire_in(bot, "+3 days", "+1 hours")
+    await move_to(bot, clock, timedelta(days=3, hours=1))
     await run_job(bot, "warn_expiring_connections")
     await run_job(bot, "warn_expiring_connections")
     warning = await rosa.next_message()
@@ -466,14 +465,14 @@ async def test_deep_link_start_connect_opens_the_connect_menu(
     assert menu.buttons == [["Connect eBay"], ["Connect Facebook"], ["Connect OfferUp"]]
 
 
-async def test_expired_states_are_purged_on_schedule(world: SandboxWorld, bot: BotRuntime) -> None:
+async def test_expired_states_are_purged_on_schedule(
+    world: SandboxWorld, bot: BotRuntime, clock: MovableClock
+) -> None:
     ana = world.telegram.seller(341, "Ana")
     await request_link(ana, "OfferUp")
+    clock.advance(timedelta(minutes=6))
     await request_link(ana, "eBay")
-    await bot.db.execute(
-        "UPDATE oauth_states SET expires_at = '2000-01-01T00:00:00.000000Z'"
-        " WHERE marketplace = 'offerup'"
-    )
+    clock.advance(timedelta(minutes=5))  # the OfferUp link is 11 minutes old, eBay's 5
     await run_job(bot, "purge_expired_states")
     rows = await bot.db.fetchall("SELECT marketplace FROM oauth_states")
     assert [row["marketplace"] for row in rows] == ["ebay"]
