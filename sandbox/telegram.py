@@ -34,6 +34,9 @@ Where the emulator knowingly differs from api.telegram.org:
   how long; the emulator sets no limit unless ``callback_answer_seconds`` is given one.
 * Only private chats with sellers exist. Text lengths are counted in UTF-16 code units, after
   entity parsing and after trimming surrounding whitespace, as Telegram trims.
+* Only parse_mode HTML and plain text (with or without explicit entities) are modelled: a
+  text or caption sent with parse_mode MarkdownV2 or Markdown is refused with 400 "parse_mode
+  ... is not modelled by the sandbox emulator", where Telegram would parse it.
 * Inline mode, games, payments, video and audio are not modelled; they are refused clearly.
 """
 
@@ -93,6 +96,8 @@ UPDATE_TYPES = frozenset({
 })
 DEFAULT_ALLOWED_UPDATES = UPDATE_TYPES - {"chat_member", "message_reaction",
                                           "message_reaction_count"}
+# The Markdown dialects the bot never sends: refused by name rather than parsed.
+UNMODELLED_PARSE_MODES = {"markdownv2": "MarkdownV2", "markdown": "Markdown"}
 COMMAND_SCOPES = frozenset({
     "default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
     "chat_administrators", "chat_member",
@@ -182,7 +187,7 @@ def _is_http_url(value: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# Formatted text: Telegram's HTML and Markdown dialects, with its error texts.
+# Formatted text: Telegram's HTML dialect, with its error texts.
 # --------------------------------------------------------------------------------------------
 
 
@@ -200,12 +205,10 @@ class _TextBuilder:
     def __init__(self) -> None:
         self._parts: list[str] = []
         self.utf16 = 0
-        self.chars = 0
 
     def add(self, text: str) -> None:
         self._parts.append(text)
         self.utf16 += utf16_len(text)
-        self.chars += len(text)
 
     def text(self) -> str:
         return "".join(self._parts)
@@ -449,261 +452,6 @@ class HtmlParser:
         self._entities.append(entity)
 
 
-class MarkdownV2Parser:
-    """Telegram's MarkdownV2: reserved characters must be escaped, entities must nest."""
-
-    RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
-    NAMES: ClassVar[dict[str, str]] = {
-        "bold": "Bold", "italic": "Italic", "underline": "Underline",
-        "strikethrough": "Strikethrough", "spoiler": "Spoiler", "code": "Code", "pre": "Pre",
-        "text_link": "TextUrl", "custom_emoji": "CustomEmoji",
-    }
-    _PLAIN_RUN = re.compile(r"[^_*\[\]()~`>#+\-=|{}.!\\\n]+")
-
-    def __init__(self, source: str) -> None:
-        self._src = source
-        self._pos = 0
-        self._out = _TextBuilder()
-        self._stack: list[tuple[_OpenTag, int]] = []
-        self._quote: _OpenTag | None = None
-        self._entities: list[dict[str, Any]] = []
-
-    def parse(self) -> FormattedText:
-        """Plain text and entities, or ApiError naming the offending character or entity."""
-        src = self._src
-        while self._pos < len(src):
-            top = self._stack[-1][0].name if self._stack else None
-            if top in ("code", "pre"):
-                self._code_char(top)
-                continue
-            if self._pos == 0 or src[self._pos - 1] == "\n":
-                self._line_start()
-                if self._pos >= len(src):
-                    break
-            self._step()
-        if self._quote:
-            self._close_quote(self._out.utf16)
-        if self._stack:
-            tag, begin = self._stack[-1]
-            raise _entities_error(
-                f"Can't find end of {self.NAMES[tag.name]} entity at byte offset {begin}"
-            )
-        return FormattedText(self._out.text(), _sorted_entities(self._entities))
-
-    def _at(self, index: int) -> int:
-        return len(self._src[:index].encode("utf-8"))
-
-    def _reserved(self, char: str) -> ApiError:
-        return _entities_error(
-            f"Character '{char}' is reserved and must be escaped with the preceding '\\'"
-        )
-
-    def _step(self) -> None:
-        src, pos = self._src, self._pos
-        char = src[pos]
-        run = self._PLAIN_RUN.match(src, pos)
-        if run:
-            self._out.add(run.group())
-            self._pos = run.end()
-        elif char == "\\":
-            if pos + 1 < len(src) and 0 < ord(src[pos + 1]) <= 126:
-                self._out.add(src[pos + 1])
-                self._pos += 2
-            else:
-                self._out.add(char)
-                self._pos += 1
-        elif char == "\n":
-            self._out.add(char)
-            self._pos += 1
-        elif src.startswith("__", pos):
-            self._toggle("underline", 2)
-        elif src.startswith("||", pos):
-            self._expandable_end_or_spoiler()
-        elif src.startswith("![", pos):
-            self._open("custom_emoji", 2)
-        elif src.startswith("```", pos):
-            self._open_pre()
-        elif char in "*_~`":
-            kind = {"*": "bold", "_": "italic", "~": "strikethrough", "`": "code"}[char]
-            if kind == "code":
-                self._open("code", 1)
-            else:
-                self._toggle(kind, 1)
-        elif char == "[":
-            self._open("text_link", 1)
-        elif char == "]" and self._stack and self._stack[-1][0].name in ("text_link",
-                                                                          "custom_emoji"):
-            self._close_link()
-        else:
-            raise self._reserved(char)
-
-    def _open(self, name: str, width: int) -> None:
-        # A link remembers where its text starts, for "[https://x.y]" without "(url)".
-        tag = _OpenTag(name, self._out.utf16, str(self._out.chars))
-        self._stack.append((tag, self._at(self._pos)))
-        self._pos += width
-
-    def _toggle(self, name: str, width: int) -> None:
-        open_names = [tag.name for tag, _ in self._stack]
-        if name not in open_names:
-            self._open(name, width)
-            return
-        tag, begin = self._stack[-1]
-        if tag.name != name:
-            raise _entities_error(
-                f"Can't find end of {self.NAMES[tag.name]} entity at byte offset {begin}"
-            )
-        self._stack.pop()
-        self._pos += width
-        self._add(tag.name, tag.start)
-
-    def _add(self, name: str, start: int, **extra: Any) -> None:
-        length = self._out.utf16 - start
-        if length > 0:
-            self._entities.append({"type": name, "offset": start, "length": length, **extra})
-
-    def _open_pre(self) -> None:
-        src = self._src
-        self._stack.append((_OpenTag("pre", self._out.utf16), self._at(self._pos)))
-        self._pos += 3
-        newline = src.find("\n", self._pos)
-        first_line = src[self._pos:newline] if newline >= 0 else ""
-        if newline >= 0 and first_line and not any(c.isspace() or c == "`" for c in first_line):
-            self._stack[-1][0].argument = first_line
-            self._pos = newline + 1
-
-    def _code_char(self, top: str) -> None:
-        src, pos = self._src, self._pos
-        char = src[pos]
-        if char == "\\" and pos + 1 < len(src) and src[pos + 1] in "`\\":
-            self._out.add(src[pos + 1])
-            self._pos += 2
-        elif top == "pre" and src.startswith("```", pos):
-            tag, _ = self._stack.pop()
-            self._pos += 3
-            extra = {"language": tag.argument} if tag.argument else {}
-            self._add("pre", tag.start, **extra)
-        elif char == "`":
-            if top == "pre":
-                raise self._reserved(char)
-            tag, _ = self._stack.pop()
-            self._pos += 1
-            self._add("code", tag.start)
-        else:
-            self._out.add(char)
-            self._pos += 1
-
-    def _close_link(self) -> None:
-        src = self._src
-        tag, begin = self._stack.pop()
-        self._pos += 1
-        if not src.startswith("(", self._pos):
-            url = self._out.text()[int(tag.argument):]
-        else:
-            chars, pos = [], self._pos + 1
-            while pos < len(src) and src[pos] != ")":
-                if src[pos] == "\\" and pos + 1 < len(src) and src[pos + 1] in ")\\":
-                    pos += 1
-                chars.append(src[pos])
-                pos += 1
-            if pos >= len(src):
-                raise _entities_error(f"Can't find end of a URL at byte offset {self._at(pos)}")
-            url, self._pos = "".join(chars), pos + 1
-        if tag.name == "custom_emoji":
-            emoji_id = url.removeprefix("tg://emoji?id=")
-            if not emoji_id.isdigit():
-                raise _entities_error(f"Custom emoji entity must have a valid identifier at byte "
-                                      f"offset {begin}")
-            self._add("custom_emoji", tag.start, custom_emoji_id=emoji_id)
-            return
-        link = _link_url(url)
-        if link:
-            self._add("text_link", tag.start, url=link)
-
-    def _line_start(self) -> None:
-        src = self._src
-        if src.startswith("**>", self._pos) and not self._quote:
-            self._quote = _OpenTag("expandable_blockquote", self._out.utf16)
-            self._pos += 3
-        elif src.startswith(">", self._pos):
-            if not self._quote:
-                self._quote = _OpenTag("blockquote", self._out.utf16)
-            self._pos += 1
-        elif self._quote:
-            self._close_quote(self._out.utf16 - 1)
-
-    def _close_quote(self, end: int) -> None:
-        assert self._quote is not None
-        length = end - self._quote.start
-        if length > 0:
-            self._entities.append({"type": self._quote.name, "offset": self._quote.start,
-                                   "length": length})
-        self._quote = None
-
-    def _expandable_end_or_spoiler(self) -> None:
-        after = self._pos + 2
-        at_line_end = after >= len(self._src) or self._src[after] == "\n"
-        if self._quote and self._quote.name == "expandable_blockquote" and at_line_end:
-            self._pos = after
-            self._close_quote(self._out.utf16)
-        else:
-            self._toggle("spoiler", 2)
-
-
-class LegacyMarkdownParser:
-    """The old "Markdown" mode: *bold*, _italic_, `code`, ```pre```, [text](url), no nesting."""
-
-    _PAIRS: ClassVar[dict[str, tuple[str, str]]] = {
-        "```": ("```", "pre"), "*": ("*", "bold"), "_": ("_", "italic"), "`": ("`", "code"),
-    }
-
-    def __init__(self, source: str) -> None:
-        self._src = source
-
-    def parse(self) -> FormattedText:
-        """Plain text and entities; an unclosed entity is refused as Telegram refuses it."""
-        src, pos, out, entities = self._src, 0, _TextBuilder(), []
-        while pos < len(src):
-            char = src[pos]
-            if char == "\\" and pos + 1 < len(src) and src[pos + 1] in "_*`[":
-                out.add(src[pos + 1])
-                pos += 2
-                continue
-            opener = next((key for key in self._PAIRS if src.startswith(key, pos)), None)
-            if opener is None and char != "[":
-                out.add(char)
-                pos += 1
-                continue
-            begin = pos
-            if opener is None:
-                close = src.find("]", pos + 1)
-                if close < 0 or not src.startswith("(", close + 1) or src.find(")", close) < 0:
-                    raise self._unclosed(begin)
-                url_end = src.find(")", close)
-                start = out.utf16
-                out.add(src[pos + 1:close])
-                link = _link_url(src[close + 2:url_end])
-                if link and out.utf16 > start:
-                    entities.append({"type": "text_link", "offset": start,
-                                     "length": out.utf16 - start, "url": link})
-                pos = url_end + 1
-                continue
-            closer, kind = self._PAIRS[opener]
-            close = src.find(closer, pos + len(opener))
-            if close < 0:
-                raise self._unclosed(begin)
-            start = out.utf16
-            out.add(src[pos + len(opener):close])
-            if out.utf16 > start:
-                entities.append({"type": kind, "offset": start, "length": out.utf16 - start})
-            pos = close + len(closer)
-        return FormattedText(out.text(), _sorted_entities(entities))
-
-    def _unclosed(self, begin: int) -> ApiError:
-        offset = len(self._src[:begin].encode("utf-8"))
-        return _entities_error(f"Can't find end of the entity starting at byte offset {offset}")
-
-
 def _explicit_entities(raw: Any, text: str) -> list[dict[str, Any]]:
     if raw is None:
         return []
@@ -740,10 +488,9 @@ def format_text(source: str, parse_mode: str | None, entities: Any = None) -> Fo
     mode = (parse_mode or "").strip().lower()
     if mode == "html":
         parsed = HtmlParser(source).parse()
-    elif mode == "markdownv2":
-        parsed = MarkdownV2Parser(source).parse()
-    elif mode == "markdown":
-        parsed = LegacyMarkdownParser(source).parse()
+    elif mode in UNMODELLED_PARSE_MODES:
+        raise bad_request(f"parse_mode {UNMODELLED_PARSE_MODES[mode]} is not modelled by the "
+                          "sandbox emulator; send HTML or plain text")
     elif mode:
         raise bad_request("unsupported parse_mode")
     else:
