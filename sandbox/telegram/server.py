@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from sandbox.kit.server import LoopbackServer
 from sandbox.telegram.callbacks import CallbacksApi
 from sandbox.telegram.chat import ChatMessage
 from sandbox.telegram.commands import CommandsApi
@@ -44,14 +45,17 @@ class ApiCall:
     result: Any = None
 
 
-class TelegramEmulator:
+class TelegramEmulator(LoopbackServer):
     """The Bot API server stand-in: serve it, point PTB at it, drive sellers against it."""
+
+    SHUTDOWN_TIMEOUT = 0.25
 
     def __init__(self, *, token: str = DEFAULT_TOKEN, bot_username: str = "DealScoutBot",
                  bot_first_name: str = "Deal Scout",
                  rate_limit_per_second: int | None = 30) -> None:
         if not _TOKEN_SHAPE.fullmatch(token):
             raise ValueError("token must look like a Bot API token: '<digits>:<30+ characters>'")
+        super().__init__()
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.bot_username = bot_username
@@ -66,8 +70,6 @@ class TelegramEmulator:
         messages = MessagesApi(self._sellers, self._media, RateLimiter(rate_limit_per_second))
         self._update_ids = itertools.count(100_001)
         self._history: dict[int, dict[str, Any]] = {}
-        self._url: str | None = None
-        self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         handlers: dict[str, Handler] = {
             "getMe": self._get_me, "close": self._true, "logOut": self._true,
@@ -79,46 +81,28 @@ class TelegramEmulator:
 
     # ---- lifecycle ----------------------------------------------------------------------
 
+    def application(self) -> web.Application:
+        """The Bot API routes, file downloads and the control surface, fresh for each start."""
+        app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        ControlSurface(self).install(app)
+        return app
+
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Serve on host:port (0 picks a free port)."""
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         self._updates.session = self._media.session = self._session
         self._updates.closing = False
-        app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024)
-        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
-        ControlSurface(self).install(app)
-        # handler_cancellation: a pending long poll must not hold up stop().
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.25,
-                                     access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        bound_host, bound_port = self._runner.addresses[0][:2]
-        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        self._url = f"http://{shown}:{bound_port}"
+        await super().start(host, port)
 
     async def stop(self) -> None:
         """Stop serving; waiting long polls are answered at once."""
         await self._updates.close()
-        if self._runner:
-            await self._runner.cleanup()
-            self._runner = None
+        await super().stop()
         if self._session:
             await self._session.close()
             self._session = self._updates.session = self._media.session = None
-
-    async def __aenter__(self) -> TelegramEmulator:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._url is None:
-            raise RuntimeError("the emulator is not started")
-        return self._url
 
     @property
     def base_url(self) -> str:
