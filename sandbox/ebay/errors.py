@@ -8,9 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.kit import Refusal
 
-class EbayApiError(Exception):
-    """Raised by a handler; the middleware answers with eBay's error body."""
+
+class EbayApiError(Refusal):
+    """Raised by a handler; the kit's `refusals` middleware answers with eBay's error body."""
 
     def __init__(self, status: int, *errors: dict[str, Any]) -> None:
         super().__init__(errors[0]["message"] if errors else str(status))
@@ -86,11 +88,3 @@ def token_refused(reason: str) -> EbayApiError:
         long_message="Invalid access token. Check the value of the Authorization HTTP request "
         "header.",
     ))
-
-
-@web.middleware
-async def ebay_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except EbayApiError as exc:
-        return exc.response()

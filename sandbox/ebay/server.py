@@ -9,7 +9,7 @@ from aiohttp import web
 from marketplaces.ebay import EbayConfig
 from sandbox.ebay.account import AccountApi
 from sandbox.ebay.accounts import Seller
-from sandbox.ebay.errors import ebay_errors, fault_response
+from sandbox.ebay.errors import fault_response
 from sandbox.ebay.fulfillment import FulfillmentApi
 from sandbox.ebay.identity import IdentityApi
 from sandbox.ebay.inventory import InventoryItemApi, LocationApi
@@ -35,6 +35,7 @@ from sandbox.kit import (
     SandboxServer,
     listing_page,
     oauth_error_json,
+    refusals,
 )
 
 
@@ -67,7 +68,7 @@ class EbaySandbox(SandboxServer):
         self.app.middlewares.append(
             self.faults.middleware(lambda r: r.path == TOKEN_PATH, oauth_error_json)
         )
-        self.app.middlewares.append(ebay_errors)
+        self.app.middlewares.append(refusals)
         router = self.app.router
         router.add_get(AUTHORIZE_PATH, self.oauth.authorize_page)
         router.add_post(AUTHORIZE_PATH, self.oauth.decide)

@@ -8,8 +8,10 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.kit import Refusal
 
-class GraphError(Exception):
+
+class GraphError(Refusal):
     """An answer in Graph's shape: {"error": {message, type, code, error_subcode, fbtrace_id}}."""
 
     def __init__(
@@ -66,11 +68,3 @@ def missing_object(object_id: str, method: str) -> GraphError:
         f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not exist, "
         "cannot be loaded due to missing permissions, or does not support this operation."
     ), subcode=33, kind="GraphMethodException")
-
-
-@web.middleware
-async def render_graph_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except GraphError as exc:
-        return exc.response()

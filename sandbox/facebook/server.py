@@ -13,7 +13,7 @@ from marketplaces.facebook import FacebookConfig
 from sandbox.facebook.accounts import people, seed
 from sandbox.facebook.batches import BatchApi
 from sandbox.facebook.catalog import Business, Catalog, CatalogBackend, Product, listing_status
-from sandbox.facebook.errors import graph_error_response, render_graph_errors
+from sandbox.facebook.errors import graph_error_response
 from sandbox.facebook.graph import API_VERSION
 from sandbox.facebook.login import (
     APP_ID,
@@ -25,7 +25,7 @@ from sandbox.facebook.login import (
 )
 from sandbox.facebook.people import PeopleApi
 from sandbox.facebook.products import ProductsApi
-from sandbox.kit import Faults, ImageStore, OAuthClient, SandboxServer
+from sandbox.kit import Faults, ImageStore, OAuthClient, SandboxServer, refusals
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class FacebookSandbox(SandboxServer):
         self.image_fetches = self.store.image_fetches
         seed(self.store)
         self.app.middlewares.append(self.faults.middleware(self._is_api, graph_error_response))
-        self.app.middlewares.append(render_graph_errors)
+        self.app.middlewares.append(refusals)
         self._batches = BatchApi(self.oauth, self.store, app_id=app_id, base_url=self._base_url)
         prefix, router = f"/{self.version}", self.app.router
         LoginApi(self.oauth, self.store, app_id=app_id, app_secret=app_secret,

@@ -7,7 +7,7 @@ here too. Modules: server, faults, errors, grants (clients, accounts, grants), o
 authorization server), images, pages.
 """
 
-from sandbox.kit.errors import ErrorResponder
+from sandbox.kit.errors import ErrorResponder, Refusal, refusals
 from sandbox.kit.faults import Fault, Faults
 from sandbox.kit.grants import Grant, MarketplaceAccount, OAuthClient, TokenError, TokenRefused
 from sandbox.kit.images import ImageStore
@@ -25,10 +25,12 @@ __all__ = [
     "MarketplaceAccount",
     "OAuthClient",
     "OAuthProvider",
+    "Refusal",
     "SandboxServer",
     "TokenError",
     "TokenRefused",
     "html_page",
     "listing_page",
     "oauth_error_json",
+    "refusals",
 ]

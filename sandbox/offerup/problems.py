@@ -8,6 +8,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from sandbox.kit import Refusal
+
 REALM: Final = "offerup"
 PROBLEM_PREFIX: Final = "tag:dealscout.app,2025:offerup/"
 
@@ -40,12 +42,15 @@ def fault_problem(status: int, _code: str, description: str) -> web.Response:
     return problem_response(status, detail=description)
 
 
-class Problem(Exception):
+class Problem(Refusal):
     """Raised by a handler to answer with a problem document."""
 
     def __init__(self, response: web.Response) -> None:
         super().__init__(response.status)
-        self.response = response
+        self._response = response
+
+    def response(self) -> web.Response:
+        return self._response
 
 
 def invalid(errors: list[dict[str, str]]) -> Problem:

@@ -19,6 +19,7 @@ from sandbox.kit import (
     OAuthProvider,
     SandboxServer,
     listing_page,
+    refusals,
 )
 from sandbox.offerup.accounts import (
     ACCESS_TTL_SECONDS,
@@ -32,7 +33,7 @@ from sandbox.offerup.api import is_api
 from sandbox.offerup.categories import CategoriesApi
 from sandbox.offerup.listings import ListingsApi
 from sandbox.offerup.photos import PhotosApi
-from sandbox.offerup.problems import Problem, fault_problem, problem_response
+from sandbox.offerup.problems import fault_problem, problem_response
 
 _STATUS_LABELS: Final = {"active": "Available", "sold": "Sold", "archived": "No longer available"}
 
@@ -76,7 +77,8 @@ class OfferUpSandbox(SandboxServer):
         self.app.middlewares.extend([
             self._count,
             self.faults.middleware(is_api, fault_problem),
-            self._problems,
+            refusals,
+            self._http_problems,
         ])
         self._routes()
 
@@ -132,12 +134,10 @@ class OfferUpSandbox(SandboxServer):
         return await handler(request)
 
     @web.middleware
-    async def _problems(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Every /v1 error as a problem document, including aiohttp's own 404 and 405."""
+    async def _http_problems(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """aiohttp's own /v1 errors (404, 405 ...) as problem documents too."""
         try:
             return await handler(request)
-        except Problem as problem:
-            return problem.response
         except web.HTTPException as exc:
             if not is_api(request) or exc.status < 400:
                 raise
