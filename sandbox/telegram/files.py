@@ -41,6 +41,15 @@ class StoredFile:
         return {"file_id": self.file_id, "file_unique_id": self.file_unique_id,
                 "file_size": self.file_size, "width": self.width, "height": self.height}
 
+    def document(self) -> dict[str, Any]:
+        """The Document object."""
+        document: dict[str, Any] = {"file_id": self.file_id,
+                                    "file_unique_id": self.file_unique_id,
+                                    "file_size": self.file_size, "mime_type": self.mime_type}
+        if self.file_name:
+            document["file_name"] = self.file_name
+        return document
+
     def file_object(self) -> dict[str, Any]:
         """The File object getFile returns."""
         return {"file_id": self.file_id, "file_unique_id": self.file_unique_id,

@@ -87,7 +87,7 @@ class MediaInput:
         if isinstance(source, str):
             existing = self.files.get(source)
             if existing:
-                return self.document_object(existing)
+                return existing.document()
             if not _is_http_url(source):
                 raise bad_request("wrong file identifier/HTTP URL specified")
             name = urlsplit(source).path.rsplit("/", 1)[-1] or "file"
@@ -98,17 +98,7 @@ class MediaInput:
         stored = self.files.add(source.data, kind="document",
                                 mime_type=source.content_type or "application/octet-stream",
                                 file_name=source.filename)
-        return self.document_object(stored)
-
-    @staticmethod
-    def document_object(stored: StoredFile) -> dict[str, Any]:
-        document: dict[str, Any] = {"file_id": stored.file_id,
-                                    "file_unique_id": stored.file_unique_id,
-                                    "file_size": stored.file_size,
-                                    "mime_type": stored.mime_type}
-        if stored.file_name:
-            document["file_name"] = stored.file_name
-        return document
+        return stored.document()
 
     async def _fetch(self, url: str) -> bytes:
         # Only loopback: the sandbox never reaches out of the machine.

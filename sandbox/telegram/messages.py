@@ -138,6 +138,14 @@ class MessagesApi:
         return seller.api_message(message)
 
     @staticmethod
+    def _captioned(caption: FormattedText | None, source: str | None, parse_mode: str | None,
+                   **content: Any) -> ChatMessage:
+        """A photo or document message with its caption, as parsed and as sent."""
+        return ChatMessage(**content, caption=caption.text if caption else None,
+                           caption_entities=caption.entities if caption else [],
+                           caption_html=source, parse_mode=parse_mode)
+
+    @staticmethod
     def _edited(seller: Seller, message: ChatMessage) -> dict[str, Any]:
         message.edits += 1
         message.edit_date = int(time.time())
@@ -159,11 +167,8 @@ class MessagesApi:
         caption = self._params_caption(params)
         markup = self._markup(params)
         sizes = await self._media.photo(self._media.reference(params, "photo"))
-        message = ChatMessage(photo_sizes=[size.photo_size() for size in sizes],
-                              caption=caption.text if caption else None,
-                              caption_entities=caption.entities if caption else [],
-                              caption_html=params.text("caption"),
-                              parse_mode=params.text("parse_mode"))
+        message = self._captioned(caption, params.text("caption"), params.text("parse_mode"),
+                                  photo_sizes=[size.photo_size() for size in sizes])
         return self._post(seller, params, message, markup)
 
     async def send_document(self, params: Params) -> dict[str, Any]:
@@ -171,10 +176,8 @@ class MessagesApi:
         caption = self._params_caption(params)
         markup = self._markup(params)
         document = await self._media.document(self._media.reference(params, "document"))
-        message = ChatMessage(document=document, caption=caption.text if caption else None,
-                              caption_entities=caption.entities if caption else [],
-                              caption_html=params.text("caption"),
-                              parse_mode=params.text("parse_mode"))
+        message = self._captioned(caption, params.text("caption"), params.text("parse_mode"),
+                                  document=document)
         return self._post(seller, params, message, markup)
 
     async def send_media_group(self, params: Params) -> list[dict[str, Any]]:
@@ -189,10 +192,8 @@ class MessagesApi:
                 {"photo_sizes": [size.photo_size() for size in await self._media.photo(source)]}
                 if item["type"] == "photo" else {"document": await self._media.document(source)}
             )
-            prepared.append(ChatMessage(**content, caption=caption.text if caption else None,
-                                        caption_entities=caption.entities if caption else [],
-                                        caption_html=item.get("caption"),
-                                        parse_mode=item.get("parse_mode")))
+            prepared.append(self._captioned(caption, item.get("caption"), item.get("parse_mode"),
+                                            **content))
         reply_to = self._reply_target(seller, params)
         self._limiter.acquire()
         group = str(10**16 + secrets.randbelow(9 * 10**16))

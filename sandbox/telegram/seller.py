@@ -56,23 +56,23 @@ class Seller:
 
     def user(self) -> dict[str, Any]:
         """The User object Telegram sends for this person."""
-        user: dict[str, Any] = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
-        if self.last_name:
-            user["last_name"] = self.last_name
-        if self.username:
-            user["username"] = self.username
+        user = self._named({"id": self.user_id, "is_bot": False, "first_name": self.first_name})
         user["language_code"] = self.language_code
         return user
 
     def chat(self) -> dict[str, Any]:
         """The Chat object of the private chat."""
-        chat: dict[str, Any] = {"id": self.chat_id, "first_name": self.first_name}
-        if self.last_name:
-            chat["last_name"] = self.last_name
-        if self.username:
-            chat["username"] = self.username
+        chat = self._named({"id": self.chat_id, "first_name": self.first_name})
         chat["type"] = "private"
         return chat
+
+    def _named(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The optional last_name and username added, as User and Chat objects carry them."""
+        if self.last_name:
+            data["last_name"] = self.last_name
+        if self.username:
+            data["username"] = self.username
+        return data
 
     def api_message(self, message: ChatMessage, *, with_reply: bool = True) -> dict[str, Any]:
         """The Message object, current state, as Telegram would send or return it."""

@@ -225,8 +225,7 @@ class TelegramEmulator(LoopbackServer):
                              mime_type: str) -> dict[str, Any]:
         """Keep a seller's document and return its Document object."""
         stored = self._files.add(data, kind="document", mime_type=mime_type, file_name=file_name)
-        document = {"file_name": file_name, "mime_type": mime_type, "file_id": stored.file_id,
-                    "file_unique_id": stored.file_unique_id, "file_size": stored.file_size}
+        document = stored.document()
         if mime_type.startswith("image/") and len(data) <= MAX_PHOTO_UPLOAD_BYTES:
             rendered = await asyncio.to_thread(render_photo, data)
             if rendered:
