@@ -12,7 +12,7 @@ from sandbox.telegram.errors import bad_request
 from sandbox.telegram.formatting import FormattedText, format_text, utf16_len
 from sandbox.telegram.keyboards import KeyboardValidator
 from sandbox.telegram.media import MediaInput
-from sandbox.telegram.params import INTEGER_SHAPE, Handler, Params
+from sandbox.telegram.params import INTEGER_SHAPE, Handler, Params, Upload
 from sandbox.telegram.ratelimit import RateLimiter
 from sandbox.telegram.seller import Seller
 
@@ -163,22 +163,25 @@ class MessagesApi:
         return self._post(seller, params, message, markup)
 
     async def send_photo(self, params: Params) -> dict[str, Any]:
-        seller = self._chat(params)
-        caption = self._params_caption(params)
-        markup = self._markup(params)
-        sizes = await self._media.photo(self._media.reference(params, "photo"))
-        message = self._captioned(caption, params.text("caption"), params.text("parse_mode"),
-                                  photo_sizes=[size.photo_size() for size in sizes])
-        return self._post(seller, params, message, markup)
+        return await self._send_media(params, "photo")
 
     async def send_document(self, params: Params) -> dict[str, Any]:
+        return await self._send_media(params, "document")
+
+    async def _send_media(self, params: Params, kind: str) -> dict[str, Any]:
         seller = self._chat(params)
         caption = self._params_caption(params)
         markup = self._markup(params)
-        document = await self._media.document(self._media.reference(params, "document"))
+        content = await self._media_content(kind, self._media.reference(params, kind))
         message = self._captioned(caption, params.text("caption"), params.text("parse_mode"),
-                                  document=document)
+                                  **content)
         return self._post(seller, params, message, markup)
+
+    async def _media_content(self, kind: str, source: Upload | str | None) -> dict[str, Any]:
+        """The message fields for a photo or a document given as upload, file_id or URL."""
+        if kind == "photo":
+            return {"photo_sizes": [size.photo_size() for size in await self._media.photo(source)]}
+        return {"document": await self._media.document(source)}
 
     async def send_media_group(self, params: Params) -> list[dict[str, Any]]:
         seller = self._chat(params)
@@ -187,11 +190,8 @@ class MessagesApi:
         for item in media:
             caption = self._caption(item.get("caption"), item.get("parse_mode"),
                                     item.get("caption_entities"))
-            source = self._media.attached(params, item["media"])
-            content: dict[str, Any] = (
-                {"photo_sizes": [size.photo_size() for size in await self._media.photo(source)]}
-                if item["type"] == "photo" else {"document": await self._media.document(source)}
-            )
+            content = await self._media_content(item["type"],
+                                                self._media.attached(params, item["media"]))
             prepared.append(self._captioned(caption, item.get("caption"), item.get("parse_mode"),
                                             **content))
         reply_to = self._reply_target(seller, params)
