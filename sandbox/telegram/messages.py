@@ -63,10 +63,8 @@ class MessagesApi:
             raise bad_request("chat not found")
         return seller
 
-    def _target(self, params: Params, missing: str) -> tuple[Seller, ChatMessage]:
-        """The chat and bot message an edit names."""
-        if params.text("inline_message_id"):
-            raise bad_request("MESSAGE_ID_INVALID")
+    def _message(self, params: Params, missing: str) -> tuple[Seller, ChatMessage]:
+        """The chat and the message still in it that chat_id and message_id name."""
         seller = self._chat(params)
         message_id = params.integer("message_id")
         if message_id is None:
@@ -74,6 +72,13 @@ class MessagesApi:
         message = seller.message(message_id)
         if message is None or message.deleted:
             raise bad_request(missing)
+        return seller, message
+
+    def _target(self, params: Params) -> tuple[Seller, ChatMessage]:
+        """The chat and bot message an edit names."""
+        if params.text("inline_message_id"):
+            raise bad_request("MESSAGE_ID_INVALID")
+        seller, message = self._message(params, "message to edit not found")
         if not message.from_bot:
             raise bad_request("message can't be edited")
         return seller, message
@@ -230,7 +235,7 @@ class MessagesApi:
     # ---- changing and removing ----------------------------------------------------------
 
     async def edit_message_text(self, params: Params) -> dict[str, Any]:
-        seller, message = self._target(params, "message to edit not found")
+        seller, message = self._target(params)
         formatted = self._text(params)
         markup = self._markup(params, inline_only=True)
         if message.text is None:
@@ -246,7 +251,7 @@ class MessagesApi:
         return self._edited(seller, message)
 
     async def edit_message_caption(self, params: Params) -> dict[str, Any]:
-        seller, message = self._target(params, "message to edit not found")
+        seller, message = self._target(params)
         caption = self._params_caption(params)
         markup = self._markup(params, inline_only=True)
         if not (message.photo_sizes or message.document):
@@ -264,7 +269,7 @@ class MessagesApi:
         return self._edited(seller, message)
 
     async def edit_message_reply_markup(self, params: Params) -> dict[str, Any]:
-        seller, message = self._target(params, "message to edit not found")
+        seller, message = self._target(params)
         markup = self._markup(params, inline_only=True)
         if markup == message.inline_markup:
             raise bad_request(NOT_MODIFIED)
@@ -273,16 +278,10 @@ class MessagesApi:
         return self._edited(seller, message)
 
     async def delete_message(self, params: Params) -> bool:
-        seller = self._chat(params)
-        message_id = params.integer("message_id")
-        if message_id is None:
-            raise bad_request("message identifier is not specified")
-        message = seller.message(message_id)
-        if message is None or message.deleted:
-            raise bad_request("message to delete not found")
+        seller, message = self._message(params, "message to delete not found")
         message.deleted = True
         author = "bot" if message.from_bot else seller.first_name
-        seller.note(f"bot 🗑 deleted #{message_id} ({author}: {message.render()[0]})")
+        seller.note(f"bot 🗑 deleted #{message.message_id} ({author}: {message.render()[0]})")
         return True
 
     # ---- the rest -----------------------------------------------------------------------
