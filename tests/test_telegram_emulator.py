@@ -208,19 +208,18 @@ async def test_good_html_becomes_plain_text_and_entities(emulator, http, ana):
     assert ana.bot_messages[-1].text == sent["text"]
 
 
-async def test_markdown_v2_reserved_characters_must_be_escaped(emulator, http, ana):
-    async def send(text: str) -> httpx.Response:
-        return await call(http, emulator, "sendMessage", chat_id=ana.chat_id, text=text,
-                          parse_mode="MarkdownV2")
-
-    assert_refused(await send("Price 5.50"), 400, "Bad Request: can't parse entities: "
-                   "Character '.' is reserved and must be escaped with the preceding '\\'")
-    assert_refused(await send("*bold"), 400,
-                   "Bad Request: can't parse entities: Can't find end of Bold entity at byte "
-                   "offset 0")
-    sent = result(await send("*Bike* _nice_ costs 5\\.50 [link](https://x.io)"))
-    assert sent["text"] == "Bike nice costs 5.50 link"
-    assert [e["type"] for e in sent["entities"]] == ["bold", "italic", "text_link"]
+async def test_markdown_parse_modes_are_refused_as_not_modelled(emulator, http, ana):
+    """The bot sends only HTML: the Markdown dialects are refused by name, never half-parsed."""
+    for mode in ("MarkdownV2", "Markdown", "markdownv2"):
+        canonical = {"markdownv2": "MarkdownV2"}.get(mode, mode)
+        expected = (f"Bad Request: parse_mode {canonical} is not modelled by the sandbox "
+                    "emulator; send HTML or plain text")
+        assert_refused(await call(http, emulator, "sendMessage", chat_id=ana.chat_id,
+                                  text="*Bike* costs 5\\.50", parse_mode=mode), 400, expected)
+        photo = {"photo": ("bike.jpg", image_bytes(64, 48), "image/jpeg")}
+        assert_refused(await call(http, emulator, "sendPhoto", files=photo, chat_id=ana.chat_id,
+                                  caption="*Bike*", parse_mode=mode), 400, expected)
+    assert ana.bot_messages == []
 
 
 # ---- keyboards -------------------------------------------------------------------------------

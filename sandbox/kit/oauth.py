@@ -1,187 +1,31 @@
-"""What the marketplace sandboxes share: a server lifecycle, fault injection, an OAuth 2
-authorization server, an image store and the public listing page.
-
-Each marketplace sandbox (ebay.py, facebook.py, offerup.py) composes these and adds its own API
-and its own error shapes, so a request the real service would refuse is refused here too.
-"""
+"""An OAuth 2 authorization server as a marketplace runs it, strictly: the consent page, the
+authorization code grant (PKCE where required), refresh with optional rotation and reuse
+detection (RFC 9700), client credentials, revocation (RFC 7009), and the bearer check the API
+routes use."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import html
-import random
 import secrets
 import time
-from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 from aiohttp import web
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-# (status, error code, description) → the marketplace's error response
-ErrorResponder = Callable[[int, str, str], web.Response]
+from sandbox.kit.errors import ErrorResponder
+from sandbox.kit.grants import Grant, MarketplaceAccount, OAuthClient, TokenError, TokenRefused
+from sandbox.kit.pages import html_page
 
 
 def oauth_error_json(status: int, error: str, description: str) -> web.Response:
     """RFC 6749 §5.2 error body, which eBay and most OAuth servers use."""
     return web.json_response({"error": error, "error_description": description}, status=status)
-
-
-class SandboxServer:
-    """An aiohttp app on loopback that starts and stops quickly, like the Telegram emulator."""
-
-    def __init__(self) -> None:
-        self.request_count = 0  # every request served, for benchmarks and tests
-        self.recent_requests: deque[tuple[float, str, str]] = deque(maxlen=64)
-        self.watchers: list[Callable[[str, str], None]] = []  # told (method, path) on arrival
-        self.app = web.Application(
-            client_max_size=64 * 1024 * 1024, middlewares=[self._count_requests]
-        )
-        self._runner: web.AppRunner | None = None
-        self._url: str | None = None
-
-    @web.middleware
-    async def _count_requests(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        self.request_count += 1
-        self.recent_requests.append((time.monotonic(), request.method, request.path))
-        for watch in self.watchers:
-            watch(request.method, request.path)
-        return await handler(request)
-
-    @property
-    def url(self) -> str:
-        if self._url is None:
-            raise RuntimeError(f"{type(self).__name__} is not started")
-        return self._url
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._runner = web.AppRunner(
-            self.app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        bound = self._runner.addresses[0][1]
-        self._url = f"http://{host}:{bound}"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> SandboxServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-
-# ── Fault injection ───────────────────────────────────────────────────────────────────────────
-
-
-@dataclass
-class Fault:
-    kind: str  # "error", "rate_limit", "hang"
-    status: int = 503
-    retry_after: int = 1
-    path_contains: str = ""  # only requests whose path contains this (all when empty)
-
-    def applies_to(self, path: str) -> bool:
-        return self.path_contains in path
-
-
-@dataclass
-class Faults:
-    """Latency, a share of 5xx, 429 with Retry-After, and hangs, for the API routes.
-
-    Random faults are drawn from a seeded generator, so a benchmark run can be repeated;
-    `next(...)` queues exact faults for tests that must be deterministic.
-    """
-
-    latency_seconds: float = 0.0
-    error_share: float = 0.0
-    rate_limit_share: float = 0.0
-    hang_share: float = 0.0
-    retry_after_seconds: int = 1
-    hang_seconds: float = 60.0
-    seed: int = 7
-    injected: Counter[str] = field(default_factory=Counter)
-    _queued: deque[Fault] = field(default_factory=deque)
-    _random: random.Random = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
-
-    def next(
-        self,
-        kind: str,
-        *,
-        status: int = 503,
-        retry_after: int = 1,
-        times: int = 1,
-        path_contains: str = "",
-    ) -> None:
-        """Queue `times` faults for the next API calls, e.g. next("rate_limit", retry_after=2);
-        with `path_contains`, only calls to matching paths take them."""
-        if kind not in ("error", "rate_limit", "hang"):
-            raise ValueError(f"unknown fault kind {kind!r}")
-        self._queued.extend(
-            Fault(kind, status, retry_after, path_contains) for _ in range(times)
-        )
-
-    def clear(self) -> None:
-        self._queued.clear()
-        self.latency_seconds = self.error_share = self.rate_limit_share = self.hang_share = 0.0
-
-    def draw(self, path: str = "") -> Fault | None:
-        for queued in self._queued:
-            if queued.applies_to(path):
-                self._queued.remove(queued)
-                return queued
-        roll = self._random.random()
-        if roll < self.error_share:
-            return Fault("error", self._random.choice((500, 502, 503)))
-        roll -= self.error_share
-        if roll < self.rate_limit_share:
-            return Fault("rate_limit", 429, self.retry_after_seconds)
-        roll -= self.rate_limit_share
-        if roll < self.hang_share:
-            return Fault("hang")
-        return None
-
-    def middleware(self, applies: Callable[[web.Request], bool], error: ErrorResponder) -> Any:
-        """An aiohttp middleware that injects faults into the requests `applies` selects."""
-
-        @web.middleware
-        async def inject(request: web.Request, handler: Handler) -> web.StreamResponse:
-            if not applies(request):
-                return await handler(request)
-            if self.latency_seconds:
-                await asyncio.sleep(self.latency_seconds)
-            fault = self.draw(request.path)
-            if fault is None:
-                return await handler(request)
-            self.injected[fault.kind] += 1
-            if fault.kind == "hang":
-                await asyncio.sleep(self.hang_seconds)
-                return await handler(request)
-            if fault.kind == "rate_limit":
-                response = error(429, "rate_limited", "Too many requests; slow down.")
-                response.headers["Retry-After"] = str(fault.retry_after)
-                return response
-            return error(fault.status, "unavailable", "The service is temporarily unavailable.")
-
-        return inject
-
-
-# ── OAuth 2 authorization server ──────────────────────────────────────────────────────────────
 
 
 @dataclass
@@ -200,36 +44,6 @@ class _Spent:
         )
 
 
-@dataclass(frozen=True)
-class OAuthClient:
-    client_id: str
-    client_secret: str
-    redirect_uris: tuple[str, ...]
-
-
-@dataclass
-class MarketplaceAccount:
-    """A person on the marketplace who may approve our app."""
-
-    account_id: str
-    display_name: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Grant:
-    """What one approval produced; access and refresh tokens point back here."""
-
-    account: MarketplaceAccount
-    client_id: str
-    scopes: tuple[str, ...]
-    access_token: str
-    access_expires_at: float
-    refresh_token: str | None
-    refresh_expires_at: float | None
-    revoked: bool = False
-
-
 @dataclass
 class _PendingCode:
     account: MarketplaceAccount
@@ -238,14 +52,6 @@ class _PendingCode:
     scopes: tuple[str, ...]
     code_challenge: str | None
     expires_at: float
-
-
-class TokenRefused(Exception):
-    """An API call whose token is missing, unknown, expired or revoked (`reason` says which)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class OAuthProvider:
@@ -340,7 +146,7 @@ class OAuthProvider:
         query = dict(request.query)
         problem = self._authorize_problem(query)
         if problem:
-            return _page(f"{self.name}: cannot continue", f"<p>{html.escape(problem)}</p>", 400)
+            return html_page(f"{self.name}: cannot continue", f"<p>{html.escape(problem)}</p>", 400)
         redirect_error = self._redirect_problem(query)
         if redirect_error:
             raise web.HTTPFound(_with_query(query["redirect_uri"], {
@@ -362,7 +168,7 @@ class OAuthProvider:
             '</select></label> <button name="decision" value="approve">Approve</button> '
             '<button name="decision" value="deny">Deny</button></form>'
         )
-        return _page(f"Sign in to {self.name}", body)
+        return html_page(f"Sign in to {self.name}", body)
 
     async def decide(self, request: web.Request) -> web.Response:
         form = dict(await request.post())
@@ -371,7 +177,7 @@ class OAuthProvider:
             "invalid request" if self._redirect_problem(query) else None
         )
         if problem:
-            return _page(f"{self.name}: cannot continue", f"<p>{html.escape(problem)}</p>", 400)
+            return html_page(f"{self.name}: cannot continue", f"<p>{html.escape(problem)}</p>", 400)
         state = {"state": query["state"]} if "state" in query else {}
         if form.get("decision") != "approve":
             raise web.HTTPFound(_with_query(query["redirect_uri"], {
@@ -380,7 +186,7 @@ class OAuthProvider:
             }))
         account = self.accounts.get(str(form.get("account", "")))
         if account is None:
-            return _page(f"{self.name}: cannot continue", "<p>Unknown account.</p>", 400)
+            return html_page(f"{self.name}: cannot continue", "<p>Unknown account.</p>", 400)
         code = secrets.token_urlsafe(32)
         self._codes[code] = _PendingCode(
             account=account,
@@ -610,76 +416,6 @@ class OAuthProvider:
         for grant in grants:
             self.revoke(grant)
         return len(grants)
-
-
-class TokenError(Exception):
-    """A token endpoint refusal; OAuthProvider.error renders it in the marketplace's shape."""
-
-    def __init__(self, status: int, error: str, description: str) -> None:
-        super().__init__(description)
-        self.status, self.error, self.description = status, error, description
-
-
-# ── Images and public pages ───────────────────────────────────────────────────────────────────
-
-
-class ImageStore:
-    """Images the sandbox holds (uploaded or fetched), served back at stable URLs."""
-
-    def __init__(self) -> None:
-        self._images: dict[str, tuple[bytes, str]] = {}
-
-    def put(self, data: bytes, content_type: str = "image/jpeg") -> str:
-        image_id = secrets.token_hex(12)
-        self._images[image_id] = (data, content_type)
-        return image_id
-
-    def get(self, image_id: str) -> tuple[bytes, str] | None:
-        return self._images.get(image_id)
-
-    def all(self) -> list[bytes]:
-        """Every image held, e.g. to check what sellers' photos reveal."""
-        return [data for data, _ in self._images.values()]
-
-    async def serve(self, request: web.Request) -> web.Response:
-        found = self.get(request.match_info["image_id"])
-        if found is None:
-            raise web.HTTPNotFound()
-        data, content_type = found
-        return web.Response(body=data, content_type=content_type)
-
-
-def listing_page(
-    *,
-    marketplace: str,
-    title: str,
-    price: str,
-    status: str,
-    description: str = "",
-    image_urls: Iterable[str] = (),
-) -> web.Response:
-    """The public page at a listing's URL: what a buyer would see, all text escaped."""
-    images = "".join(
-        f'<img src="{html.escape(url)}" alt="" style="max-width:320px;margin:4px">'
-        for url in image_urls
-    )
-    body = (
-        f"<h1>{html.escape(title)}</h1>"
-        f'<p class="price">{html.escape(price)}</p>'
-        f'<p class="status">{html.escape(status)}</p>'
-        f"<div>{images}</div>"
-        f'<p class="description">{html.escape(description)}</p>'
-    )
-    return _page(f"{title} | {marketplace}", body)
-
-
-def _page(title: str, body: str, status: int = 200) -> web.Response:
-    document = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title></head><body>{body}</body></html>"
-    )
-    return web.Response(text=document, status=status, content_type="text/html")
 
 
 def _with_query(url: str, params: dict[str, str]) -> str:

@@ -1,0 +1,146 @@
+"""The eBay sandbox's server: every eBay host (auth, api, apiz, apim, www) on one loopback
+origin, wiring OAuth, each API's routes and the public /itm/{listingId} page, with the controls
+tests and the demo drive."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from marketplaces.ebay import EbayConfig
+from sandbox.ebay.account import AccountApi
+from sandbox.ebay.accounts import Seller
+from sandbox.ebay.errors import fault_response
+from sandbox.ebay.fulfillment import FulfillmentApi
+from sandbox.ebay.identity import IdentityApi
+from sandbox.ebay.inventory import InventoryItemApi, LocationApi
+from sandbox.ebay.media import MediaApi
+from sandbox.ebay.oauth import (
+    ACCESS_TTL_SECONDS,
+    AUTHORIZE_PATH,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REFRESH_TTL_SECONDS,
+    SCOPE_APPLICATION,
+    TOKEN_PATH,
+    USER_SCOPES,
+    EbayOAuth,
+)
+from sandbox.ebay.offers import OfferApi
+from sandbox.ebay.state import EbayListing, EbayState
+from sandbox.ebay.taxonomy import TaxonomyApi
+from sandbox.kit import (
+    Faults,
+    ImageStore,
+    OAuthClient,
+    SandboxServer,
+    listing_page,
+    oauth_error_json,
+    refusals,
+)
+
+
+class EbaySandbox(SandboxServer):
+    """eBay, locally and strictly. Tests drive `sell`, `end` and read `listings`."""
+
+    def __init__(
+        self,
+        *,
+        redirect_uris: tuple[str, ...] = ("http://127.0.0.1/oauth/ebay/callback",),
+        client_id: str = CLIENT_ID,
+        client_secret: str = CLIENT_SECRET,
+    ) -> None:
+        super().__init__()
+        self.client_id, self.client_secret = client_id, client_secret
+        self.state = EbayState(lambda: self.url)
+        self.oauth = EbayOAuth(
+            name="eBay",
+            clients=[OAuthClient(client_id, client_secret, redirect_uris)],
+            accounts=[seller.account for seller in self.state.sellers.values()],
+            scopes={*USER_SCOPES, SCOPE_APPLICATION},
+            access_ttl_seconds=ACCESS_TTL_SECONDS,
+            refresh_ttl_seconds=REFRESH_TTL_SECONDS,
+            pkce_required=False,
+            rotate_refresh_tokens=False,
+            client_auth=frozenset({"client_secret_basic"}),
+        )
+        self.faults = Faults()
+        self.app.middlewares.append(self.faults.middleware(self._is_api, fault_response))
+        self.app.middlewares.append(
+            self.faults.middleware(lambda r: r.path == TOKEN_PATH, oauth_error_json)
+        )
+        self.app.middlewares.append(refusals)
+        router = self.app.router
+        router.add_get(AUTHORIZE_PATH, self.oauth.authorize_page)
+        router.add_post(AUTHORIZE_PATH, self.oauth.decide)
+        router.add_post(TOKEN_PATH, self.oauth.token_endpoint)
+        router.add_get("/itm/{listing_id}", self.public_page)
+        for api in (IdentityApi, TaxonomyApi, MediaApi, AccountApi, LocationApi,
+                    InventoryItemApi, OfferApi, FulfillmentApi):
+            api(self.state, self.oauth).routes(router)
+
+    @staticmethod
+    def _is_api(request: web.Request) -> bool:
+        return request.path.startswith(("/sell/", "/commerce/"))
+
+    def adapter_config(self, redirect_uri: str) -> EbayConfig:
+        """An adapter configuration with every eBay host pointing at this sandbox (registering
+        the redirect URI, as an operator does when creating the RuName)."""
+        self.oauth.register_redirect(self.client_id, redirect_uri)
+        return EbayConfig(
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            redirect_uri=redirect_uri,
+            authorize_url=f"{self.url}{AUTHORIZE_PATH}",
+            token_url=f"{self.url}{TOKEN_PATH}",
+            api_base_url=self.url,
+            identity_base_url=self.url,
+            media_base_url=self.url,
+            web_base_url=self.url,
+        )
+
+    # ── Test and demo controls ──
+
+    @property
+    def sellers(self) -> dict[str, Seller]:
+        return self.state.sellers
+
+    @property
+    def requests(self) -> list[str]:
+        """"METHOD /path" of every API call so far."""
+        return self.state.requests
+
+    @property
+    def images(self) -> ImageStore:
+        """Every picture uploaded through the Media API."""
+        return self.state.images
+
+    @property
+    def listings(self) -> list[EbayListing]:
+        return [self.state.snapshot(record) for record in self.state.listings.values()]
+
+    def listing(self, external_id: str) -> EbayListing:
+        """The listing for an offer id (what the adapter returns) or a listing id."""
+        return self.state.snapshot(self.state.record(external_id))
+
+    def sell(self, external_id: str, *, quantity: int = 1, buyer: str = "happy_buyer_42") -> str:
+        """A buyer purchases the item: an order appears and the listing sells out. Returns
+        the order id."""
+        record = self.state.record(external_id)
+        if record.status != "ACTIVE":
+            raise ValueError(f"listing {record.listing_id} is not active")
+        return str(self.state.sell(record, quantity, buyer)["orderId"])
+
+    def end(self, external_id: str) -> None:
+        """The seller ends the listing on ebay.com, outside our app."""
+        self.state.record(external_id).status = "ENDED"
+
+    async def public_page(self, request: web.Request) -> web.Response:
+        record = self.state.listings.get(request.match_info["listing_id"])
+        if record is None:
+            raise web.HTTPNotFound(text="We looked everywhere. The listing is not on eBay.")
+        shown = self.state.snapshot(record)
+        words = {"live": "Available", "sold": "Sold", "ended": "This listing has ended"}
+        return listing_page(
+            marketplace="eBay", title=shown.title, price=f"US ${shown.price}",
+            status=words[shown.state], description=shown.description, image_urls=shown.images,
+        )
