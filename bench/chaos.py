@@ -32,10 +32,10 @@ from pathlib import Path
 
 import httpx
 
-from bot.demo import _demo_photo, free_port
 from marketplaces import registry
 from sandbox.browser import finish_in_browser
 from sandbox.facebook import ROSA
+from sandbox.harness import demo_photo, free_port
 from sandbox.telegram import ChatMessage, EmulatorError, Seller
 from sandbox.world import SandboxWorld
 from storage.crypto import TokenCipher
@@ -124,7 +124,7 @@ class PatientSeller:
         self.title = f"Chaos lamp {index}"
         self.posted = 0
         self.pressed_post = False
-        self.photos = [_demo_photo((index * 20 % 255, 90, 200)), _demo_photo((30, index, 90))]
+        self.photos = [demo_photo((index * 20 % 255, 90, 200)), demo_photo((30, index, 90))]
 
     def _has_button(self, label: str) -> bool:
         return any(label in text for m in self.chat.bot_messages if not m.deleted

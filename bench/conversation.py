@@ -39,11 +39,11 @@ from typing import Any
 
 from PIL import Image, ImageChops
 
-from bot.demo import sandbox_settings
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
 from harness import HandlerErrors, expect, text_of
 from sandbox.browser import connect
+from sandbox.harness import sandbox_settings
 from sandbox.kit import MarketplaceAccount
 from sandbox.telegram import ChatMessage, Seller, TelegramEmulator
 from sandbox.world import SandboxWorld

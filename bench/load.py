@@ -52,12 +52,12 @@ from typing import Any, TextIO
 import httpx
 from PIL import Image, ImageDraw
 
-from bot.demo import sandbox_settings
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
 from harness import HandlerErrors, expect, text_of
 from sandbox.browser import finish_in_browser
 from sandbox.facebook import ROSA
+from sandbox.harness import sandbox_settings
 from sandbox.kit import OAuthProvider
 from sandbox.telegram import ChatMessage, Seller, TelegramEmulator
 from sandbox.world import SandboxWorld

@@ -29,12 +29,12 @@ from aiohttp import web
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from PIL import Image
 
-from bot.demo import free_port
 from bot.logs import configure_logging
 from marketplaces import registry
 from marketplaces.base import Condition, Listing, Location, Marketplace, Tokens
 from marketplaces.media import MediaStore
 from marketplaces.photos import prepare_async
+from sandbox.harness import free_port
 from sandbox.world import SandboxWorld
 
 

@@ -24,9 +24,9 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.demo import sandbox_settings
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
+from sandbox.harness import sandbox_settings
 from sandbox.telegram import TelegramEmulator
 from sandbox.world import SandboxWorld
 

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         print(TokenCipher.generate_key())
         return 0
     if args.command == "demo":
-        from bot.demo import run_demo  # lazily: only the demo touches the sandbox
+        from sandbox.demo import run_demo  # lazily: only the demo touches the sandbox
 
         return asyncio.run(run_demo(quiet=args.quiet))
     try:

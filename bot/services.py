@@ -23,7 +23,8 @@ from storage.updates import UpdateLedger
 def build_services(settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK) -> Services:
     cipher = TokenCipher.from_setting(settings.token_encryption_key)
     public = settings.public_base_url or f"http://{settings.web_host}:{settings.web_port}"
-    media = MediaStore(settings.data_dir / "media", cipher.derived_key("media-urls"), public)
+    newest, *older = cipher.derived_keys("media-urls")
+    media = MediaStore(settings.data_dir / "media", newest, public, older_keys=older)
     marketplaces = registry.build(settings.marketplaces, media)
     accounts = AccountRepository(db, cipher, clock)
     states = OAuthStateRepository(db, cipher, clock)

@@ -14,6 +14,7 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -30,14 +31,19 @@ class MediaStore:
         public_base_url: str,
         *,
         ttl_seconds: int = DEFAULT_TTL_SECONDS,
+        older_keys: Sequence[bytes] = (),
     ) -> None:
+        """URLs are signed with `signing_key`; `older_keys` (from before a key rotation) still
+        verify the URLs they signed, until those expire."""
         self.directory = directory
         self._key = signing_key
+        self._older_keys = tuple(older_keys)
         self.public_base_url = public_base_url.rstrip("/")
         self.ttl_seconds = ttl_seconds
 
-    def _sign(self, media_id: str, expires: int) -> str:
-        return hmac.new(self._key, f"{media_id}.{expires}".encode(), hashlib.sha256).hexdigest()
+    def _sign(self, media_id: str, expires: int, key: bytes | None = None) -> str:
+        message = f"{media_id}.{expires}".encode()
+        return hmac.new(key or self._key, message, hashlib.sha256).hexdigest()
 
     async def publish(self, data: bytes) -> str:
         """Keep a prepared JPEG and return the URL a marketplace may fetch it from."""
@@ -61,7 +67,9 @@ class MediaStore:
             return None
         media_id, expires_text, signature = match.groups()
         expires = int(expires_text)
-        if not hmac.compare_digest(signature, self._sign(media_id, expires)):
+        keys = (self._key, *self._older_keys)
+        if not any(hmac.compare_digest(signature, self._sign(media_id, expires, key))
+                   for key in keys):
             return None
         if expires < (now if now is not None else time.time()):
             return None

@@ -7,11 +7,12 @@ re-encrypting (`TokenCipher.rotate`) before dropping the old one.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import base64
 from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
 class TokenDecryptionError(ValueError):
@@ -43,7 +44,7 @@ class TokenCipher:
                     "(32 url-safe base64-encoded bytes)"
                 ) from None
         self._fernet = MultiFernet(fernets)
-        self._newest_key = keys[0].encode("ascii")
+        self._keys = [base64.urlsafe_b64decode(key.encode("ascii")) for key in keys]
 
     @classmethod
     def from_setting(cls, setting: str) -> TokenCipher:
@@ -55,8 +56,13 @@ class TokenCipher:
 
     def derived_key(self, purpose: str) -> bytes:
         """A separate secret for another job (e.g. signing media URLs), so one setting serves
-        both and neither use can reveal the other."""
-        return hmac.new(self._newest_key, purpose.encode("utf-8"), hashlib.sha256).digest()
+        both and neither use can reveal the other: HKDF-SHA256 of the newest key."""
+        return self.derived_keys(purpose)[0]
+
+    def derived_keys(self, purpose: str) -> list[bytes]:
+        """The secret for `purpose` from every configured key, newest first: what was signed
+        before a key rotation still verifies."""
+        return [_hkdf(key, purpose) for key in self._keys]
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
@@ -78,3 +84,10 @@ class TokenCipher:
             raise TokenDecryptionError(
                 "stored token cannot be re-encrypted: none of the configured keys decrypts it"
             ) from None
+
+
+def _hkdf(key: bytes, purpose: str) -> bytes:
+    derivation = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=f"deal-scout/{purpose}".encode()
+    )
+    return derivation.derive(key)

@@ -3,8 +3,12 @@ bot; every bot a test starts must have raised nothing in its handlers."""
 
 from __future__ import annotations
 
+import concurrent.futures.thread
 import dataclasses
 import logging
+import os
+import sys
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -12,8 +16,8 @@ import pytest
 
 from bot.config import Settings
 from bot.context import BotContext, DealScoutApplication
-from bot.demo import sandbox_settings
 from bot.runtime import BotRuntime
+from sandbox.harness import sandbox_settings
 from sandbox.telegram import TelegramEmulator
 from sandbox.world import SandboxWorld
 from tests.helpers import MovableClock, report_hung_tasks
@@ -106,3 +110,32 @@ async def bot(start_bot: Callable[..., BotRuntime]) -> AsyncIterator[BotRuntime]
     runtime = start_bot()
     async with runtime:
         yield runtime
+
+
+# ── A run that cannot end is a failed run ────────────────────────────────────────────────────
+
+_EXIT_STATUS: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _EXIT_STATUS.append(int(exitstatus))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """An unclosed database or server leaves a thread that keeps the interpreter alive after
+    the last test, and CI would wait for it until its own timeout. Name it and exit instead."""
+    def lingering() -> list[threading.Thread]:
+        """Threads that would keep the interpreter alive: not daemons, not pool workers (pools
+        end their idle workers at exit)."""
+        return [t for t in threading.enumerate()
+                if t is not threading.main_thread() and not t.daemon
+                and getattr(t, "_target", None) is not concurrent.futures.thread._worker]
+
+    for thread in lingering():
+        thread.join(timeout=2)
+    left = [thread.name for thread in lingering() if thread.is_alive()]
+    if left:
+        print(f"\nthe test run left threads running (an unclosed database?): {left}",
+              file=sys.stderr, flush=True)
+        status = _EXIT_STATUS[-1] if _EXIT_STATUS else 1
+        os._exit(status or 1)

@@ -7,9 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[1]
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(330)  # the script gives up at 240 s; it reports better than a kill would
 def test_chaos_quick_mode_keeps_every_invariant() -> None:
     result = subprocess.run(
         [sys.executable, "bench/chaos.py", "--quick"],

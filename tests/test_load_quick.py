@@ -11,9 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(250)
 def test_quick_load_run_loses_and_doubles_nothing() -> None:
     finished = subprocess.run(
         [sys.executable, "bench/load.py", "--quick"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,9 +22,9 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.context import BotContext, DealScoutApplication
-from bot.demo import sandbox_settings
 from bot.logs import MASK, configure_logging
 from bot.runtime import BotRuntime
+from sandbox.harness import free_port, sandbox_settings
 from sandbox.telegram import TelegramEmulator
 from sandbox.world import SandboxWorld
 from storage.db import Database
@@ -35,11 +34,6 @@ from tests.helpers import HeldCommand, eventually, within
 WEBHOOK_SECRET = "s3cret-token_for-webhook"
 T = TypeVar("T")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_webhook_mode_receives_updates_and_refuses_a_wrong_secret(

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot.demo import DemoScript, sandbox_settings
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
+from sandbox.demo import DemoScript
+from sandbox.harness import sandbox_settings
 from sandbox.world import SandboxWorld
 
 GPS_IFD = 0x8825

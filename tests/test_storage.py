@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from marketplaces.media import MediaStore
 from storage.crypto import InvalidKeyError, TokenCipher, TokenDecryptionError
 from storage.db import Database
 from storage.migrations import MigrationError, discover
@@ -152,3 +153,26 @@ async def test_the_update_ledger_keeps_an_update_until_it_is_claimed_once(tmp_pa
     assert await ledger.purge_older_than(timedelta(days=2)) == 2
     assert await ledger.unclaimed() == [(8, '{"update_id": 8}')]
     await db.close()
+
+
+def test_derived_keys_are_separate_per_purpose_and_survive_a_rotation() -> None:
+    old_key, new_key = TokenCipher.generate_key(), TokenCipher.generate_key()
+    before = TokenCipher([old_key])
+    after = TokenCipher([new_key, old_key])
+    assert before.derived_key("media-urls") != before.derived_key("other")
+    assert len(before.derived_key("media-urls")) == 32
+    assert after.derived_key("media-urls") != before.derived_key("media-urls")
+    assert after.derived_keys("media-urls")[1] == before.derived_key("media-urls")
+
+
+async def test_a_media_url_signed_before_a_key_rotation_still_serves(tmp_path: Path) -> None:
+    old_key, new_key = TokenCipher.generate_key(), TokenCipher.generate_key()
+    before = TokenCipher([old_key]).derived_keys("media-urls")
+    signed_before = await MediaStore(tmp_path, before[0], "http://bot.test").publish(b"jpeg")
+    newest, *older = TokenCipher([new_key, old_key]).derived_keys("media-urls")
+    rotated = MediaStore(tmp_path, newest, "http://bot.test", older_keys=older)
+    stranger = MediaStore(tmp_path, TokenCipher([new_key]).derived_key("media-urls"),
+                          "http://bot.test")
+    token = signed_before.rsplit("/", 1)[1]
+    assert rotated.resolve(token) is not None
+    assert stranger.resolve(token) is None

@@ -9,24 +9,21 @@ its steps land here too.
 from __future__ import annotations
 
 import logging
-import socket
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
 
-from bot.config import Settings
+from bot.commands import COMMANDS
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
-from storage.crypto import TokenCipher
-
-if TYPE_CHECKING:  # the sandbox is imported lazily, only when the demo runs
-    from sandbox.telegram import Seller, TelegramEmulator
-    from sandbox.world import SandboxWorld
+from sandbox.browser import connect
+from sandbox.harness import demo_photo, sandbox_settings
+from sandbox.telegram import Seller, TelegramEmulator
+from sandbox.world import SandboxWorld
 
 REPLY_TIMEOUT = 10.0
 
@@ -87,8 +84,6 @@ class DemoScript:
         return text
 
     async def command_menu(self) -> None:
-        from bot.commands import COMMANDS
-
         commands = [entry["command"] for entry in self.telegram.commands]
         if commands != [command for command, _ in COMMANDS]:
             raise DemoFailure(f"menu is {commands!r}")
@@ -110,7 +105,7 @@ class DemoScript:
         await self.expect_reply(self.ana, "not sure what to do with that")
 
     async def stray_photo(self) -> None:
-        await self.ana.send_photo(_demo_photo())
+        await self.ana.send_photo(demo_photo())
         await self.expect_reply(self.ana, "not sure what to do with that")
 
     async def unknown_command(self) -> None:
@@ -127,8 +122,6 @@ class DemoScript:
 
     def connector(self, name: str) -> Callable[[], Awaitable[None]]:
         async def connect_marketplace() -> None:
-            from sandbox.browser import connect
-
             sandbox = self.world.marketplaces[name]
             display = self.runtime.application.services.marketplaces[name].display_name
             page, message = await connect(self.ana, display, sandbox.oauth)
@@ -151,8 +144,6 @@ class DemoScript:
         await self.ana.wait_for(lambda _: "works — signed in as" in (overview.text or ""))
 
     async def decline(self) -> None:
-        from sandbox.browser import connect
-
         name, sandbox = next(iter(self.world.marketplaces.items()))
         display = self.runtime.application.services.marketplaces[name].display_name
         page, message = await connect(self.ben, display, sandbox.oauth, approve=False)
@@ -163,7 +154,7 @@ class DemoScript:
         ana = self.ana
         await ana.send_command("post")
         await self.expect_reply(ana, "Send me its photos")
-        await ana.send_album([_demo_photo((200, 120, 40)), _demo_photo((40, 120, 200))])
+        await ana.send_album([demo_photo((200, 120, 40)), demo_photo((40, 120, 200))])
         await self.expect_reply(ana, "2 photos so far")
         await ana.press("Done ✅")
         await self.expect_reply(ana, "What's the title?")
@@ -231,53 +222,7 @@ class DemoScript:
             raise DemoFailure(f"/healthz answered {response.status_code} {body!r}")
 
 
-def _demo_photo(color: tuple[int, int, int] = (200, 120, 40)) -> bytes:
-    """A phone photo, GPS tags and all: the bot must strip them before any marketplace sees it."""
-    import io
-
-    from PIL import Image
-
-    exif = Image.Exif()
-    exif[0x010F] = "DemoPhone"  # Make
-    gps = exif.get_ifd(0x8825)
-    gps.update({1: "N", 2: (47.0, 15.0, 10.0), 3: "W", 4: (122.0, 26.0, 39.0)})
-    buffer = io.BytesIO()
-    Image.new("RGB", (1200, 900), color).save(buffer, "JPEG", quality=85, exif=exif)
-    return buffer.getvalue()
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on now: our public URL must be known before the server starts,
-    because OAuth links and redirect URIs carry it."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
-def sandbox_settings(world: SandboxWorld, data_dir: Path) -> Settings:
-    """Embedded defaults: the sandboxes' URLs and credentials, a throwaway key, a SQLite file.
-
-    The demo, the tests and the benchmarks all run on these.
-    """
-    port = free_port()
-    public = f"http://127.0.0.1:{port}"
-    return Settings(
-        telegram_bot_token=world.telegram.token,
-        token_encryption_key=TokenCipher.generate_key(),
-        telegram_api_base=world.telegram.base_url,
-        telegram_file_base=world.telegram.base_file_url,
-        data_dir=data_dir,
-        database_path=data_dir / "deal-scout.sqlite3",
-        web_host="127.0.0.1",
-        web_port=port,
-        public_base_url=public,
-        marketplaces=world.marketplace_configs(public),
-    )
-
-
 async def run_demo(*, quiet: bool = False) -> int:
-    from sandbox.world import SandboxWorld
-
     configure_logging("WARNING")
     results: list[StepResult] = []
     started = time.perf_counter()

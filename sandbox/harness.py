@@ -1,0 +1,55 @@
+"""What the demo, the tests and the benchmarks need to run the real bot against the sandboxes:
+settings that point it at them (embedded defaults: a SQLite file, a throwaway key), a free port
+for its web server, and a photo as a phone takes it."""
+
+from __future__ import annotations
+
+import io
+import socket
+from pathlib import Path
+
+from PIL import Image
+
+from bot.config import Settings
+from sandbox.world import SandboxWorld
+from storage.crypto import TokenCipher
+
+
+def demo_photo(color: tuple[int, int, int] = (200, 120, 40)) -> bytes:
+    """A phone photo, GPS tags and all: the bot must strip them before any marketplace sees it."""
+    exif = Image.Exif()
+    exif[0x010F] = "DemoPhone"  # Make
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (47.0, 15.0, 10.0), 3: "W", 4: (122.0, 26.0, 39.0)})
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 900), color).save(buffer, "JPEG", quality=85, exif=exif)
+    return buffer.getvalue()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now: our public URL must be known before the server starts,
+    because OAuth links and redirect URIs carry it."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def sandbox_settings(world: SandboxWorld, data_dir: Path) -> Settings:
+    """Embedded defaults: the sandboxes' URLs and credentials, a throwaway key, a SQLite file.
+
+    The demo, the tests and the benchmarks all run on these.
+    """
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    return Settings(
+        telegram_bot_token=world.telegram.token,
+        token_encryption_key=TokenCipher.generate_key(),
+        telegram_api_base=world.telegram.base_url,
+        telegram_file_base=world.telegram.base_file_url,
+        data_dir=data_dir,
+        database_path=data_dir / "deal-scout.sqlite3",
+        web_host="127.0.0.1",
+        web_port=port,
+        public_base_url=public,
+        marketplaces=world.marketplace_configs(public),
+    )
