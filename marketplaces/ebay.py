@@ -40,13 +40,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from marketplaces import oauth_client
 from marketplaces.base import (
-    REPEATABLE,
     Account,
     Condition,
     Listing,
@@ -61,15 +60,12 @@ from marketplaces.base import (
     TemporarilyUnavailable,
     TokenExpired,
     Tokens,
-    make_client,
     safe_sku,
-    status_error,
-    transport_error,
 )
+from marketplaces.http import REPEATABLE, make_client, status_error, transport_error
 from marketplaces.photos import PhotoRejected, prepare_async
 
 NAME = "ebay"
-DISPLAY_NAME = "eBay"
 
 SCOPE_INVENTORY = "https://api.ebay.com/oauth/api_scope/sell.inventory"
 SCOPE_ACCOUNT = "https://api.ebay.com/oauth/api_scope/sell.account"
@@ -80,6 +76,7 @@ USER_SCOPES = (SCOPE_INVENTORY, SCOPE_ACCOUNT, SCOPE_FULFILLMENT, SCOPE_IDENTITY
 
 RULES = Rules(
     marketplace=NAME,
+    display_name="eBay",
     title_max=80,  # product.title
     description_max=4000,  # product.description (the offer's listingDescription allows more)
     photo_max=24,  # product.imageUrls
@@ -412,7 +409,7 @@ class EbayMarketplace:
     """The `Marketplace` protocol for eBay; one shared HTTP client for every eBay host."""
 
     name = NAME
-    display_name = DISPLAY_NAME
+    display_name = RULES.display_name
     rules = RULES
 
     def __init__(self, config: EbayConfig) -> None:
@@ -440,16 +437,9 @@ class EbayMarketplace:
 
     # ── OAuth ──
 
-    def authorization_url(self, state: str, code_challenge: str | None = None) -> str:
-        """eBay's consent page; `code_challenge` is ignored because eBay has no PKCE."""
-        query = {
-            "client_id": self.config.client_id,
-            "redirect_uri": self.config.redirect_uri,
-            "response_type": "code",
-            "scope": " ".join(USER_SCOPES),
-            "state": state,
-        }
-        return f"{self.config.authorize_url}?{urlencode(query)}"
+    def authorization_url(self, state: str, code_verifier: str | None = None) -> str:
+        """eBay's consent page; `code_verifier` is ignored because eBay has no PKCE."""
+        return oauth_client.authorization_url(NAME, self.oauth, state, code_verifier)
 
     async def exchange_code(self, code: str, code_verifier: str | None = None) -> Tokens:
         payload = await oauth_client.exchange_code(NAME, self.oauth, code)

@@ -26,17 +26,17 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
-from marketplaces import photos
+from marketplaces import oauth_client, photos
 from marketplaces.base import (
-    REPEATABLE,
     Account,
+    CatalogChoiceNeeded,
     Condition,
     Listing,
     ListingStatus,
@@ -49,21 +49,23 @@ from marketplaces.base import (
     Rules,
     TemporarilyUnavailable,
     Tokens,
+)
+from marketplaces.http import (
+    REPEATABLE,
     make_client,
     retry_after_seconds,
     status_error,
     transport_error,
 )
 from marketplaces.media import MediaStore
-from marketplaces.oauth_client import tokens_from_response
 
 NAME: Final = "facebook"
-DISPLAY_NAME: Final = "Facebook"
 DEFAULT_API_VERSION: Final = "v24.0"
 SCOPES: Final = ("catalog_management", "business_management")
 
 RULES: Final = Rules(
     marketplace=NAME,
+    display_name="Facebook",
     title_max=200,
     description_max=9999,
     photo_max=21,  # image_link plus up to 20 additional_image_link
@@ -185,19 +187,6 @@ def config_from_env(
 
 
 # ── Errors ────────────────────────────────────────────────────────────────────────────────────
-
-
-class CatalogChoiceNeeded(Rejected):
-    """The seller manages several catalogs: the bot asks which one, then calls `with_catalog`."""
-
-    def __init__(self, catalogs: Sequence[tuple[str, str]]) -> None:
-        super().__init__(
-            NAME,
-            f"You manage {len(catalogs)} Facebook catalogs. "
-            "Choose the one Deal Scout should list your items in.",
-            field="account",
-        )
-        self.catalogs = tuple(catalogs)
 
 
 class GraphObjectMissing(Rejected):
@@ -396,7 +385,7 @@ class FacebookMarketplace:
     """Facebook Commerce catalogs through the Graph API (see the module docstring)."""
 
     name = NAME
-    display_name = DISPLAY_NAME
+    display_name = RULES.display_name
     rules = RULES
 
     def __init__(self, config: FacebookConfig, media: MediaStore) -> None:
@@ -412,6 +401,7 @@ class FacebookMarketplace:
             revoke_url=f"{config.graph_url}/me/permissions",
             pkce=False,
             token_auth="client_secret_post",
+            scope_separator=",",
             refreshable=False,  # no refresh tokens: the bot asks the seller to reconnect
         )
         self._client = make_client(config.graph_url)
@@ -455,16 +445,9 @@ class FacebookMarketplace:
 
     # ── Connecting ──
 
-    def authorization_url(self, state: str, code_challenge: str | None = None) -> str:
+    def authorization_url(self, state: str, code_verifier: str | None = None) -> str:
         """The Login dialog link; Facebook takes comma-separated scopes and no PKCE here."""
-        query = {
-            "client_id": self.config.app_id,
-            "redirect_uri": self.config.redirect_uri,
-            "state": state,
-            "scope": ",".join(SCOPES),
-            "response_type": "code",
-        }
-        return f"{self.config.authorize_url}?{urlencode(query)}"
+        return oauth_client.authorization_url(NAME, self.oauth, state, code_verifier)
 
     async def _token_call(self, **form: str) -> dict[str, Any]:
         credentials = {"client_id": self.config.app_id, "client_secret": self.config.app_secret}
@@ -480,7 +463,7 @@ class FacebookMarketplace:
             grant_type="fb_exchange_token", fb_exchange_token=_access_token(short)
         )
         _access_token(long_lived)
-        return tokens_from_response(long_lived)
+        return oauth_client.tokens_from_response(long_lived)
 
     async def refresh(self, tokens: Tokens) -> Tokens:
         """Facebook has no refresh token: the seller has to approve again."""
@@ -569,7 +552,12 @@ class FacebookMarketplace:
         if not catalogs:
             raise Rejected(NAME, _NO_CATALOG, field="account")
         if len(catalogs) > 1:
-            raise CatalogChoiceNeeded(catalogs)
+            raise CatalogChoiceNeeded(
+                NAME,
+                f"You manage {len(catalogs)} Facebook catalogs. "
+                "Choose the one Deal Scout should list your items in.",
+                catalogs,
+            )
         catalog_id, catalog_name = catalogs[0]
         chosen = self.with_catalog(prepared, catalog_id)
         return replace(chosen, extra={**chosen.extra, "catalog_name": catalog_name})
@@ -593,7 +581,7 @@ class FacebookMarketplace:
         if brand:
             return brand
         me = await self._get("/me", tokens, fields="id,name")
-        return str(me.get("name") or DISPLAY_NAME)
+        return str(me.get("name") or RULES.display_name)
 
     def _item(self, listing: Listing, image_urls: list[str], brand: str) -> dict[str, Any]:
         item: dict[str, Any] = {

@@ -24,13 +24,12 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from marketplaces import oauth_client, photos
 from marketplaces.base import (
-    REPEATABLE,
     Account,
     Condition,
     Listing,
@@ -44,19 +43,17 @@ from marketplaces.base import (
     TemporarilyUnavailable,
     TokenExpired,
     Tokens,
-    make_client,
     safe_sku,
-    status_error,
-    transport_error,
 )
+from marketplaces.http import REPEATABLE, make_client, status_error, transport_error
 
 NAME: Final = "offerup"
-DISPLAY_NAME: Final = "OfferUp"
 SCOPES: Final = ("listings.write", "listings.read", "profile.read")
 OTHER_CATEGORY_ID: Final = "999"  # the contract guarantees this leaf ("Other") exists
 
 RULES: Final = Rules(
     marketplace=NAME,
+    display_name="OfferUp",
     title_max=70,
     description_max=5000,
     photo_max=12,
@@ -406,7 +403,7 @@ class OfferUpMarketplace:
     """Lists on OfferUp through a partner endpoint; see the module docstring for why."""
 
     name = NAME
-    display_name = DISPLAY_NAME
+    display_name = RULES.display_name
     rules = RULES
 
     def __init__(self, config: OfferUpConfig) -> None:
@@ -429,21 +426,9 @@ class OfferUpMarketplace:
 
     # ── connecting ──
 
-    def authorization_url(self, state: str, code_challenge: str | None = None) -> str:
-        """The consent link; the contract requires PKCE, so the S256 challenge is mandatory."""
-        if not code_challenge:
-            raise ValueError("OfferUp requires PKCE: pass the S256 code challenge")
-        query = urlencode({
-            "response_type": "code",
-            "client_id": self.oauth.client_id,
-            "redirect_uri": self.oauth.redirect_uri,
-            "scope": " ".join(self.oauth.scopes),
-            "state": state,
-            "code_challenge": code_challenge,
-            "code_challenge_method": "S256",
-        })
-        separator = "&" if "?" in self.oauth.authorize_url else "?"
-        return f"{self.oauth.authorize_url}{separator}{query}"
+    def authorization_url(self, state: str, code_verifier: str | None = None) -> str:
+        """The consent link; the contract requires PKCE, so the verifier is mandatory."""
+        return oauth_client.authorization_url(NAME, self.oauth, state, code_verifier)
 
     async def exchange_code(self, code: str, code_verifier: str | None = None) -> Tokens:
         """Code + PKCE verifier → tokens; a used or mismatched code raises NeedsReconnect."""
@@ -474,24 +459,7 @@ class OfferUpMarketplace:
             if tokens.refresh_token
             else (tokens.access_token, "access_token")
         )
-        try:
-            response = await self._http.post(
-                self.config.revoke_url,
-                data={"token": token, "token_type_hint": hint},
-                auth=httpx.BasicAuth(self.oauth.client_id, self.oauth.client_secret),
-            )
-        except httpx.TransportError as exc:
-            raise transport_error(NAME, exc) from None
-        if response.status_code == 200:
-            return
-        overload = status_error(NAME, response)
-        if overload is not None:
-            raise overload
-        try:
-            error = str(response.json().get("error", response.status_code))
-        except (ValueError, AttributeError):
-            error = str(response.status_code)
-        raise MarketplaceError(NAME, f"OfferUp refused the revocation ({_clean(error, 60)})")
+        await oauth_client.revoke(NAME, self.oauth, token, hint)
 
     async def whoami(self, tokens: Tokens) -> Account:
         me = await self._me(tokens)

@@ -59,7 +59,6 @@ _TRANSPOSE: Final = {
 }
 _SWAPS_SIDES: Final = frozenset({5, 6, 7, 8})
 _SIXTEEN_BIT_MODES: Final = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N"})
-_DISPLAY_NAMES: Final = {"ebay": "eBay", "facebook": "Facebook", "offerup": "OfferUp"}
 
 _UNREADABLE: Final = (
     "This file isn't a photo I can read. Send it as a JPEG, PNG, WebP or HEIC photo."
@@ -310,7 +309,7 @@ def _encode_within(image: Image.Image, rules: Rules) -> bytes:
 
 def _check_size(info: PhotoInfo, rules: Rules) -> None:
     """Refuse a photo whose short side is, or would end up after fitting, under the minimum."""
-    name = _display_name(rules)
+    name = rules.display_name
     shorter = min(info.width, info.height)
     if shorter < rules.photo_min_side:
         raise PhotoRejected(
@@ -330,7 +329,7 @@ def _check_size(info: PhotoInfo, rules: Rules) -> None:
 
 
 def _too_heavy(rules: Rules) -> str:
-    name = _display_name(rules)
+    name = rules.display_name
     limit = _format_bytes(rules.photo_max_bytes)
     return (
         f"I couldn't make this photo small enough for {name} (at most {limit}) without making "
@@ -342,8 +341,3 @@ def _format_bytes(count: int) -> str:
     if count >= 1024 * 1024:
         return f"{count / (1024 * 1024):g} MB"
     return f"{max(1, count // 1024)} KB"
-
-
-def _display_name(rules: Rules) -> str:
-    """The marketplace as sellers write it ("eBay", not "ebay")."""
-    return _DISPLAY_NAMES.get(rules.marketplace, rules.marketplace)
