@@ -4,14 +4,14 @@ Each adapter keeps one `httpx.AsyncClient` for its lifetime (`make_client`) and 
 through an `ApiClient`, which does what all marketplaces need alike: bearer auth, a retry of
 blips on calls that are safe to repeat, a transport failure turned into `TemporarilyUnavailable`,
 any answer but the expected ones turned into our error family by the marketplace's own mapper,
-and a success body read as a JSON object. What differs between marketplaces, the meaning of an
-error body, stays in each marketplace's `errors` module.
+and a success body read as a JSON object (with `required` fields). What differs between
+marketplaces, the meaning of an error body, stays in each marketplace's `errors` module.
 """
 
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Callable, Collection, Generator
+from collections.abc import Callable, Collection, Generator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -115,6 +115,17 @@ def json_object(marketplace: str, response: httpx.Response) -> dict[str, Any]:
             marketplace, f"{marketplace} sent an unreadable answer (HTTP {response.status_code})"
         )
     return body
+
+
+def required(marketplace: str, body: Mapping[str, Any], key: str) -> str:
+    """A field the marketplace always sends on success, as text; without it the marketplace is
+    misbehaving, as with an unreadable body."""
+    value = body.get(key)
+    if value in (None, ""):
+        raise TemporarilyUnavailable(
+            marketplace, f"{marketplace}'s answer lacked {key}; try again later"
+        )
+    return str(value)
 
 
 class ApiClient:

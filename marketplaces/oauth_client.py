@@ -112,6 +112,16 @@ async def exchange_code(
     )
 
 
+def live_refresh_token(marketplace: str, tokens: Tokens, now: datetime | None = None) -> str:
+    """The refresh token to present; NeedsReconnect when there is none or it has expired, as no
+    token call could succeed then."""
+    if not tokens.refresh_token:
+        raise NeedsReconnect(marketplace, f"{marketplace} connection has no refresh token")
+    if tokens.refresh_expires_at and tokens.refresh_expires_at <= (now or datetime.now(UTC)):
+        raise NeedsReconnect(marketplace, f"{marketplace} refresh token has expired")
+    return tokens.refresh_token
+
+
 async def refresh(marketplace: str, settings: OAuthSettings, refresh_token: str) -> dict[str, Any]:
     """A refresh_token grant; the response may carry a rotated refresh token."""
     return await _token_call(

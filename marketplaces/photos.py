@@ -29,7 +29,7 @@ from typing import Final
 import pillow_heif
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-from marketplaces.base import Rules
+from marketplaces.base import Rejected, Rules
 
 pillow_heif.register_heif_opener()
 
@@ -133,6 +133,27 @@ async def prepare_async(data: bytes, rules: Rules) -> bytes:
     """`prepare` on a worker thread, so the event loop keeps serving other sellers meanwhile."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_EXECUTOR, prepare, data, rules)
+
+
+def check_count(count: int, rules: Rules, *, none: str, too_many: str) -> None:
+    """Refuse a listing of `count` photos with none (the sentence `none`) or more than
+    `rules.photo_max` (`too_many`, which may name {max}, {sent} and {extra}), as the
+    marketplace's `Rejected(field="photos")`."""
+    if count == 0:
+        raise Rejected(rules.marketplace, none, field="photos")
+    if count > rules.photo_max:
+        sentence = too_many.format(max=rules.photo_max, sent=count, extra=count - rules.photo_max)
+        raise Rejected(rules.marketplace, sentence, field="photos")
+
+
+async def prepare_to_publish(data: bytes, rules: Rules, *, number: int | None = None) -> bytes:
+    """`prepare_async` for an adapter: a photo the marketplace cannot take is refused as its
+    `Rejected(field="photos")`, the sentence prefixed "Photo N: " when `number` is given."""
+    try:
+        return await prepare_async(data, rules)
+    except PhotoRejected as exc:
+        prefix = f"Photo {number}: " if number is not None else ""
+        raise Rejected(rules.marketplace, prefix + exc.message, field="photos") from None
 
 
 # ── Reading ───────────────────────────────────────────────────────────────────────────────────

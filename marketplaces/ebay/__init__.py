@@ -1,6 +1,7 @@
 """eBay through its public Sell APIs: configuration (`config`), eBay's error body → our errors
-(`errors`), what a listing must be (`listing`), account set-up (`account`), categories
-(`taxonomy`) and the adapter (`adapter`). The names other code uses are re-exported here."""
+(`errors`), what a listing must be (`listing`), the seller's account and its set-up
+(`account`), photo uploads (`pictures`), categories (`taxonomy`) and the adapter (`adapter`).
+The names other code imports are re-exported here."""
 
 from marketplaces.ebay.adapter import EbayMarketplace
 from marketplaces.ebay.config import (

@@ -1,4 +1,5 @@
-"""The seller's eBay account set-up: business policies and inventory locations.
+"""The seller's eBay account: who it is (Identity API), and its set-up for listing, business
+policies and inventory locations.
 
 eBay publishes nothing without a fulfillment, payment and return policy, and every offer names
 an inventory location. Decisions, and why:
@@ -21,8 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from marketplaces.base import Listing, Location, Rejected, Tokens
-from marketplaces.ebay.config import ACCOUNT, INVENTORY, NAME
+from marketplaces.base import Account, Listing, Location, MarketplaceError, Rejected, Tokens
+from marketplaces.ebay.config import ACCOUNT, IDENTITY, INVENTORY, NAME, EbayConfig
 from marketplaces.ebay.errors import LOCATION_EXISTS, error_from, has_error
 from marketplaces.http import ApiClient
 
@@ -56,11 +57,19 @@ _NO_ZIP: Final = (
 
 
 class SellerAccount:
-    """Business policies and inventory locations, through the Account and Inventory APIs."""
+    """Identity, business policies and inventory locations, for whoever's token is passed."""
 
-    def __init__(self, api: ApiClient, marketplace_id: str) -> None:
+    def __init__(self, api: ApiClient, config: EbayConfig) -> None:
         self._api = api
-        self._marketplace_id = marketplace_id
+        self._marketplace_id = config.marketplace_id
+        self._identity_url = f"{config.identity_base_url}{IDENTITY}/user/"
+
+    async def whoami(self, tokens: Tokens) -> Account:
+        body = await self._api.json("GET", self._identity_url, token=tokens.access_token)
+        user_id = str(body.get("userId") or body.get("username") or "")
+        if not user_id:
+            raise MarketplaceError(NAME, "eBay did not say who this account is")
+        return Account(NAME, user_id, str(body.get("username") or user_id))
 
     async def prepare(self, tokens: Tokens) -> Tokens:
         """Finds the seller's default business policies and, when `tokens.extra` has a

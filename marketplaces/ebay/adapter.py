@@ -6,15 +6,13 @@ Publishing one `Listing` is, in eBay's own order: every photo uploaded to eBay P
 created or replaced, and the offer published. Every step is keyed by the SKU, so a retry after a
 crash finds what the first attempt made and ends with the same single listing.
 
-Decisions, and why (account set-up and categories: see `account` and `taxonomy`):
+Decisions, and why (account set-up, photos and categories: see `account`, `pictures` and
+`taxonomy`):
 
 - `external_id` is the offer id. Withdraw and status work on the offer; the offer tells the
   listing id, which the public URL (`{web}/itm/{listingId}`) and sold detection use.
 - Category: `listing.category_ids["ebay"]` when the bot has it, else eBay's first suggestion for
   the seller's category words (or the title).
-- Photos: each is prepared with `photos.prepare_async` and uploaded with createImageFromFile;
-  its answer carries the EPS imageUrl (eBay's image guide), else the image id in its Location
-  header is read back with getImage.
 - Sold means sold out: a listing still ACTIVE is live even after a partial sale of a multi-unit
   listing; once it is no longer active, an order for it (Fulfillment API, last 90 days, which is
   all eBay's order search allows) or a sold quantity on the offer makes it sold, else ended.
@@ -23,35 +21,14 @@ Decisions, and why (account set-up and categories: see `account` and `taxonomy`)
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-import httpx
-
 from marketplaces import oauth_client
-from marketplaces.base import (
-    Account,
-    Listing,
-    ListingStatus,
-    MarketplaceError,
-    NeedsReconnect,
-    OAuthSettings,
-    Published,
-    Rejected,
-    Tokens,
-    safe_sku,
-)
+from marketplaces.adapter import ApiMarketplace
+from marketplaces.base import Account, Listing, ListingStatus, Published, Tokens, safe_sku
 from marketplaces.ebay.account import SellerAccount
-from marketplaces.ebay.config import (
-    FULFILLMENT,
-    IDENTITY,
-    INVENTORY,
-    MEDIA,
-    NAME,
-    USER_SCOPES,
-    EbayConfig,
-)
+from marketplaces.ebay.config import FULFILLMENT, INVENTORY, NAME, USER_SCOPES, EbayConfig
 from marketplaces.ebay.errors import (
     NO_SUCH_SKU,
     OFFER_EXISTS,
@@ -59,47 +36,36 @@ from marketplaces.ebay.errors import (
     error_from,
     has_error,
     problems_of,
-    required,
 )
 from marketplaces.ebay.listing import RULES, check_photo_count, inventory_item, offer_details
+from marketplaces.ebay.pictures import Pictures
 from marketplaces.ebay.taxonomy import Taxonomy
-from marketplaces.http import ApiClient, json_object, make_client
-from marketplaces.photos import PhotoRejected, prepare_async
+from marketplaces.http import ApiClient, json_object, make_client, required
 
 ORDER_LOOKBACK: Final = timedelta(days=89)  # eBay's getOrders filter reaches back 90 days at most
 ORDER_PAGE: Final = 200
-PHOTO_UPLOADS_AT_ONCE: Final = 4  # Media API POSTs are limited to 50 per 5 seconds per user
 
 
-class EbayMarketplace:
+class EbayMarketplace(ApiMarketplace):
     """The `Marketplace` protocol for eBay, with `CategorySuggestions`; one shared HTTP client
     for every eBay host."""
 
-    name = NAME
-    display_name = RULES.display_name
     rules = RULES
 
     def __init__(self, config: EbayConfig) -> None:
-        self.config = config
-        self.oauth = OAuthSettings(
-            config.client_id, config.client_secret, config.authorize_url, config.token_url,
-            config.redirect_uri, USER_SCOPES,
-        )
         client = make_client(config.api_base_url, headers={
             "Accept": "application/json",
             "Accept-Language": config.content_language,
             "X-EBAY-C-MARKETPLACE-ID": config.marketplace_id,
         })
-        self._api = ApiClient(NAME, client, error_from, ok=(200,))
+        super().__init__(config.oauth_settings(), ApiClient(NAME, client, error_from, ok=(200,)))
+        self.config = config
         self._language = {"Content-Language": config.content_language}
-        self._account = SellerAccount(self._api, config.marketplace_id)
+        self._account = SellerAccount(self._api, config)
+        self._pictures = Pictures(self._api, config.media_base_url)
         self._taxonomy = Taxonomy(self._api, self.oauth, config.marketplace_id)
 
-    # ── OAuth ──
-
-    def authorization_url(self, state: str, code_verifier: str | None = None) -> str:
-        """eBay's consent page; `code_verifier` is ignored because eBay has no PKCE."""
-        return oauth_client.authorization_url(NAME, self.oauth, state, code_verifier)
+    # ── OAuth (the consent link: ApiMarketplace.authorization_url; eBay takes no PKCE) ──
 
     async def exchange_code(self, code: str, code_verifier: str | None = None) -> Tokens:
         payload = await oauth_client.exchange_code(NAME, self.oauth, code)
@@ -107,11 +73,8 @@ class EbayMarketplace:
 
     async def refresh(self, tokens: Tokens) -> Tokens:
         """A new access token; eBay keeps the refresh token (about 18 months), so it is kept."""
-        if not tokens.refresh_token:
-            raise NeedsReconnect(NAME, "eBay connection has no refresh token")
-        if tokens.refresh_expires_at and tokens.refresh_expires_at <= datetime.now(UTC):
-            raise NeedsReconnect(NAME, "eBay refresh token has expired")
-        payload = await oauth_client.refresh(NAME, self.oauth, tokens.refresh_token)
+        refresh_token = oauth_client.live_refresh_token(NAME, tokens)
+        payload = await oauth_client.refresh(NAME, self.oauth, refresh_token)
         return oauth_client.tokens_from_response(
             self._with_scope(payload, tokens), previous=tokens
         )
@@ -129,12 +92,7 @@ class EbayMarketplace:
     # ── Account ──
 
     async def whoami(self, tokens: Tokens) -> Account:
-        url = f"{self.config.identity_base_url}{IDENTITY}/user/"
-        body = await self._api.json("GET", url, token=tokens.access_token)
-        user_id = str(body.get("userId") or body.get("username") or "")
-        if not user_id:
-            raise MarketplaceError(NAME, "eBay did not say who this account is")
-        return Account(NAME, user_id, str(body.get("username") or user_id))
+        return await self._account.whoami(tokens)
 
     async def prepare_account(self, tokens: Tokens) -> Tokens:
         """Business policies and, with `extra["postal_code"]`, an inventory location (see
@@ -150,7 +108,7 @@ class EbayMarketplace:
         policies = await self._account.policies(tokens)
         location = await self._account.location_for(tokens, listing)
         category_id = listing.category_ids.get(NAME) or await self._taxonomy.category_for(listing)
-        image_urls = await self._upload_photos(token, listing.photos)
+        image_urls = await self._pictures.upload_all(token, listing.photos)
         sku = safe_sku(listing.sku)
         await self._api.call(
             "PUT", f"{INVENTORY}/inventory_item/{sku}", token=token, ok=(200, 201, 204),
@@ -165,46 +123,10 @@ class EbayMarketplace:
         body = await self._api.json(  # publishing a live offer again revises it: no second item
             "POST", f"{INVENTORY}/offer/{offer_id}/publish", token=token, repeatable=True
         )
-        return Published(NAME, offer_id, self.listing_url(required(body, "listingId")))
+        return Published(NAME, offer_id, self.listing_url(required(NAME, body, "listingId")))
 
     def listing_url(self, listing_id: str) -> str:
         return f"{self.config.web_base_url}/itm/{listing_id}"
-
-    async def _upload_photos(self, token: str, photos: tuple[bytes, ...]) -> list[str]:
-        gate = asyncio.Semaphore(PHOTO_UPLOADS_AT_ONCE)
-
-        async def one(index: int, data: bytes) -> str:
-            try:
-                prepared = await prepare_async(data, RULES)
-            except PhotoRejected as exc:
-                raise Rejected(NAME, f"Photo {index + 1}: {exc.message}", field="photos") from None
-            async with gate:
-                return await self._upload_photo(token, index, prepared)
-
-        try:
-            async with asyncio.TaskGroup() as group:  # one failure cancels the other uploads
-                tasks = [group.create_task(one(i, data)) for i, data in enumerate(photos)]
-        except ExceptionGroup as failed:
-            raise failed.exceptions[0] from None
-        return [task.result() for task in tasks]
-
-    async def _upload_photo(self, token: str, index: int, jpeg: bytes) -> str:
-        """One photo to eBay Picture Services; returns its eBay-hosted URL."""
-        base = f"{self.config.media_base_url}{MEDIA}/image"
-        files = {"image": (f"photo-{index + 1}.jpg", jpeg, "image/jpeg")}
-        response = await self._api.call(
-            "POST", f"{base}/create_image_from_file", token=token, ok=(201, 200), files=files,
-            repeatable=True,  # at worst an unused copy of the picture
-        )
-        url = _json_or_empty(response).get("imageUrl")
-        if not url:  # the body is optional: the Location header names the image to read
-            image_id = response.headers.get("Location", "").rstrip("/").rsplit("/", 1)[-1]
-            if not image_id:
-                raise MarketplaceError(NAME, "eBay stored a photo but did not say where")
-            url = (await self._api.json("GET", f"{base}/{image_id}", token=token)).get("imageUrl")
-        if not url:
-            raise MarketplaceError(NAME, "eBay did not return a URL for an uploaded photo")
-        return str(url)
 
     async def _offer_id(self, token: str, sku: str) -> str | None:
         """The existing offer for this SKU on our marketplace, if any."""
@@ -235,7 +157,7 @@ class EbayMarketplace:
             repeatable=True,  # a second create names the existing offer
         )
         if response.status_code in (200, 201):
-            return required(json_object(NAME, response), "offerId")
+            return required(NAME, json_object(NAME, response), "offerId")
         # Another attempt created it meanwhile: eBay names the existing offer; use that one.
         existing = next(
             (p.parameters.get("offerId") for p in problems_of(response)
@@ -308,9 +230,6 @@ class EbayMarketplace:
         """eBay's leaf categories for the seller's words, best first, as (id, name)."""
         return await self._taxonomy.suggest(query)
 
-    async def aclose(self) -> None:
-        await self._api.aclose()
-
 
 def _order_sells(order: dict[str, Any], listing_id: str) -> bool:
     cancel = (order.get("cancelStatus") or {}).get("cancelState")
@@ -320,10 +239,3 @@ def _order_sells(order: dict[str, Any], listing_id: str) -> bool:
         str(item.get("legacyItemId")) == listing_id for item in order.get("lineItems") or []
     )
 
-
-def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}

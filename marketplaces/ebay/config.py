@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from marketplaces.base import OAuthSettings
 from marketplaces.settings import EnvReader, callback_url
 
 NAME: Final = "ebay"
@@ -74,6 +75,14 @@ class EbayConfig:
     web_base_url: str = PRODUCTION.web_base_url  # public listing pages
     marketplace_id: str = "EBAY_US"
     content_language: str = "en-US"
+
+    def oauth_settings(self) -> OAuthSettings:
+        """The grant as eBay runs it: the keyset in a Basic header, no PKCE, no revocation of
+        user tokens, refresh tokens that are never rotated."""
+        return OAuthSettings(
+            self.client_id, self.client_secret, self.authorize_url, self.token_url,
+            self.redirect_uri, USER_SCOPES,
+        )
 
 
 _URL_VARS: Mapping[str, str] = {

@@ -11,17 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import httpx
 
-from marketplaces.base import (
-    MarketplaceError,
-    NeedsReconnect,
-    Rejected,
-    TemporarilyUnavailable,
-    TokenExpired,
-)
+from marketplaces.base import MarketplaceError, NeedsReconnect, Rejected, TokenExpired
 from marketplaces.ebay.config import NAME
 from marketplaces.http import status_error
 
@@ -169,11 +163,3 @@ def error_from(response: httpx.Response) -> MarketplaceError:
             NAME, "eBay says this connection lacks a permission it needs; connect eBay again"
         )
     return rejection(problems, response.status_code)
-
-
-def required(body: Mapping[str, Any], key: str) -> str:
-    """A field eBay always sends on success; its absence means eBay is misbehaving."""
-    value = body.get(key)
-    if value in (None, ""):
-        raise TemporarilyUnavailable(NAME, f"eBay's answer lacked {key}; try again later")
-    return str(value)

@@ -7,21 +7,22 @@ import html
 from collections.abc import Mapping
 from typing import Any, Final
 
-from marketplaces.base import Condition, Listing, Rejected, Rules
+from marketplaces import photos
+from marketplaces.base import Condition, Listing, Rules
 from marketplaces.ebay.account import Policies
 from marketplaces.ebay.config import NAME
 
 RULES: Final = Rules(
     marketplace=NAME,
     display_name="eBay",
-    title_max=80,  # product.title
-    description_max=4000,  # product.description (the offer's listingDescription allows more)
-    photo_max=24,  # product.imageUrls
-    photo_min_side=500,  # eBay wants 500 px on the longest side; we ask it of the shorter one
-    photo_max_side=1600,  # eBay's recommended size, what its zoom shows
+    # product.title; product.description (the offer's listingDescription allows more)
+    title_max=80, description_max=4000,
+    price_min_cents=99,  # eBay US fixed-price minimum
+    # product.imageUrls holds 24; eBay wants 500 px on the longest side (we ask it of the
+    # shorter one), and 1600 is its recommended size, what its zoom shows
+    photo_max=24, photo_min_side=500, photo_max_side=1600,
     location_required=True,  # every offer needs an inventory location with a postal code
     conditions=frozenset(Condition),
-    price_min_cents=99,  # eBay US fixed-price minimum
 )
 
 # Our conditions → eBay's ConditionEnum.
@@ -35,15 +36,12 @@ CONDITIONS: Mapping[Condition, str] = {
 
 
 def check_photo_count(listing: Listing) -> None:
-    if not listing.photos:
-        raise Rejected(NAME, "eBay needs at least one photo of the item.", field="photos")
-    if len(listing.photos) > RULES.photo_max:
-        extra = len(listing.photos) - RULES.photo_max
-        raise Rejected(
-            NAME,
-            f"eBay takes at most {RULES.photo_max} photos; remove {extra} and try again.",
-            field="photos",
-        )
+    photos.check_count(
+        len(listing.photos),
+        RULES,
+        none="eBay needs at least one photo of the item.",
+        too_many="eBay takes at most {max} photos; remove {extra} and try again.",
+    )
 
 
 def html_description(text: str) -> str:

@@ -14,8 +14,7 @@ from typing import Any, Final
 from marketplaces import oauth_client
 from marketplaces.base import Listing, OAuthSettings, Rejected, TokenExpired
 from marketplaces.ebay.config import NAME, SCOPE_APPLICATION, TAXONOMY
-from marketplaces.ebay.errors import required
-from marketplaces.http import ApiClient, json_object
+from marketplaces.http import ApiClient, json_object, required
 
 APP_TOKEN_MARGIN_SECONDS: Final = 120
 QUERY_MAX: Final = 350
@@ -72,7 +71,7 @@ class Taxonomy:
                 "GET", f"{TAXONOMY}/get_default_category_tree_id", token=token,
                 params={"marketplace_id": self._marketplace_id},
             )
-            self._tree_id = required(body, "categoryTreeId")
+            self._tree_id = required(NAME, body, "categoryTreeId")
         return self._tree_id
 
     async def _application_token(self) -> str:

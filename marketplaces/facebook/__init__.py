@@ -1,6 +1,7 @@
 """Facebook Commerce catalogs over the Graph API: configuration (`config`), Graph's error body →
-our errors (`errors`), what a product must be (`listing`), catalogs and their items (`catalog`)
-and the adapter (`adapter`). The names other code uses are re-exported here."""
+our errors (`errors`), what a product must be (`listing`), catalogs and their items (`catalog`),
+the seller's account and catalog choice (`account`) and the adapter (`adapter`). The names other
+code imports are re-exported here."""
 
 from marketplaces.base import CatalogChoiceNeeded
 from marketplaces.facebook.adapter import FacebookMarketplace

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from marketplaces.base import OAuthSettings
 from marketplaces.settings import EnvReader, callback_url
 
 NAME: Final = "facebook"
@@ -33,6 +34,15 @@ class FacebookConfig:
     web_base: str = "https://www.facebook.com"
     batch_poll_interval: float = 1.0  # first wait between check_batch_request_status calls
     batch_poll_timeout: float = 60.0  # give up (TemporarilyUnavailable; safe to retry) after
+
+    def oauth_settings(self) -> OAuthSettings:
+        """Facebook Login's code flow: comma-separated scopes, no PKCE, the app secret in the
+        form, no refresh tokens (the seller reconnects), revocation by DELETE /me/permissions."""
+        return OAuthSettings(
+            self.app_id, self.app_secret, self.authorize_url, self.token_url, self.redirect_uri,
+            SCOPES, revoke_url=f"{self.graph_url}/me/permissions",
+            token_auth="client_secret_post", scope_separator=",", refreshable=False,
+        )
 
 
 ENV_VARS: Final = {

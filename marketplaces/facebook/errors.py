@@ -9,7 +9,6 @@ only searched for the field a refusal is about.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any, Final
 
 import httpx
@@ -113,13 +112,6 @@ def number(value: Any) -> int:
         return int(value or 0)
     except (TypeError, ValueError):
         return 0
-
-
-def access_token(body: Mapping[str, Any]) -> str:
-    token = body.get("access_token")
-    if not isinstance(token, str) or not token:
-        raise TemporarilyUnavailable(NAME, "facebook answered without an access token")
-    return token
 
 
 def _regain_seconds(response: httpx.Response) -> float | None:

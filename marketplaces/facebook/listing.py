@@ -6,20 +6,18 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
+from marketplaces import photos
 from marketplaces.base import Condition, Listing, ListingStatus, Rejected, Rules
 from marketplaces.facebook.config import NAME
 
 RULES: Final = Rules(
     marketplace=NAME,
     display_name="Facebook",
-    title_max=200,
-    description_max=9999,
-    photo_max=21,  # image_link plus up to 20 additional_image_link
-    photo_min_side=500,  # Commerce images must be at least 500 x 500
-    photo_max_side=2048,
+    title_max=200, description_max=9999,
+    # image_link plus up to 20 additional_image_link; Commerce images are at least 500 x 500
+    photo_max=21, photo_min_side=500, photo_max_side=2048, photo_max_bytes=8 * 1024 * 1024,
     location_required=False,  # catalog products carry no location
     conditions=frozenset({Condition.NEW, Condition.LIKE_NEW, Condition.GOOD, Condition.FAIR}),
-    photo_max_bytes=8 * 1024 * 1024,
 )
 
 # Our conditions as ProductItem.condition values (the Graph enum: new, refurbished, used,
@@ -63,16 +61,13 @@ def check_listing(listing: Listing) -> None:
         )
     if listing.price_cents < RULES.price_min_cents or not _CURRENCY.match(listing.currency):
         raise Rejected(NAME, "Facebook needs a price above zero, like 25.00.", field="price")
-    if not listing.photos:
-        raise Rejected(NAME, "Facebook needs at least one photo. Add a photo.", field="photos")
-    if len(listing.photos) > RULES.photo_max:
-        extra = len(listing.photos) - RULES.photo_max
-        raise Rejected(
-            NAME,
-            f"Facebook takes at most {RULES.photo_max} photos; you sent {len(listing.photos)}. "
-            f"Remove {extra} and try again.",
-            field="photos",
-        )
+    photos.check_count(
+        len(listing.photos),
+        RULES,
+        none="Facebook needs at least one photo. Add a photo.",
+        too_many="Facebook takes at most {max} photos; you sent {sent}. Remove {extra} and try "
+        "again.",
+    )
 
 
 def catalog_item(

@@ -1,7 +1,7 @@
 """OfferUp through a partner endpoint (docs/offerup-api.md): configuration (`config`), problem
 documents → our errors (`errors`), what a listing must be (`listing`), the refresh-once guard
 (`refresh`), the category cache (`categories`) and the adapter (`adapter`). The names other
-code uses are re-exported here."""
+code imports are re-exported here."""
 
 from marketplaces.offerup.adapter import OfferUpMarketplace
 from marketplaces.offerup.categories import OTHER_CATEGORY_ID

@@ -23,65 +23,41 @@ from typing import Any
 
 import httpx
 
-from marketplaces import oauth_client, photos
-from marketplaces.base import (
-    Account,
-    Listing,
-    ListingStatus,
-    MarketplaceError,
-    NeedsReconnect,
-    OAuthSettings,
-    Published,
-    Rejected,
-    Tokens,
-    safe_sku,
-)
-from marketplaces.http import ApiClient, json_object, make_client
+from marketplaces import oauth_client
+from marketplaces.adapter import ApiMarketplace
+from marketplaces.base import Account, Listing, ListingStatus, Published, Tokens
+from marketplaces.http import ApiClient, json_object, make_client, required
 from marketplaces.offerup.categories import OTHER_CATEGORY_ID, Categories
 from marketplaces.offerup.config import NAME, OfferUpConfig
-from marketplaces.offerup.errors import (
-    PHOTO_UNREADABLE,
-    Problem,
-    api_error,
-    restricted,
-    withdraw_error,
-)
+from marketplaces.offerup.errors import Problem, api_error, restricted, upload_error, withdraw_error
 from marketplaces.offerup.listing import (
     RULES,
-    STATUSES,
     check_photos,
+    idempotency_key,
     listing_body,
     location,
     published,
     same_listing,
+    status_of,
 )
 from marketplaces.offerup.refresh import RefreshOnce
+from marketplaces.photos import prepare_to_publish
 
 
-class OfferUpMarketplace:
+class OfferUpMarketplace(ApiMarketplace):
     """Lists on OfferUp through a partner endpoint; see the module docstring for why."""
 
-    name = NAME
-    display_name = RULES.display_name
     rules = RULES
 
     def __init__(self, config: OfferUpConfig) -> None:
-        self.config = config
-        self.oauth = OAuthSettings(
-            config.client_id, config.client_secret, config.authorize_url, config.token_url,
-            config.redirect_uri, config.scopes, revoke_url=config.revoke_url, pkce=True,
-        )
         timeout = httpx.Timeout(config.timeout_seconds, connect=min(5.0, config.timeout_seconds))
         client = make_client(f"{config.api_base.rstrip('/')}/", timeout=timeout)
-        self._api = ApiClient(NAME, client, api_error, ok=(200,))
+        super().__init__(config.oauth_settings(), ApiClient(NAME, client, api_error, ok=(200,)))
+        self.config = config
         self._refreshes = RefreshOnce()
         self._categories = Categories(config.category_cache_seconds)
 
-    # ── connecting ──
-
-    def authorization_url(self, state: str, code_verifier: str | None = None) -> str:
-        """The consent link; the contract requires PKCE, so the verifier is mandatory."""
-        return oauth_client.authorization_url(NAME, self.oauth, state, code_verifier)
+    # ── connecting (the consent link: ApiMarketplace.authorization_url, PKCE required) ──
 
     async def exchange_code(self, code: str, code_verifier: str | None = None) -> Tokens:
         """Code + PKCE verifier → tokens; a used or mismatched code raises NeedsReconnect."""
@@ -92,12 +68,13 @@ class OfferUpMarketplace:
 
     async def refresh(self, tokens: Tokens) -> Tokens:
         """New tokens, including the rotated refresh token the caller must store at once."""
-        if not tokens.refresh_token:
-            raise NeedsReconnect(NAME, "the OfferUp connection cannot be refreshed; connect again")
-        return await self._refreshes.run(tokens.refresh_token, lambda: self._refresh_now(tokens))
+        refresh_token = oauth_client.live_refresh_token(NAME, tokens)
+        return await self._refreshes.run(
+            refresh_token, lambda: self._refresh_now(tokens, refresh_token)
+        )
 
-    async def _refresh_now(self, tokens: Tokens) -> Tokens:
-        payload = await oauth_client.refresh(NAME, self.oauth, tokens.refresh_token or "")
+    async def _refresh_now(self, tokens: Tokens, refresh_token: str) -> Tokens:
+        payload = await oauth_client.refresh(NAME, self.oauth, refresh_token)
         previous = tokens
         if not payload.get("refresh_token"):
             # The presented refresh token is spent either way; keeping it would make the next
@@ -114,7 +91,8 @@ class OfferUpMarketplace:
 
     async def whoami(self, tokens: Tokens) -> Account:
         me = await self._me(tokens)
-        return Account(NAME, str(me["id"]), str(me.get("display_name") or me["id"]))
+        user_id = required(NAME, me, "id")
+        return Account(NAME, user_id, str(me.get("display_name") or user_id))
 
     async def prepare_account(self, tokens: Tokens) -> Tokens:
         """Nothing to set up on OfferUp, but an account that may not post is told why now,
@@ -126,17 +104,9 @@ class OfferUpMarketplace:
         return tokens
 
     async def _me(self, tokens: Tokens) -> dict[str, Any]:
-        me = await self._api.json("GET", "/v1/me", token=tokens.access_token)
-        if "id" not in me:
-            raise MarketplaceError(NAME, "OfferUp's profile answer has no account id")
-        return me
+        return await self._api.json("GET", "/v1/me", token=tokens.access_token)
 
     # ── listing ──
-
-    @staticmethod
-    def idempotency_key(listing: Listing) -> str:
-        """The Idempotency-Key for a listing: the same SKU always gives the same key."""
-        return f"listing:{safe_sku(listing.sku)}"
 
     async def publish(self, tokens: Tokens, listing: Listing) -> Published:
         """Create the listing once per SKU; a retry returns it, a changed listing patches it."""
@@ -145,7 +115,7 @@ class OfferUpMarketplace:
         category_id = await self._category_id(tokens, listing)
         photo_ids = await self._upload_photos(tokens, listing.photos[: RULES.photo_max])
         body = listing_body(listing, where, category_id, photo_ids)
-        key = self.idempotency_key(listing)
+        key = idempotency_key(listing)
         response = await self._api.call(
             "POST", "/v1/listings", token=tokens.access_token, ok=(200, 201), tolerate=(422,),
             json=body, headers={"Idempotency-Key": f'"{key}"'}, repeatable=True,
@@ -179,13 +149,7 @@ class OfferUpMarketplace:
         )
         if response.status_code == 404:
             return ListingStatus.ENDED
-        state = json_object(NAME, response).get("status")
-        if state not in STATUSES:
-            raise MarketplaceError(NAME, f"OfferUp reported an unknown status {state!r:.40}")
-        return STATUSES[state]
-
-    async def aclose(self) -> None:
-        await self._api.aclose()
+        return status_of(json_object(NAME, response))
 
     # ── pieces of a publish ──
 
@@ -203,25 +167,13 @@ class OfferUpMarketplace:
         return await self._categories.lookup(listing.category, fetch) or OTHER_CATEGORY_ID
 
     async def _upload_photos(self, tokens: Tokens, originals: tuple[bytes, ...]) -> list[str]:
-        prepared = await asyncio.gather(*(_prepare(photo) for photo in originals))
+        prepared = await asyncio.gather(*(prepare_to_publish(photo, RULES) for photo in originals))
         return list(await asyncio.gather(*(self._upload(tokens, data) for data in prepared)))
 
     async def _upload(self, tokens: Tokens, data: bytes) -> str:
         response = await self._api.call(
-            "POST", "/v1/photos", token=tokens.access_token, ok=(200, 201), tolerate=(415,),
+            "POST", "/v1/photos", token=tokens.access_token, ok=(200, 201), errors=upload_error,
             files={"file": ("photo.jpg", data, "image/jpeg")},
             repeatable=True,  # at worst an unused copy of the picture
         )
-        if response.status_code == 415:
-            raise Rejected(NAME, PHOTO_UNREADABLE, field="photos")
-        photo = json_object(NAME, response)
-        if "id" not in photo:
-            raise MarketplaceError(NAME, "OfferUp's photo answer has no photo id")
-        return str(photo["id"])
-
-
-async def _prepare(original: bytes) -> bytes:
-    try:
-        return await photos.prepare_async(original, RULES)
-    except photos.PhotoRejected as exc:
-        raise Rejected(NAME, exc.message, field="photos") from None
+        return required(NAME, json_object(NAME, response), "id")

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from marketplaces.base import OAuthSettings
 from marketplaces.settings import EnvReader, callback_url
 
 NAME: Final = "offerup"
@@ -27,6 +28,14 @@ class OfferUpConfig:
     scopes: tuple[str, ...] = SCOPES
     timeout_seconds: float = 20.0
     category_cache_seconds: float = 86_400.0  # the contract's Cache-Control max-age
+
+    def oauth_settings(self) -> OAuthSettings:
+        """The contract's grant: PKCE S256 required, rotating refresh tokens, RFC 7009
+        revocation, client credentials in a Basic header."""
+        return OAuthSettings(
+            self.client_id, self.client_secret, self.authorize_url, self.token_url,
+            self.redirect_uri, self.scopes, revoke_url=self.revoke_url, pkce=True,
+        )
 
     @classmethod
     def for_partner(

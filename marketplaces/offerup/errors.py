@@ -45,7 +45,7 @@ _CLOSED: Final = (
 )
 _SOLD: Final = "This item has already sold on OfferUp, so it can't be withdrawn there."
 _PHOTO_TOO_BIG: Final = "A photo is too large for OfferUp (over 12 MB). Send a smaller photo."
-PHOTO_UNREADABLE: Final = (
+_PHOTO_UNREADABLE: Final = (
     "OfferUp couldn't read one of the photos. Send it again as a regular photo."
 )
 _RESTRICTED: Final = {
@@ -160,4 +160,11 @@ def withdraw_error(response: httpx.Response) -> MarketplaceError:
     """`api_error` for archiving, where a closed listing means it has sold."""
     if Problem.read(response).kind == "listing-closed":
         return Rejected(NAME, _SOLD)
+    return api_error(response)
+
+
+def upload_error(response: httpx.Response) -> MarketplaceError:
+    """`api_error` for a photo upload, where 415 means the partner could not read the photo."""
+    if response.status_code == 415:
+        return Rejected(NAME, _PHOTO_UNREADABLE, field="photos")
     return api_error(response)

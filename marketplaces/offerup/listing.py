@@ -1,5 +1,6 @@
 """What OfferUp takes as a listing (docs/offerup-api.md §5): its rules and condition words, our
-`Listing` written as the contract's body, and the partner's listing resource read back."""
+`Listing` written as the contract's body (and its Idempotency-Key), and the partner's listing
+resource read back."""
 
 from __future__ import annotations
 
@@ -13,22 +14,19 @@ from marketplaces.base import (
     Published,
     Rejected,
     Rules,
+    safe_sku,
 )
+from marketplaces.http import required
 from marketplaces.offerup.config import NAME
 
 RULES: Final = Rules(
     marketplace=NAME,
     display_name="OfferUp",
-    title_max=70,
-    description_max=5000,
-    photo_max=12,
-    photo_min_side=400,
-    photo_max_side=2048,
-    location_required=True,
+    title_max=70, description_max=5000,
+    price_min_cents=100, price_max_cents=100_000_000,  # 1.00 to 1,000,000.00 (§5.1)
+    photo_max=12, photo_min_side=400, photo_max_side=2048, photo_max_bytes=12 * 1024 * 1024,
+    location_required=True,  # a ZIP code or coordinates
     conditions=frozenset(Condition),
-    price_min_cents=100,
-    price_max_cents=100_000_000,
-    photo_max_bytes=12 * 1024 * 1024,
 )
 
 CONDITIONS: Final = {
@@ -38,7 +36,8 @@ CONDITIONS: Final = {
     Condition.FAIR: "used_fair",
     Condition.FOR_PARTS: "for_parts",
 }
-STATUSES: Final = {
+
+_STATUSES: Final = {
     "active": ListingStatus.LIVE,
     "sold": ListingStatus.SOLD,
     "archived": ListingStatus.ENDED,
@@ -64,6 +63,11 @@ def location(listing: Listing) -> dict[str, Any]:
 def check_photos(listing: Listing) -> None:
     if not listing.photos:
         raise Rejected(NAME, _NO_PHOTOS, field="photos")
+
+
+def idempotency_key(listing: Listing) -> str:
+    """The Idempotency-Key for a listing: the same SKU always gives the same key."""
+    return f"listing:{safe_sku(listing.sku)}"
 
 
 def listing_body(
@@ -99,6 +103,14 @@ def same_listing(current: dict[str, Any], body: dict[str, Any]) -> bool:
 
 
 def published(body: dict[str, Any]) -> Published:
-    if "id" not in body or "url" not in body:
-        raise MarketplaceError(NAME, "OfferUp's listing answer has no id or url")
-    return Published(NAME, str(body["id"]), str(body["url"]))
+    """The partner's listing resource as our published copy."""
+    return Published(NAME, required(NAME, body, "id"), required(NAME, body, "url"))
+
+
+def status_of(body: dict[str, Any]) -> ListingStatus:
+    """The partner's listing status as ours; an unknown one is the partner breaking the
+    contract, which no retry fixes."""
+    state = body.get("status")
+    if state not in _STATUSES:
+        raise MarketplaceError(NAME, f"OfferUp reported an unknown status {state!r:.40}")
+    return _STATUSES[state]
