@@ -41,6 +41,7 @@ from marketplaces.photos import prepare
 WIDTH, HEIGHT = 4032, 3024
 RULES = Rules(
     marketplace="ebay",
+    display_name="eBay",
     title_max=80,
     description_max=4000,
     photo_max=24,

@@ -26,7 +26,6 @@ from typing import Any
 
 import httpx
 from aiohttp import web
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from PIL import Image
 
 from bot.logs import configure_logging
@@ -48,8 +47,7 @@ def phone_photo() -> bytes:
 
 async def connect(adapter: Marketplace, sandbox: Any) -> Tokens:
     verifier = secrets.token_urlsafe(48) if adapter.oauth.pkce else None
-    challenge = create_s256_code_challenge(verifier) if verifier else None
-    back = await sandbox.oauth.consent(adapter.authorization_url("bench-state", challenge))
+    back = await sandbox.oauth.consent(adapter.authorization_url("bench-state", verifier))
     code = httpx.URL(back).params["code"]
     tokens = await adapter.exchange_code(code, verifier)
     return await adapter.prepare_account(tokens)

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 from marketplaces import registry
+from marketplaces.settings import EnvReader
 from storage.crypto import InvalidKeyError, TokenCipher
 
 BOT_TOKEN_PATTERN = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,64}$")
@@ -88,72 +88,69 @@ def load_settings(
 ) -> Settings:
     """Validate everything and build `Settings`, or raise `ConfigError` naming every problem."""
     env = read_environment(environ, env_file)
-    problems: list[str] = []
-
-    def get(name: str) -> str | None:
-        value = env.get(name, "").strip()
-        return value or None
+    reader = EnvReader(env)
+    get = reader.get
 
     token = get("TELEGRAM_BOT_TOKEN")
     if token is None:
-        problems.append("TELEGRAM_BOT_TOKEN is missing (the token @BotFather gave you)")
+        reader.problem("TELEGRAM_BOT_TOKEN is missing (the token @BotFather gave you)")
     elif not BOT_TOKEN_PATTERN.match(token):
-        problems.append("TELEGRAM_BOT_TOKEN is malformed (expected 123456789:AA… from @BotFather)")
+        reader.problem("TELEGRAM_BOT_TOKEN is malformed (expected 123456789:AA… from @BotFather)")
 
     key = get("TOKEN_ENCRYPTION_KEY")
     if key is None:
-        problems.append(
+        reader.problem(
             "TOKEN_ENCRYPTION_KEY is missing (make one with: python -m bot generate-key)"
         )
     else:
         try:
             TokenCipher.from_setting(key)
         except InvalidKeyError as exc:
-            problems.append(f"TOKEN_ENCRYPTION_KEY is malformed: {exc}")
+            reader.problem(f"TOKEN_ENCRYPTION_KEY is malformed: {exc}")
 
-    urls = {}
-    for name, default in (
-        ("TELEGRAM_API_BASE", Settings.telegram_api_base),
-        ("TELEGRAM_FILE_BASE", Settings.telegram_file_base),
-        ("PUBLIC_BASE_URL", None),
-    ):
-        value = get(name) or default
-        if value is not None and not _is_http_url(value):
-            problems.append(f"{name} is malformed (expected an http:// or https:// URL)")
-        urls[name] = value
+    urls = {
+        name: reader.url(name, default)
+        for name, default in (
+            ("TELEGRAM_API_BASE", Settings.telegram_api_base),
+            ("TELEGRAM_FILE_BASE", Settings.telegram_file_base),
+            ("PUBLIC_BASE_URL", None),
+        )
+    }
 
     port_text = get("WEB_PORT") or str(Settings.web_port)
     port = int(port_text) if port_text.isdigit() else -1
     if not 1 <= port <= 65535:
-        problems.append("WEB_PORT is malformed (expected a port number from 1 to 65535)")
+        reader.problem("WEB_PORT is malformed (expected a port number from 1 to 65535)")
 
     log_level = (get("LOG_LEVEL") or Settings.log_level).upper()
     if log_level not in LOG_LEVELS:
-        problems.append(f"LOG_LEVEL is malformed (expected one of {', '.join(LOG_LEVELS)})")
+        reader.problem(f"LOG_LEVEL is malformed (expected one of {', '.join(LOG_LEVELS)})")
 
-    max_rate = _number(get, "TELEGRAM_MAX_MESSAGES_PER_SECOND", Settings.telegram_max_rate,
-                       0, 1000, "0 = off", problems)
-    retry_base = _number(get, "PUBLISH_RETRY_BASE_SECONDS", Settings.publish_retry_base_seconds,
-                         0.01, 3600, "the first retry's wait, doubling", problems)
+    max_rate = _number(reader, "TELEGRAM_MAX_MESSAGES_PER_SECOND", Settings.telegram_max_rate,
+                       0, 1000, "0 = off")
+    retry_base = _number(reader, "PUBLISH_RETRY_BASE_SECONDS",
+                         Settings.publish_retry_base_seconds, 0.01, 3600,
+                         "the first retry's wait, doubling")
 
     secret = get("WEBHOOK_SECRET")
     if secret is not None and not WEBHOOK_SECRET_PATTERN.match(secret):
-        problems.append("WEBHOOK_SECRET is malformed (16–256 characters of A–Z, a–z, 0–9, _ and -)")
+        reader.problem("WEBHOOK_SECRET is malformed (16–256 characters of A–Z, a–z, 0–9, _ and -)")
     if webhook:
         if urls["PUBLIC_BASE_URL"] is None:
-            problems.append("PUBLIC_BASE_URL is missing (webhook mode needs the bot's public URL)")
+            reader.problem("PUBLIC_BASE_URL is missing (webhook mode needs the bot's public URL)")
         if secret is None:
-            problems.append("WEBHOOK_SECRET is missing (webhook mode needs a secret token)")
+            reader.problem("WEBHOOK_SECRET is missing (webhook mode needs a secret token)")
 
     marketplaces, marketplace_problems = registry.configs_from_env(env, urls["PUBLIC_BASE_URL"])
-    problems.extend(marketplace_problems)
+    for problem in marketplace_problems:
+        reader.problem(problem)
     if (marketplaces or marketplace_problems) and urls["PUBLIC_BASE_URL"] is None:
-        problems.append(
+        reader.problem(
             "PUBLIC_BASE_URL is missing (sellers open connection links and come back to it)"
         )
 
-    if problems:
-        raise ConfigError(problems)
+    if reader.problems:
+        raise ConfigError(reader.problems)
 
     data_dir = Path(get("DATA_DIR") or Settings.data_dir)
     return Settings(
@@ -175,19 +172,13 @@ def load_settings(
 
 
 def _number(
-    get: Callable[[str], str | None], name: str, default: float, low: float, high: float,
-    meaning: str, problems: list[str],
+    reader: EnvReader, name: str, default: float, low: float, high: float, meaning: str
 ) -> float:
     """A number setting within [low, high]; a problem naming it otherwise."""
     try:
-        value = float(get(name) or default)
+        value = float(reader.get(name) or default)
     except ValueError:
         value = low - 1
     if not low <= value <= high:
-        problems.append(f"{name} is malformed (a number from {low:g} to {high:g}; {meaning})")
+        reader.problem(f"{name} is malformed (a number from {low:g} to {high:g}; {meaning})")
     return value
-
-
-def _is_http_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)

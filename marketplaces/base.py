@@ -3,22 +3,19 @@
 An adapter turns our `Listing` into a live listing on one marketplace. Whatever goes wrong on the
 wire leaves the adapter as one of the `MarketplaceError` subclasses below, never as a raw HTTP
 error, so the cross-posting engine can decide: wait, retry, refresh, ask to reconnect, or tell
-the seller what to fix.
+the seller what to fix. What only some marketplaces can do is a capability protocol of its own
+(`CategorySuggestions`, `Catalogs`), so callers ask with `isinstance`.
 """
 
 from __future__ import annotations
 
-import email.utils
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
-
-import httpx
-from httpx_retries import Retry, RetryTransport
+from typing import Protocol, runtime_checkable
 
 
 class Condition(StrEnum):
@@ -93,6 +90,7 @@ class Rules:
     """What a listing must meet on one marketplace; the photo pipeline and the bot read these."""
 
     marketplace: str
+    display_name: str  # as sellers write it: "eBay", not "ebay"
     title_max: int
     description_max: int
     photo_max: int
@@ -103,7 +101,6 @@ class Rules:
     price_min_cents: int = 1
     price_max_cents: int = 100_000_000
     photo_max_bytes: int = 12 * 1024 * 1024
-    display_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,6 +134,7 @@ class OAuthSettings:
     revoke_url: str | None = None
     pkce: bool = False
     token_auth: str = "client_secret_basic"  # or "client_secret_post"
+    scope_separator: str = " "  # RFC 6749 says a space; Facebook's Login dialog takes commas
     refreshable: bool = True  # False where no refresh token exists (Facebook): reconnect instead
 
 
@@ -179,9 +177,12 @@ class Rejected(MarketplaceError):
 
 
 class CatalogChoiceNeeded(Rejected):
-    """The seller manages several catalogs: the bot asks which one, then calls `with_catalog`."""
+    """The seller manages several catalogs: the bot offers `catalogs` ((id, name) pairs), then
+    calls `Catalogs.with_catalog` with the one chosen."""
 
-    def __init__(self, marketplace: str, message: str, catalogs: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self, marketplace: str, message: str, catalogs: Sequence[tuple[str, str]]
+    ) -> None:
         super().__init__(marketplace, message, field="account")
         self.catalogs = tuple(catalogs)
 
@@ -196,8 +197,9 @@ class Marketplace(Protocol):
     rules: Rules
     oauth: OAuthSettings
 
-    def authorization_url(self, state: str, code_challenge: str | None = None) -> str:
-        """The consent page link the bot sends (S256 challenge when `oauth.pkce`)."""
+    def authorization_url(self, state: str, code_verifier: str | None = None) -> str:
+        """The consent page link the bot sends; with `oauth.pkce` it carries the S256
+        challenge of `code_verifier` (required then, ignored otherwise)."""
         ...
 
     async def exchange_code(self, code: str, code_verifier: str | None = None) -> Tokens:
@@ -235,90 +237,38 @@ class Marketplace(Protocol):
         ...
 
 
+# ── Capabilities only some marketplaces have ──────────────────────────────────────────────────
+
+
 @runtime_checkable
 class CategorySuggestions(Protocol):
+    """The marketplace suggests its own categories for the seller's words (eBay)."""
+
     async def suggest_categories(self, query: str) -> list[tuple[str, str]]:
-        """The marketplace's categories for the seller's words, best first, as (id, name)."""
+        """(category id, name) pairs, best first; empty when nothing fits."""
         ...
 
 
 @runtime_checkable
 class Catalogs(Protocol):
-    display_name: str
+    """The seller lists into one of several catalogs and chooses which (Facebook); publishing
+    without a choice raises `CatalogChoiceNeeded`."""
 
     async def catalogs(self, tokens: Tokens) -> list[tuple[str, str]]:
+        """(catalog id, name) of every catalog the seller may list in."""
         ...
 
     def with_catalog(self, tokens: Tokens, catalog_id: str) -> Tokens:
+        """The tokens with the chosen catalog recorded for publishing."""
         ...
 
 
-# ── Helpers adapters share ────────────────────────────────────────────────────────────────────
+# ── Domain helpers ────────────────────────────────────────────────────────────────────────────
 
-DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 _SKU_UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
-
-# One call rides out a blip (a 5xx, a timeout, a dropped connection) with two quick retries, so
-# a publish of ten calls does not start over for one of them. 429 is not retried here: the
-# engine waits as long as the marketplace's Retry-After asks. Only idempotent methods by
-# default; a POST that is safe to send twice says so with `extensions=REPEATABLE`.
-CALL_RETRY = Retry(
-    total=2, backoff_factor=0.3, max_backoff_wait=2.0, status_forcelist=(500, 502, 503, 504)
-)
-REPEATABLE: dict[str, Any] = {
-    "retry": CALL_RETRY.copy_with(allowed_methods=(*Retry.RETRYABLE_METHODS, "POST"))
-}
-
-
-def make_client(base_url: str, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
-    """The one client an adapter keeps for its lifetime, retrying blips (see CALL_RETRY)."""
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-    return httpx.AsyncClient(
-        base_url=base_url,
-        timeout=timeout,
-        transport=RetryTransport(httpx.AsyncHTTPTransport(limits=limits), retry=CALL_RETRY),
-        headers={"User-Agent": "DealScout/1.0"},
-    )
 
 
 def safe_sku(text: str, max_length: int = 50) -> str:
     """An identifier-safe SKU: accents folded, emoji and invisible characters dropped."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return _SKU_UNSAFE.sub("-", folded).strip("-")[:max_length] or "item"
-
-
-def retry_after_seconds(response: httpx.Response, default: float = 1.0) -> float:
-    """Retry-After as seconds, whether sent as a number or an HTTP date."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
-
-
-def transport_error(marketplace: str, exc: httpx.TransportError) -> TemporarilyUnavailable:
-    """A timeout or a connection failure, in words safe to log (no URL, so no token)."""
-    kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "could not be reached"
-    return TemporarilyUnavailable(marketplace, f"{marketplace} {kind} ({type(exc).__name__})")
-
-
-def status_error(marketplace: str, response: httpx.Response) -> MarketplaceError | None:
-    """The errors every marketplace shares by status alone: 429 and 5xx. None otherwise."""
-    if response.status_code == 429:
-        return RateLimited(
-            marketplace,
-            f"{marketplace} asked us to slow down",
-            retry_after_seconds(response),
-        )
-    if response.status_code >= 500:
-        return TemporarilyUnavailable(
-            marketplace, f"{marketplace} answered {response.status_code}; try again later"
-        )
-    return None

@@ -23,8 +23,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
-
 from marketplaces.base import (
     Account,
     Marketplace,
@@ -127,9 +125,7 @@ class ConnectionBroker:
                 f"This link was made for another marketplace. {START_AGAIN}",
                 telegram_id=telegram_id,
             )
-        verifier = pending.code_verifier
-        challenge = create_s256_code_challenge(verifier) if verifier else None
-        return adapter.authorization_url(state, challenge), nonce
+        return adapter.authorization_url(state, pending.code_verifier), nonce
 
     async def complete(
         self, marketplace: str, params: Mapping[str, str], browser_nonce: str | None

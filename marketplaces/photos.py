@@ -29,7 +29,7 @@ from typing import Final
 import pillow_heif
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-from marketplaces.base import Rules
+from marketplaces.base import Rejected, Rules
 
 pillow_heif.register_heif_opener()
 
@@ -59,7 +59,6 @@ _TRANSPOSE: Final = {
 }
 _SWAPS_SIDES: Final = frozenset({5, 6, 7, 8})
 _SIXTEEN_BIT_MODES: Final = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N"})
-_DISPLAY_NAMES: Final = {"ebay": "eBay", "facebook": "Facebook", "offerup": "OfferUp"}
 
 _UNREADABLE: Final = (
     "This file isn't a photo I can read. Send it as a JPEG, PNG, WebP or HEIC photo."
@@ -134,6 +133,27 @@ async def prepare_async(data: bytes, rules: Rules) -> bytes:
     """`prepare` on a worker thread, so the event loop keeps serving other sellers meanwhile."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_EXECUTOR, prepare, data, rules)
+
+
+def check_count(count: int, rules: Rules, *, none: str, too_many: str) -> None:
+    """Refuse a listing of `count` photos with none (the sentence `none`) or more than
+    `rules.photo_max` (`too_many`, which may name {max}, {sent} and {extra}), as the
+    marketplace's `Rejected(field="photos")`."""
+    if count == 0:
+        raise Rejected(rules.marketplace, none, field="photos")
+    if count > rules.photo_max:
+        sentence = too_many.format(max=rules.photo_max, sent=count, extra=count - rules.photo_max)
+        raise Rejected(rules.marketplace, sentence, field="photos")
+
+
+async def prepare_to_publish(data: bytes, rules: Rules, *, number: int | None = None) -> bytes:
+    """`prepare_async` for an adapter: a photo the marketplace cannot take is refused as its
+    `Rejected(field="photos")`, the sentence prefixed "Photo N: " when `number` is given."""
+    try:
+        return await prepare_async(data, rules)
+    except PhotoRejected as exc:
+        prefix = f"Photo {number}: " if number is not None else ""
+        raise Rejected(rules.marketplace, prefix + exc.message, field="photos") from None
 
 
 # ── Reading ───────────────────────────────────────────────────────────────────────────────────
@@ -310,7 +330,7 @@ def _encode_within(image: Image.Image, rules: Rules) -> bytes:
 
 def _check_size(info: PhotoInfo, rules: Rules) -> None:
     """Refuse a photo whose short side is, or would end up after fitting, under the minimum."""
-    name = _display_name(rules)
+    name = rules.display_name
     shorter = min(info.width, info.height)
     if shorter < rules.photo_min_side:
         raise PhotoRejected(
@@ -330,7 +350,7 @@ def _check_size(info: PhotoInfo, rules: Rules) -> None:
 
 
 def _too_heavy(rules: Rules) -> str:
-    name = _display_name(rules)
+    name = rules.display_name
     limit = _format_bytes(rules.photo_max_bytes)
     return (
         f"I couldn't make this photo small enough for {name} (at most {limit}) without making "
@@ -342,8 +362,3 @@ def _format_bytes(count: int) -> str:
     if count >= 1024 * 1024:
         return f"{count / (1024 * 1024):g} MB"
     return f"{max(1, count // 1024)} KB"
-
-
-def _display_name(rules: Rules) -> str:
-    """The marketplace as sellers write it ("eBay", not "ebay")."""
-    return _DISPLAY_NAMES.get(rules.marketplace, rules.marketplace)

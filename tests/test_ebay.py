@@ -164,7 +164,7 @@ async def test_connect_identifies_the_seller_and_refresh_keeps_the_refresh_token
 ) -> None:
     assert isinstance(ebay, Marketplace)
     assert not ebay.oauth.pkce and ebay.oauth.revoke_url is None
-    link = ebay.authorization_url("s", code_challenge="ignored-because-ebay-has-no-pkce")
+    link = ebay.authorization_url("s", code_verifier="ignored-because-ebay-has-no-pkce")
     query = parse_qs(urlsplit(link).query)
     assert query["redirect_uri"] == [REDIRECT] and "code_challenge" not in query
     assert query["scope"] == [" ".join(USER_SCOPES)]

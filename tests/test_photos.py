@@ -20,6 +20,7 @@ from marketplaces.photos import PhotoInfo, PhotoRejected, check, inspect, prepar
 
 EBAY = Rules(
     marketplace="ebay",
+    display_name="eBay",
     title_max=80,
     description_max=4000,
     photo_max=24,

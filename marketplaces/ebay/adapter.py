@@ -1,0 +1,241 @@
+"""eBay through its public Sell APIs: Inventory, Account, Fulfillment, plus Media, Taxonomy and
+Identity from the Commerce family.
+
+Publishing one `Listing` is, in eBay's own order: every photo uploaded to eBay Picture Services
+(Media API), the inventory item written under the listing's SKU, the one offer for that SKU
+created or replaced, and the offer published. Every step is keyed by the SKU, so a retry after a
+crash finds what the first attempt made and ends with the same single listing.
+
+Decisions, and why (account set-up, photos and categories: see `account`, `pictures` and
+`taxonomy`):
+
+- `external_id` is the offer id. Withdraw and status work on the offer; the offer tells the
+  listing id, which the public URL (`{web}/itm/{listingId}`) and sold detection use.
+- Category: `listing.category_ids["ebay"]` when the bot has it, else eBay's first suggestion for
+  the seller's category words (or the title).
+- Sold means sold out: a listing still ACTIVE is live even after a partial sale of a multi-unit
+  listing; once it is no longer active, an order for it (Fulfillment API, last 90 days, which is
+  all eBay's order search allows) or a sold quantity on the offer makes it sold, else ended.
+- eBay has no PKCE and no revocation endpoint for user tokens, and never rotates refresh tokens.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from marketplaces import oauth_client
+from marketplaces.adapter import ApiMarketplace
+from marketplaces.base import Account, Listing, ListingStatus, Published, Tokens, safe_sku
+from marketplaces.ebay.account import SellerAccount
+from marketplaces.ebay.config import FULFILLMENT, INVENTORY, NAME, USER_SCOPES, EbayConfig
+from marketplaces.ebay.errors import (
+    NO_SUCH_SKU,
+    OFFER_EXISTS,
+    OFFER_NOT_AVAILABLE,
+    error_from,
+    has_error,
+    problems_of,
+)
+from marketplaces.ebay.listing import RULES, check_photo_count, inventory_item, offer_details
+from marketplaces.ebay.pictures import Pictures
+from marketplaces.ebay.taxonomy import Taxonomy
+from marketplaces.http import ApiClient, json_object, make_client, required
+
+ORDER_LOOKBACK: Final = timedelta(days=89)  # eBay's getOrders filter reaches back 90 days at most
+ORDER_PAGE: Final = 200
+
+
+class EbayMarketplace(ApiMarketplace):
+    """The `Marketplace` protocol for eBay, with `CategorySuggestions`; one shared HTTP client
+    for every eBay host."""
+
+    rules = RULES
+
+    def __init__(self, config: EbayConfig) -> None:
+        client = make_client(config.api_base_url, headers={
+            "Accept": "application/json",
+            "Accept-Language": config.content_language,
+            "X-EBAY-C-MARKETPLACE-ID": config.marketplace_id,
+        })
+        super().__init__(config.oauth_settings(), ApiClient(NAME, client, error_from, ok=(200,)))
+        self.config = config
+        self._language = {"Content-Language": config.content_language}
+        self._account = SellerAccount(self._api, config)
+        self._pictures = Pictures(self._api, config.media_base_url)
+        self._taxonomy = Taxonomy(self._api, self.oauth, config.marketplace_id)
+
+    # ── OAuth (the consent link: ApiMarketplace.authorization_url; eBay takes no PKCE) ──
+
+    async def exchange_code(self, code: str, code_verifier: str | None = None) -> Tokens:
+        payload = await oauth_client.exchange_code(NAME, self.oauth, code)
+        return oauth_client.tokens_from_response(self._with_scope(payload, None))
+
+    async def refresh(self, tokens: Tokens) -> Tokens:
+        """A new access token; eBay keeps the refresh token (about 18 months), so it is kept."""
+        refresh_token = oauth_client.live_refresh_token(NAME, tokens)
+        payload = await oauth_client.refresh(NAME, self.oauth, refresh_token)
+        return oauth_client.tokens_from_response(
+            self._with_scope(payload, tokens), previous=tokens
+        )
+
+    async def revoke(self, tokens: Tokens) -> None:
+        """Nothing to call: eBay offers no revocation endpoint for user tokens. The seller
+        removes the app under eBay's Account → Permissions; we forget the tokens locally."""
+
+    @staticmethod
+    def _with_scope(payload: dict[str, Any], previous: Tokens | None) -> dict[str, Any]:
+        """eBay's token responses omit `scope`; the grant holds what we asked for."""
+        scope = payload.get("scope") or (previous.scope if previous else None)
+        return {**payload, "scope": scope or " ".join(USER_SCOPES)}
+
+    # ── Account ──
+
+    async def whoami(self, tokens: Tokens) -> Account:
+        return await self._account.whoami(tokens)
+
+    async def prepare_account(self, tokens: Tokens) -> Tokens:
+        """Business policies and, with `extra["postal_code"]`, an inventory location (see
+        `SellerAccount.prepare`)."""
+        return await self._account.prepare(tokens)
+
+    # ── Publishing ──
+
+    async def publish(self, tokens: Tokens, listing: Listing) -> Published:
+        """Create or update the one eBay listing for `listing.sku`."""
+        token = tokens.access_token
+        check_photo_count(listing)
+        policies = await self._account.policies(tokens)
+        location = await self._account.location_for(tokens, listing)
+        category_id = listing.category_ids.get(NAME) or await self._taxonomy.category_for(listing)
+        image_urls = await self._pictures.upload_all(token, listing.photos)
+        sku = safe_sku(listing.sku)
+        await self._api.call(
+            "PUT", f"{INVENTORY}/inventory_item/{sku}", token=token, ok=(200, 201, 204),
+            json=inventory_item(listing, image_urls), headers=self._language,
+        )
+        details = offer_details(listing, category_id, policies, location)
+        offer_id = await self._offer_id(token, sku)
+        if offer_id is None:
+            offer_id = await self._create_offer(token, sku, details)
+        else:
+            await self._update_offer(token, offer_id, details)
+        body = await self._api.json(  # publishing a live offer again revises it: no second item
+            "POST", f"{INVENTORY}/offer/{offer_id}/publish", token=token, repeatable=True
+        )
+        return Published(NAME, offer_id, self.listing_url(required(NAME, body, "listingId")))
+
+    def listing_url(self, listing_id: str) -> str:
+        return f"{self.config.web_base_url}/itm/{listing_id}"
+
+    async def _offer_id(self, token: str, sku: str) -> str | None:
+        """The existing offer for this SKU on our marketplace, if any."""
+        response = await self._api.call(
+            "GET", f"{INVENTORY}/offer", token=token, tolerate=(400, 404),
+            params={"sku": sku, "marketplace_id": self.config.marketplace_id},
+        )
+        if response.status_code != 200:
+            if has_error(response, OFFER_NOT_AVAILABLE) or has_error(response, NO_SUCH_SKU):
+                return None
+            raise error_from(response)
+        ours = self.config.marketplace_id
+        for offer in json_object(NAME, response).get("offers") or []:
+            if offer.get("offerId") and offer.get("marketplaceId", ours) == ours:
+                return str(offer["offerId"])
+        return None
+
+    async def _create_offer(self, token: str, sku: str, details: dict[str, Any]) -> str:
+        body = {
+            "sku": sku,
+            "marketplaceId": self.config.marketplace_id,
+            "format": "FIXED_PRICE",
+            **details,
+        }
+        response = await self._api.call(
+            "POST", f"{INVENTORY}/offer", token=token, ok=(201, 200), tolerate=(400,), json=body,
+            headers=self._language,
+            repeatable=True,  # a second create names the existing offer
+        )
+        if response.status_code in (200, 201):
+            return required(NAME, json_object(NAME, response), "offerId")
+        # Another attempt created it meanwhile: eBay names the existing offer; use that one.
+        existing = next(
+            (p.parameters.get("offerId") for p in problems_of(response)
+             if p.error_id == OFFER_EXISTS and p.parameters.get("offerId")),
+            None,
+        )
+        if existing is None:
+            raise error_from(response)
+        await self._update_offer(token, existing, details)
+        return existing
+
+    async def _update_offer(self, token: str, offer_id: str, details: dict[str, Any]) -> None:
+        await self._api.call(
+            "PUT", f"{INVENTORY}/offer/{offer_id}", token=token, ok=(200, 204), json=details,
+            headers=self._language,
+        )
+
+    # ── After publishing ──
+
+    async def withdraw(self, tokens: Tokens, external_id: str) -> None:
+        """End the listing; an offer that is gone or no longer published counts as withdrawn."""
+        response = await self._api.call(
+            "POST", f"{INVENTORY}/offer/{external_id}/withdraw", token=tokens.access_token,
+            tolerate=(400, 404), repeatable=True,
+        )
+        if response.status_code == 400 and not has_error(response, OFFER_NOT_AVAILABLE):
+            raise error_from(response)
+
+    async def status(self, tokens: Tokens, external_id: str) -> ListingStatus:
+        token = tokens.access_token
+        response = await self._api.call(
+            "GET", f"{INVENTORY}/offer/{external_id}", token=token, tolerate=(400, 404)
+        )
+        if response.status_code != 200:
+            if has_error(response, OFFER_NOT_AVAILABLE) or response.status_code == 404:
+                return ListingStatus.ENDED
+            raise error_from(response)
+        offer = json_object(NAME, response)
+        listing = offer.get("listing") or {}
+        if offer.get("status") == "PUBLISHED" and listing.get("listingStatus") == "ACTIVE":
+            return ListingStatus.LIVE
+        listing_id = str(listing.get("listingId") or "")
+        if listing_id and (
+            await self._has_order(token, listing_id) or int(listing.get("soldQuantity") or 0) > 0
+        ):
+            return ListingStatus.SOLD
+        return ListingStatus.ENDED
+
+    async def _has_order(self, token: str, listing_id: str) -> bool:
+        """Whether a buyer's order (not cancelled) holds this listing, in the last 90 days."""
+        since = (datetime.now(UTC) - ORDER_LOOKBACK).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        offset = 0
+        while True:
+            params = {
+                "filter": f"creationdate:[{since}..]",
+                "limit": str(ORDER_PAGE),
+                "offset": str(offset),
+            }
+            page = await self._api.json("GET", f"{FULFILLMENT}/order", token=token, params=params)
+            orders = page.get("orders") or []
+            if any(_order_sells(order, listing_id) for order in orders):
+                return True
+            offset += len(orders)
+            if not orders or not page.get("next") or offset >= int(page.get("total") or 0):
+                return False
+
+    # ── Categories ──
+
+    async def suggest_categories(self, query: str) -> list[tuple[str, str]]:
+        """eBay's leaf categories for the seller's words, best first, as (id, name)."""
+        return await self._taxonomy.suggest(query)
+
+
+def _order_sells(order: dict[str, Any], listing_id: str) -> bool:
+    cancel = (order.get("cancelStatus") or {}).get("cancelState")
+    if cancel == "CANCELED":
+        return False
+    return any(
+        str(item.get("legacyItemId")) == listing_id for item in order.get("lineItems") or []
+    )
+
