@@ -32,10 +32,9 @@ from pathlib import Path
 
 import httpx
 
-from marketplaces import registry
 from sandbox.browser import finish_in_browser
 from sandbox.facebook import ROSA
-from sandbox.harness import demo_photo, free_port
+from sandbox.harness import demo_photo, free_port, marketplace_env
 from sandbox.telegram import ChatMessage, EmulatorError, Seller
 from sandbox.world import SandboxWorld
 from storage.crypto import TokenCipher
@@ -255,7 +254,7 @@ def bot_environment(world: SandboxWorld, data_dir: Path, port: int, key: str) ->
         "PUBLISH_RETRY_BASE_SECONDS": "1",
     }
     for name, config in world.marketplace_configs(public).items():
-        env.update(registry.to_env(name, config))
+        env.update(marketplace_env(name, config))
     return env
 
 

@@ -6,8 +6,11 @@ phone's photo weighs, about 4 MB, and carries what a phone writes: EXIF orientat
 sideways) and a GPS position.
 
 The baseline is what one writes without thinking about it: open → convert("RGB") → thumbnail to
-the same long side → save JPEG quality 85. It neither rotates nor strips anything. Both pipelines
-take every photo in turn, alternating which goes first; the medians per photo are printed.
+the same long side → save JPEG quality 85. It neither rotates nor strips anything. A third
+pipeline does photos.prepare's job with Pillow's ready-made steps (`Image.thumbnail`, then
+`ImageOps.exif_transpose`) instead of its own; the steps where the two differ are then timed one
+by one, which is what decides whether a hand-written step stays. Every pipeline takes every photo
+in turn, alternating which goes first; the medians per photo are printed.
 
 Memory is measured in a fresh process per pipeline, so one's peak cannot hide the other's: how
 far the peak resident set rises above the resident set just before the run, with the inputs
@@ -33,8 +36,9 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageOps
 
+from marketplaces import photos
 from marketplaces.base import Condition, Rules
 from marketplaces.photos import prepare
 
@@ -105,10 +109,72 @@ def deal_scout(data: bytes) -> bytes:
     return prepare(data, RULES)
 
 
+def library_steps(data: bytes) -> bytes:
+    """photos.prepare's job (upright, long side fitted, RGB, no metadata) with Pillow's own
+    steps: `thumbnail` decodes, reduces and resizes; `exif_transpose` turns it upright."""
+    image = Image.open(io.BytesIO(data))
+    image.thumbnail((RULES.photo_max_side, RULES.photo_max_side), Image.Resampling.LANCZOS)
+    upright = ImageOps.exif_transpose(image).convert("RGB")
+    buffer = io.BytesIO()
+    upright.save(buffer, "JPEG", quality=85, optimize=True)  # no exif= : no metadata
+    return buffer.getvalue()
+
+
 PIPELINES: dict[str, Callable[[bytes], bytes]] = {
     "plain Pillow": plain_pillow,
     "photos.prepare": deal_scout,
+    "library steps": library_steps,
 }
+
+
+# ── The hand-written steps against the library's, one by one ─────────────────────────────────
+
+
+def ours_decode_and_fit(data: bytes) -> Image.Image:
+    """photos.prepare: JPEG decoded straight at the scale that still covers the fitted size
+    (draft to the fitted size itself), then Lanczos with a box reduction first."""
+    image = photos._open(data)
+    photos._decode(image, RULES.photo_max_side)
+    return photos._fit(photos._to_working_mode(image), RULES.photo_max_side)
+
+
+def library_decode_and_fit(data: bytes) -> Image.Image:
+    """`Image.thumbnail`: it drafts too, but to its square box times reducing_gap."""
+    image = Image.open(io.BytesIO(data))
+    image.thumbnail((RULES.photo_max_side, RULES.photo_max_side), Image.Resampling.LANCZOS)
+    return image
+
+
+def ours_upright(image: Image.Image) -> Image.Image:
+    return photos._upright(image, photos._orientation(image))
+
+
+def library_upright(image: Image.Image) -> Image.Image:
+    return ImageOps.exif_transpose(image)
+
+
+def step_medians(photos_in: list[bytes]) -> dict[str, float]:
+    """Median seconds of each step, both ways, on the same photos (alternating order)."""
+    timings: dict[str, list[float]] = {}
+
+    def timed(name: str, step: Callable[[], object]) -> object:
+        started = time.perf_counter()
+        result = step()
+        timings.setdefault(name, []).append(time.perf_counter() - started)
+        return result
+
+    for index, data in enumerate(photos_in):
+        pairs = [("decode+fit: ours", lambda d=data: ours_decode_and_fit(d)),
+                 ("decode+fit: Image.thumbnail", lambda d=data: library_decode_and_fit(d))]
+        for name, step in pairs if index % 2 == 0 else pairs[::-1]:
+            timed(name, step)
+        fitted = library_decode_and_fit(data)  # keeps its EXIF, which exif_transpose reads
+        fitted.load()
+        pairs = [("upright: ours", lambda f=fitted: ours_upright(f)),
+                 ("upright: ImageOps.exif_transpose", lambda f=fitted: library_upright(f))]
+        for name, step in pairs if index % 2 == 0 else pairs[::-1]:
+            timed(name, step)
+    return {name: statistics.median(values) for name, values in timings.items()}
 
 
 # ── Measuring ─────────────────────────────────────────────────────────────────────────────────
@@ -187,8 +253,13 @@ def report(photos: list[bytes], paths: list[str]) -> None:
         )
     ratio = medians["photos.prepare"] / medians["plain Pillow"]
     print(f"  ratio photos.prepare / plain Pillow: {ratio:.2f}")
+    library = medians["library steps"] / medians["photos.prepare"]
+    print(f"  ratio library steps / photos.prepare: {library:.2f}")
     output_sizes = [len(deal_scout(data)) / 1e3 for data in photos]
     print(f"  photos.prepare output: {statistics.median(output_sizes):.0f} KB median")
+    print("hand-written steps against the library's (medians per photo)")
+    for name, seconds_taken in step_medians(photos).items():
+        print(f"  {name:<34} {seconds_taken * 1000:7.1f} ms")
 
 
 def main() -> None:

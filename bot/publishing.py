@@ -20,6 +20,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackContext, JobQueue
 
+from bot import texts
 from bot.buttons import FixRefusal, RetryPosting, button
 from marketplaces.crosspost import CrossPoster
 from storage.listings import CrossPost, ListingRepository, StoredListing
@@ -47,12 +48,15 @@ def finished(rows: list[CrossPost]) -> bool:
 
 def progress_text(title: str, rows: list[CrossPost], names: Mapping[str, str]) -> str:
     lines = [f"Posting <b>{escape(title)}</b>…"]
+    now = datetime.now(UTC)
     for row in rows:
-        line = f"{_icon(row)} {names.get(row.marketplace, row.marketplace)}"
+        name = names.get(row.marketplace, row.marketplace)
+        line = f"{_icon(row)} {name}"
+        problem = texts.copy_problem(row, name, now) if row.state == "failed" else None
         if row.state == "published" and row.url:
             line += f' — <a href="{escape(row.url)}">view listing</a>'
-        elif row.state == "failed" and row.error:
-            line += f" — {escape(row.error)}"
+        elif problem:
+            line += f" — {escape(problem)}"
         lines.append(line)
     if finished(rows):
         done = sum(row.state == "published" for row in rows)

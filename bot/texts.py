@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from html import escape
 
 from bot.commands import COMMANDS
-from marketplaces.crosspost import StatusChange
+from marketplaces.crosspost import Problem, StatusChange
+from marketplaces.oauth import CallbackRefused, Refusal
 from storage.accounts import StoredAccount
+from storage.listings import CrossPost
 
 
 def command_list() -> str:
@@ -109,6 +111,39 @@ def connect_refused(reason: str) -> str:
     return f"⚠️ {escape(reason)} Nothing was connected."
 
 
+START_AGAIN = "Start again from Telegram with /connect."
+_REFUSALS = {  # why a connect link connected nothing, for its page and the chat
+    Refusal.INVALID_LINK: f"This link is not valid. {START_AGAIN}",
+    Refusal.NOT_YOURS: f"This link isn't yours, or it was already opened. {START_AGAIN}",
+    Refusal.EXPIRED: f"This link expired (links work for 10 minutes). {START_AGAIN}",
+    Refusal.OTHER_MARKETPLACE: f"This link was made for another marketplace. {START_AGAIN}",
+    Refusal.UNKNOWN_MARKETPLACE: "This link is not for a marketplace Deal Scout connects to.",
+    Refusal.MALFORMED: f"This link is malformed. {START_AGAIN}",
+    Refusal.INCOMPLETE: f"This link is incomplete. {START_AGAIN}",
+    Refusal.USED: f"This link was already used or is not valid. {START_AGAIN}",
+    Refusal.OTHER_BROWSER: (
+        "This sign-in was finished in a different browser from the one that started it, so I "
+        f"didn't connect anything. {START_AGAIN}"
+    ),
+    Refusal.DECLINED: "You declined the connection to {marketplace}.",
+    Refusal.NOT_COMPLETED: "{marketplace} did not complete the connection.",
+    Refusal.NO_CODE: f"{{marketplace}} sent no authorization. {START_AGAIN}",
+    Refusal.NOT_ACCEPTED: "{marketplace} did not accept the connection. Please try again.",
+    Refusal.SETUP_UNANSWERED: (
+        "{marketplace} didn't answer while I was setting up your account, so nothing was "
+        "connected. Please try again in a few minutes."
+    ),
+}
+
+
+def refusal(refused: CallbackRefused, marketplace: str) -> str:
+    """Why connecting `marketplace` (its display name) did not happen, in a plain sentence
+    (not escaped: the page and the chat each escape it)."""
+    if refused.reason is Refusal.SETUP_REFUSED:
+        return refused.detail or f"{marketplace} refused to set up your account."
+    return _REFUSALS[refused.reason].format(marketplace=marketplace)
+
+
 def account_status_line(marketplace: str, account: StoredAccount) -> str:
     name = escape(account.display_name)
     if account.status == "needs_reconnect":
@@ -171,6 +206,32 @@ CATALOG_GONE = "That catalog isn't one you manage any more. Use /connect to pick
 
 def catalog_chosen(marketplace: str, catalog: str) -> str:
     return f"👍 {marketplace} will list your items in <b>{escape(catalog)}</b>."
+
+
+# ── A copy on one marketplace ────────────────────────────────────────────────────────────────
+
+
+def copy_problem(row: CrossPost, marketplace: str, now: datetime) -> str | None:
+    """What went wrong with one copy, in a sentence; None when nothing did. Not escaped."""
+    kind = row.error_kind
+    if kind == Problem.RECONNECT:
+        return f"{marketplace} needs to be connected again (/connect)."
+    if kind == Problem.BUSY:
+        wait = (row.next_attempt_at - now).total_seconds() if row.next_attempt_at else 0.0
+        return f"{marketplace} is busy; I'll try again in {_in_words(wait)}."
+    if kind == Problem.GAVE_UP:
+        return f"{marketplace} isn't answering — I tried {row.attempts} times. Tap Retry later."
+    if kind == Problem.NOT_ENDED:
+        return f"couldn't end it there yet ({marketplace})"
+    if kind == Problem.PRICE_NOT_TAKEN:
+        return f"{marketplace} didn't take the new price yet."
+    return row.error  # refused: the marketplace's own reason
+
+
+def _in_words(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    return f"{round(seconds / 60)} min"
 
 
 # ── Keeping listings in step ─────────────────────────────────────────────────────────────────

@@ -1,9 +1,10 @@
 """The cross-posting engine: every chosen marketplace at once, each result stored as it lands.
 
-It knows nothing of Telegram: progress goes to the callback it is handed. Each cross-post is
-marked in_flight before its publish and published/failed after, so a crash leaves a row the
-next start resumes; publishing is idempotent on the listing's sku, so a resumed row never makes
-a second listing.
+It knows nothing of Telegram: progress goes to the callback it is handed, and what went wrong
+with a copy is stored as a `Problem` (with the field and the marketplace's own reason where
+there is one) for the bot to put into words. Each cross-post is marked in_flight before its
+publish and published/failed after, so a crash leaves a row the next start resumes; publishing
+is idempotent on the listing's sku, so a resumed row never makes a second listing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from marketplaces.base import (
     Condition,
@@ -34,6 +36,17 @@ log = logging.getLogger(__name__)
 Progress = Callable[[list[CrossPost]], Awaitable[None]]
 
 MAX_ATTEMPTS = 6  # tries per cross-post before the seller gets a Retry button
+
+
+class Problem(StrEnum):
+    """What went wrong with one copy, as stored with it (`CrossPost.error_kind`)."""
+
+    REFUSED = "refused"  # the marketplace refused it: `error` is its reason, `error_field` what
+    RECONNECT = "reconnect"  # the connection is gone: the seller must connect again
+    BUSY = "busy"  # a fault that may pass: tried again at `next_attempt_at`
+    GAVE_UP = "gave_up"  # still failing after MAX_ATTEMPTS: the seller decides when to retry
+    NOT_ENDED = "not_ended"  # a live copy that could not be ended yet
+    PRICE_NOT_TAKEN = "price_not_taken"  # a live copy still at its old price
 RETRY_BASE_SECONDS = 30.0  # 30 s, 1, 2, 4, 8 min (±20%): six tries in about 16 minutes
 RETRY_CAP_SECONDS = 600.0
 
@@ -137,14 +150,12 @@ class CrossPoster:
                 telegram_id, marketplace, lambda adapter, tokens: adapter.publish(tokens, listing)
             )
         except Rejected as exc:
-            await self._listings.mark(listing_id, marketplace, "failed", error=exc.message,
-                                      error_field=exc.field, attempted=True)
+            await self._listings.mark(listing_id, marketplace, "failed", attempted=True,
+                                      error_kind=Problem.REFUSED, error=exc.message,
+                                      error_field=exc.field)
         except NeedsReconnect:
-            name = self._display(marketplace)
-            await self._listings.mark(
-                listing_id, marketplace, "failed", error_field="account", attempted=True,
-                error=f"{name} needs to be connected again (/connect).",
-            )
+            await self._listings.mark(listing_id, marketplace, "failed", attempted=True,
+                                      error_kind=Problem.RECONNECT, error_field="account")
         except (RateLimited, TemporarilyUnavailable) as exc:
             log.warning("listing %s on %s, try %d: %s", listing_id, marketplace, attempts, exc)
             await self._transient(listing_id, marketplace, attempts,
@@ -166,29 +177,16 @@ class CrossPoster:
         self, listing_id: int, marketplace: str, attempts: int, retry_after: float | None
     ) -> None:
         """A fault that may pass: try again later, within the budget; then let the seller."""
-        name = self._display(marketplace)
         if attempts >= MAX_ATTEMPTS:
-            await self._listings.mark(
-                listing_id, marketplace, "failed", retryable=False, attempted=True,
-                error=f"{name} isn't answering — I tried {attempts} times. Tap Retry later.",
-            )
+            await self._listings.mark(listing_id, marketplace, "failed", retryable=False,
+                                      attempted=True, error_kind=Problem.GAVE_UP)
             return
         delay = retry_delay(attempts, retry_after, base=self._retry_base)
         await self._listings.mark(
             listing_id, marketplace, "failed", retryable=True, attempted=True,
-            error=f"{name} is busy; I'll try again in {_human(delay)}.",
+            error_kind=Problem.BUSY,
             next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
         )
-
-    def _display(self, marketplace: str) -> str:
-        adapter = self._connections.marketplaces.get(marketplace)
-        return adapter.display_name if adapter else marketplace
-
-
-def _human(seconds: float) -> str:
-    if seconds < 60:
-        return f"{max(1, round(seconds))} s"
-    return f"{round(seconds / 60)} min"
 
 
 # ── Keeping the copies in step ────────────────────────────────────────────────────────────────
@@ -256,10 +254,8 @@ class ListingManager:
             except MarketplaceError as exc:
                 log.warning("withdrawing listing %s on %s failed: %s", listing_id,
                             row.marketplace, exc)
-                await self._listings.mark(
-                    listing_id, row.marketplace, "published",
-                    error=f"couldn't end it there yet ({_display(self._connections, row)})",
-                )
+                await self._listings.mark(listing_id, row.marketplace, "published",
+                                          error_kind=Problem.NOT_ENDED)
             else:
                 await self._listings.mark(listing_id, row.marketplace, "withdrawn")
 
@@ -291,11 +287,13 @@ class ListingManager:
                     stored.telegram_id, row.marketplace,
                     lambda adapter, tokens: adapter.publish(tokens, listing),
                 )
-            except MarketplaceError as exc:
-                message = exc.message if isinstance(exc, Rejected) else (
-                    f"{_display(self._connections, row)} didn't take the new price yet."
-                )
-                await self._listings.mark(listing_id, row.marketplace, "published", error=message)
+            except Rejected as exc:
+                await self._listings.mark(listing_id, row.marketplace, "published",
+                                          error_kind=Problem.REFUSED, error=exc.message,
+                                          error_field=exc.field)
+            except MarketplaceError:
+                await self._listings.mark(listing_id, row.marketplace, "published",
+                                          error_kind=Problem.PRICE_NOT_TAKEN)
             else:
                 await self._listings.mark(listing_id, row.marketplace, "published",
                                           external_id=published.external_id, url=published.url)
@@ -339,8 +337,3 @@ class ListingManager:
                 not_withdrawn=tuple(r.marketplace for r in rows if r.state == "published"),
             )
         return None
-
-
-def _display(connections: ConnectionService, row: CrossPost) -> str:
-    adapter = connections.marketplaces.get(row.marketplace)
-    return adapter.display_name if adapter else row.marketplace

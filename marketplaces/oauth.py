@@ -9,7 +9,8 @@
 3. `complete` takes what the marketplace sent to our callback, consumes the state atomically,
    checks the browser is the one that opened it, exchanges the code once, identifies the account
    and stores the tokens encrypted.
-Anything wrong is a `CallbackRefused` carrying a plain sentence for the page.
+Anything wrong is a `CallbackRefused` saying which `Refusal` it is; the bot words it for the
+page and the chat.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from marketplaces.base import (
     Account,
@@ -41,30 +43,55 @@ log = logging.getLogger(__name__)
 STATE_TTL = timedelta(minutes=10)
 MAX_PARAMETER_LENGTH = 2048
 MAX_PARAMETERS = 20
-START_AGAIN = "Start again from Telegram with /connect."
 SETUP_TRIES = 3
 SETUP_BACKOFF_SECONDS = 0.5
 SETUP_MAX_WAIT_SECONDS = 3.0
 SETUP_DEADLINE_SECONDS = 25.0  # the seller's browser is waiting on the callback page
 
 
+class Refusal(StrEnum):
+    """Why a connect link or callback connected nothing."""
+
+    INVALID_LINK = "invalid_link"  # no such marketplace, or no usable state in the link
+    NOT_YOURS = "not_yours"  # someone else's link, or one opened in another browser already
+    EXPIRED = "expired"  # older than STATE_TTL
+    OTHER_MARKETPLACE = "other_marketplace"  # made for another marketplace's callback
+    UNKNOWN_MARKETPLACE = "unknown_marketplace"  # a callback for a marketplace we don't have
+    MALFORMED = "malformed"  # too many or too long parameters
+    INCOMPLETE = "incomplete"  # no state at all
+    USED = "used"  # the state was consumed already (or never existed)
+    OTHER_BROWSER = "other_browser"  # finished in a different browser from the one that began
+    DECLINED = "declined"  # the seller said no on the consent page
+    NOT_COMPLETED = "not_completed"  # the marketplace sent another error instead of a code
+    NO_CODE = "no_code"  # neither a code nor an error
+    NOT_ACCEPTED = "not_accepted"  # the code exchange or the account lookup failed
+    SETUP_UNANSWERED = "setup_unanswered"  # the marketplace stayed down during account set-up
+    SETUP_REFUSED = "setup_refused"  # set-up refused for good (`detail` is the marketplace's)
+
+
 class CallbackRefused(Exception):
-    """The callback cannot connect anything. `page_message` is safe to show (no raw input);
-    `telegram_id` is set when we know whose link it was, so the chat can be told too."""
+    """The callback cannot connect anything, for `reason`. `telegram_id` is set when we know
+    whose link it was, so the chat can be told too; `detail` is the marketplace's own words
+    (SETUP_REFUSED only), never anything from the request."""
 
     def __init__(
         self,
-        page_message: str,
+        reason: Refusal,
         *,
+        marketplace: str | None = None,
         telegram_id: int | None = None,
-        declined: bool = False,
-        status: int = 400,
+        detail: str | None = None,
     ) -> None:
-        super().__init__(page_message)
-        self.page_message = page_message
+        super().__init__(reason.value)
+        self.reason = reason
+        self.marketplace = marketplace
         self.telegram_id = telegram_id
-        self.declined = declined
-        self.status = status  # 400 for a refused callback, 503 when the marketplace is down
+        self.detail = detail
+
+    @property
+    def status(self) -> int:
+        """400 for a refused callback, 503 when the marketplace is the one not answering."""
+        return 503 if self.reason is Refusal.SETUP_UNANSWERED else 400
 
 
 @dataclass(frozen=True)
@@ -108,23 +135,15 @@ class ConnectionBroker:
         and return (the marketplace's consent URL, the nonce to set as the browser cookie)."""
         adapter = self._marketplaces.get(marketplace)
         if adapter is None or not state or len(state) > MAX_PARAMETER_LENGTH:
-            raise CallbackRefused(f"This link is not valid. {START_AGAIN}")
+            raise CallbackRefused(Refusal.INVALID_LINK)
         nonce = secrets.token_urlsafe(32)
         pending = await self._states.bind_browser(state, telegram_id, _digest(nonce))
         if pending is None:
-            raise CallbackRefused(
-                f"This link isn't yours, or it was already opened. {START_AGAIN}"
-            )
+            raise CallbackRefused(Refusal.NOT_YOURS)
         if pending.expired(self._clock.now()):
-            raise CallbackRefused(
-                f"This link expired (links work for 10 minutes). {START_AGAIN}",
-                telegram_id=telegram_id,
-            )
+            raise CallbackRefused(Refusal.EXPIRED, telegram_id=telegram_id)
         if pending.marketplace != marketplace:
-            raise CallbackRefused(
-                f"This link was made for another marketplace. {START_AGAIN}",
-                telegram_id=telegram_id,
-            )
+            raise CallbackRefused(Refusal.OTHER_MARKETPLACE, telegram_id=telegram_id)
         return adapter.authorization_url(state, pending.code_verifier), nonce
 
     async def complete(
@@ -133,60 +152,41 @@ class ConnectionBroker:
         """Turn a callback into a stored connection, or refuse with a plain sentence."""
         adapter = self._marketplaces.get(marketplace)
         if adapter is None:
-            raise CallbackRefused("This link is not for a marketplace Deal Scout connects to.")
+            raise CallbackRefused(Refusal.UNKNOWN_MARKETPLACE)
         if len(params) > MAX_PARAMETERS or any(
             len(key) > 64 or len(value) > MAX_PARAMETER_LENGTH for key, value in params.items()
         ):
-            raise CallbackRefused(f"This link is malformed. {START_AGAIN}")
+            raise CallbackRefused(Refusal.MALFORMED)
         state = params.get("state")
         if not state:
-            raise CallbackRefused(f"This link is incomplete. {START_AGAIN}")
+            raise CallbackRefused(Refusal.INCOMPLETE)
         consumed = await self._states.consume(state)
         if consumed is None:
-            raise CallbackRefused(
-                f"This link was already used or is not valid. {START_AGAIN}"
-            )
+            raise CallbackRefused(Refusal.USED)
         owner = consumed.telegram_id
         if consumed.expired(self._clock.now()):
-            raise CallbackRefused(
-                f"This link expired (links work for 10 minutes). {START_AGAIN}",
-                telegram_id=owner,
-            )
+            raise CallbackRefused(Refusal.EXPIRED, telegram_id=owner)
         if consumed.browser_hash is None or not hmac.compare_digest(
             consumed.browser_hash, _digest(browser_nonce or "")
         ):
-            raise CallbackRefused(
-                "This sign-in was finished in a different browser from the one that started "
-                f"it, so I didn't connect anything. {START_AGAIN}",
-                telegram_id=owner,
-            )
+            raise CallbackRefused(Refusal.OTHER_BROWSER, telegram_id=owner)
         if consumed.marketplace != marketplace:
-            raise CallbackRefused(
-                f"This link was made for another marketplace. {START_AGAIN}",
-                telegram_id=owner,
-            )
+            raise CallbackRefused(Refusal.OTHER_MARKETPLACE, telegram_id=owner)
         if "error" in params:
-            declined = params["error"] == "access_denied"
             reason = (
-                f"You declined the connection to {adapter.display_name}."
-                if declined
-                else f"{adapter.display_name} did not complete the connection."
+                Refusal.DECLINED if params["error"] == "access_denied" else Refusal.NOT_COMPLETED
             )
-            raise CallbackRefused(reason, telegram_id=owner, declined=declined)
+            raise CallbackRefused(reason, marketplace=marketplace, telegram_id=owner)
         code = params.get("code")
         if not code:
-            raise CallbackRefused(
-                f"{adapter.display_name} sent no authorization. {START_AGAIN}",
-                telegram_id=owner,
-            )
+            raise CallbackRefused(Refusal.NO_CODE, marketplace=marketplace, telegram_id=owner)
         try:
             tokens = await adapter.exchange_code(code, consumed.code_verifier)
             account = await adapter.whoami(tokens)
         except MarketplaceError as exc:
             log.warning("connecting %s for user %s failed: %s", marketplace, owner, exc)
             raise CallbackRefused(
-                f"{adapter.display_name} did not accept the connection. Please try again.",
-                telegram_id=owner,
+                Refusal.NOT_ACCEPTED, marketplace=marketplace, telegram_id=owner
             ) from None
         try:
             async with asyncio.timeout(SETUP_DEADLINE_SECONDS):
@@ -216,16 +216,14 @@ class ConnectionBroker:
                     await asyncio.sleep(min(wait, SETUP_MAX_WAIT_SECONDS))
             except MarketplaceError as exc:  # permissions missing, token refused at once
                 log.warning("setting up %s for user %s failed: %s", adapter.name, owner, exc)
-                raise CallbackRefused(exc.message, telegram_id=owner) from None
+                raise CallbackRefused(Refusal.SETUP_REFUSED, marketplace=adapter.name,
+                                      telegram_id=owner, detail=exc.message) from None
         raise self._set_up_failed(adapter, owner)
 
     @staticmethod
     def _set_up_failed(adapter: Marketplace, owner: int) -> CallbackRefused:
         return CallbackRefused(
-            f"{adapter.display_name} didn't answer while I was setting up your account, so "
-            "nothing was connected. Please try again in a few minutes.",
-            telegram_id=owner,
-            status=503,
+            Refusal.SETUP_UNANSWERED, marketplace=adapter.name, telegram_id=owner
         )
 
     async def store(

@@ -6,7 +6,7 @@ The bot asks this module for the configured adapters; nothing else needs to know
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -64,24 +64,6 @@ def configs_from_env(
         if config is not None:
             configs[spec.name] = config
     return configs, problems
-
-
-# Config fields whose variable is not simply PREFIX_FIELD.
-_ENV_ALIASES = {("ebay", "redirect_uri"): "EBAY_RUNAME",
-                ("facebook", "web_base"): "FACEBOOK_WEB_BASE_URL"}
-
-
-def to_env(name: str, config: Any) -> dict[str, str]:
-    """The environment variables that configure `config` (the inverse of config_from_env), so
-    a bot started as a separate process can be pointed at the same marketplace."""
-    spec = next(spec for spec in SPECS if spec.name == name)
-    env = {}
-    for item in fields(config):
-        variable = _ENV_ALIASES.get((name, item.name), f"{name.upper()}_{item.name.upper()}")
-        value = getattr(config, item.name)
-        if variable in spec.module.ENV_VARS and isinstance(value, str):
-            env[variable] = value
-    return env
 
 
 def build(configs: Mapping[str, Any], media: MediaStore | None) -> dict[str, Marketplace]:

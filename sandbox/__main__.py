@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import signal
 
-from marketplaces import registry
+from sandbox.harness import marketplace_env
 from sandbox.world import MARKETPLACES, SandboxWorld
 
 PORTS = {"telegram": 8081, **{name: 8082 + i for i, name in enumerate(MARKETPLACES)}}
@@ -44,7 +44,7 @@ def describe(world: SandboxWorld, bot_url: str) -> list[str]:
     ]
     for name, config in world.marketplace_configs(bot_url).items():
         lines.append(f"{name} sandbox at {world.marketplaces[name].url} — for the bot's .env:")
-        lines.extend(f"  {key}={value}" for key, value in registry.to_env(name, config).items())
+        lines.extend(f"  {key}={value}" for key, value in marketplace_env(name, config).items())
     return lines
 
 

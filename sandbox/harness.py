@@ -1,16 +1,20 @@
 """What the demo, the tests and the benchmarks need to run the real bot against the sandboxes:
-settings that point it at them (embedded defaults: a SQLite file, a throwaway key), a free port
-for its web server, and a photo as a phone takes it."""
+settings that point it at them (embedded defaults: a SQLite file, a throwaway key), the same as
+environment variables for a bot in another process (and for `python -m sandbox` to print), a
+free port for its web server, and a photo as a phone takes it."""
 
 from __future__ import annotations
 
 import io
 import socket
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
 from bot.config import Settings
+from marketplaces import registry
 from sandbox.world import SandboxWorld
 from storage.crypto import TokenCipher
 
@@ -53,3 +57,21 @@ def sandbox_settings(world: SandboxWorld, data_dir: Path) -> Settings:
         public_base_url=public,
         marketplaces=world.marketplace_configs(public),
     )
+
+
+# Config fields whose variable is not simply PREFIX_FIELD.
+_ENV_ALIASES = {("ebay", "redirect_uri"): "EBAY_RUNAME",
+                ("facebook", "web_base"): "FACEBOOK_WEB_BASE_URL"}
+
+
+def marketplace_env(name: str, config: Any) -> dict[str, str]:
+    """The environment variables that configure `config` (the inverse of config_from_env), so
+    a bot started as a separate process can be pointed at the same marketplace."""
+    spec = next(spec for spec in registry.SPECS if spec.name == name)
+    env = {}
+    for item in fields(config):
+        variable = _ENV_ALIASES.get((name, item.name), f"{name.upper()}_{item.name.upper()}")
+        value = getattr(config, item.name)
+        if variable in spec.module.ENV_VARS and isinstance(value, str):
+            env[variable] = value
+    return env

@@ -46,7 +46,8 @@ class CrossPost:
     state: str
     external_id: str | None = None
     url: str | None = None
-    error: str | None = None
+    error_kind: str | None = None  # what went wrong (marketplaces.crosspost.Problem)
+    error: str | None = None  # the marketplace's own reason, for a refusal
     error_field: str | None = None
     retryable: bool = False
     attempts: int = 0
@@ -122,6 +123,7 @@ class ListingRepository:
         *,
         external_id: str | None = None,
         url: str | None = None,
+        error_kind: str | None = None,
         error: str | None = None,
         error_field: str | None = None,
         retryable: bool = False,
@@ -130,10 +132,11 @@ class ListingRepository:
     ) -> None:
         await self._db.execute(
             "UPDATE cross_posts SET state = ?, external_id = COALESCE(?, external_id),"
-            " url = COALESCE(?, url), error = ?, error_field = ?, retryable = ?,"
+            " url = COALESCE(?, url), error_kind = ?, error = ?, error_field = ?, retryable = ?,"
             " attempts = attempts + ?, next_attempt_at = ?, updated_at = ?"
             " WHERE listing_id = ? AND marketplace = ?",
-            (state, external_id, url, error, error_field, int(retryable), int(attempted),
+            (state, external_id, url, error_kind, error, error_field, int(retryable),
+             int(attempted),
              to_db(next_attempt_at) if next_attempt_at else None, self._clock.now_db(),
              listing_id, marketplace),
         )
@@ -144,7 +147,8 @@ class ListingRepository:
         await self.mark_untold(listing_id)
         await self._db.execute(
             f"UPDATE cross_posts SET state = 'pending', attempts = 0, retryable = 0,"
-            f" error = NULL, error_field = NULL, next_attempt_at = NULL, updated_at = ?"
+            f" error_kind = NULL, error = NULL, error_field = NULL, next_attempt_at = NULL,"
+            f" updated_at = ?"
             f" WHERE listing_id = ? AND state = 'failed' AND marketplace IN ({marks})",
             (self._clock.now_db(), listing_id, *marketplaces),
         )
@@ -288,7 +292,8 @@ def _listing(row: aiosqlite.Row, photos: list[aiosqlite.Row]) -> StoredListing:
 def _cross_post(row: aiosqlite.Row) -> CrossPost:
     return CrossPost(
         listing_id=row["listing_id"], marketplace=row["marketplace"], state=row["state"],
-        external_id=row["external_id"], url=row["url"], error=row["error"],
+        external_id=row["external_id"], url=row["url"], error_kind=row["error_kind"],
+        error=row["error"],
         error_field=row["error_field"], retryable=bool(row["retryable"]),
         attempts=row["attempts"],
         next_attempt_at=from_db(row["next_attempt_at"]) if row["next_attempt_at"] else None,

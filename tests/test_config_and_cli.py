@@ -14,6 +14,7 @@ import pytest
 from bot.config import ConfigError, load_settings
 from bot.logs import MASK, configure_logging
 from marketplaces import registry
+from sandbox.harness import marketplace_env
 from storage.crypto import TokenCipher
 from storage.migrations import discover
 
@@ -166,9 +167,9 @@ async def test_sandbox_configs_round_trip_through_the_environment() -> None:
         env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TOKEN_ENCRYPTION_KEY": TokenCipher.generate_key(),
                "PUBLIC_BASE_URL": "https://bot.example.org"}
         for name, config in configs.items():
-            env.update(registry.to_env(name, config))
+            env.update(marketplace_env(name, config))
         settings = load_settings(env, None)
     for name, config in configs.items():
         loaded = settings.marketplaces[name]
-        for variable, value in registry.to_env(name, config).items():
-            assert registry.to_env(name, loaded)[variable] == value
+        for variable, value in marketplace_env(name, config).items():
+            assert marketplace_env(name, loaded)[variable] == value

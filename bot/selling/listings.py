@@ -5,12 +5,14 @@ handler checks it is the pressing seller's own."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from html import escape
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ConversationHandler
 
+from bot import texts
 from bot.buttons import (
     AddMarketplace,
     CardAction,
@@ -231,10 +233,13 @@ async def _operation_message(
 
     async def report(rows: list[CrossPost], done: bool = False) -> None:
         lines = [("✅ Done: " if done else f"{heading} ") + f"<b>{escape(listing.title)}</b>"]
+        now = datetime.now(UTC)
         for row in rows:
-            line = f"{COPY_ICONS.get(row.state, '•')} {names.get(row.marketplace, row.marketplace)}"
-            if row.error and row.state == "published":
-                line += f" — ⚠️ {escape(row.error)}"
+            name = names.get(row.marketplace, row.marketplace)
+            line = f"{COPY_ICONS.get(row.state, '•')} {name}"
+            problem = texts.copy_problem(row, name, now) if row.state == "published" else None
+            if problem:
+                line += f" — ⚠️ {escape(problem)}"
             lines.append(line)
         try:
             await message.edit_text("\n".join(lines))

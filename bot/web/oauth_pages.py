@@ -25,7 +25,7 @@ from bot.buttons import Connect, NewPost, button
 from bot.context import DealScoutApplication
 from bot.web.telegram_login import signed_user_id
 from marketplaces.base import CatalogChoiceNeeded
-from marketplaces.oauth import CallbackRefused, Connected
+from marketplaces.oauth import CallbackRefused, Connected, Refusal
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +64,14 @@ class OAuthRoutes:
         if user_id is None:
             return page(
                 "Not connected",
-                f"Open this link with the button in Telegram, not by copying it. {_again()}",
+                "Open this link with the button in Telegram, not by copying it. "
+                + texts.START_AGAIN,
                 400,
             )
         try:
             authorize_url, nonce = await services.broker.open(marketplace, state, user_id)
         except CallbackRefused as refused:
-            return page("Not connected", refused.page_message, 400)
+            return page("Not connected", self._refusal(refused), 400)
         response = web.Response(status=302, headers={"Location": authorize_url})
         response.set_cookie(
             browser_cookie(state),
@@ -87,7 +88,7 @@ class OAuthRoutes:
         services = self._application.services
         marketplace = request.match_info["marketplace"]
         if len(request.query) != len(set(request.query.keys())):
-            return page("Not connected", f"This link is malformed. {_again()}", 400)
+            return page("Not connected", texts.refusal(CallbackRefused(Refusal.MALFORMED), ""), 400)
         state = request.query.get("state", "")
         nonce = request.cookies.get(browser_cookie(state)) if state else None
         try:
@@ -96,11 +97,11 @@ class OAuthRoutes:
             if refused.telegram_id is not None:
                 await self._tell(
                     refused.telegram_id,
-                    texts.connect_refused(refused.page_message),
+                    texts.connect_refused(self._refusal(refused)),
                     InlineKeyboardMarkup([[button("Try again", Connect(marketplace))]]),
                 )
-            title = "You declined" if refused.declined else "Not connected"
-            return page(title, refused.page_message, refused.status)
+            title = "You declined" if refused.reason is Refusal.DECLINED else "Not connected"
+            return page(title, self._refusal(refused), refused.status)
         name = services.marketplaces[marketplace].display_name
         await self._tell(connected.telegram_id, *self._connected_message(name, connected))
         response = page(
@@ -108,6 +109,10 @@ class OAuthRoutes:
         )
         response.del_cookie(browser_cookie(state), path=f"/oauth/{marketplace}/")
         return response
+
+    def _refusal(self, refused: CallbackRefused) -> str:
+        adapter = self._application.services.marketplaces.get(refused.marketplace or "")
+        return texts.refusal(refused, adapter.display_name if adapter else "The marketplace")
 
     @staticmethod
     def _connected_message(
@@ -131,6 +136,3 @@ class OAuthRoutes:
         except TelegramError as exc:
             log.warning("could not tell user %s about a connection: %s", telegram_id, exc)
 
-
-def _again() -> str:
-    return "Start again from Telegram with /connect."
