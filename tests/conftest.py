@@ -72,7 +72,13 @@ class ErrorCollector:
             self.errors.append(context.error)
 
     def attach(self, application: DealScoutApplication) -> None:
+        """First among the error handlers: an error is recorded before the seller hears of
+        it, so a test that saw the apology sees the error too."""
+        others = dict(application.error_handlers)
+        application.error_handlers.clear()
         application.add_error_handler(self)
+        for callback, block in others.items():
+            application.add_error_handler(callback, block=block)
 
 
 @pytest.fixture

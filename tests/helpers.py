@@ -206,7 +206,7 @@ class HeldCommand:
 
     async def handle(self, update: Update, context: BotContext) -> None:
         self.entered.set()
-        await self.release.wait()
+        await within(self.release.wait())  # a test that fails never holds the bot for good
         if self._reply is not None:
             await update.effective_message.reply_text(self._reply)
         raise ApplicationHandlerStop

@@ -17,7 +17,7 @@ from PIL import Image
 
 from sandbox.telegram import Seller, TelegramEmulator
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
+sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
 from chaos import repeated_answers
 
 MENU = "Connect your marketplace accounts once."

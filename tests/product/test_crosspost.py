@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from bot.buttons import RetryPosting, pack
@@ -12,6 +11,7 @@ from sandbox.ebay import MARCO
 from sandbox.facebook import ROSA
 from sandbox.world import SandboxWorld
 from tests.helpers import (
+    eventually,
     fill_details,
     jpeg,
     post_and_wait,
@@ -111,11 +111,11 @@ async def test_a_crash_between_publish_and_the_database_write_makes_no_second_li
 
 async def outcome_told(bot: BotRuntime) -> None:
     """Wait until the bot has marked the (only) listing's outcome as told to the seller."""
-    for _ in range(500):
-        if (await bot.db.fetchone("SELECT outcome_told_at FROM listings"))[0] is not None:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the outcome was never marked as told")
+
+    async def told() -> bool:
+        return (await bot.db.fetchone("SELECT outcome_told_at FROM listings"))[0] is not None
+
+    assert await eventually(told, True, seconds=10), "the outcome was never marked as told"
 
 
 async def test_an_attempt_cut_short_by_a_crash_is_not_charged_to_the_retry_budget(

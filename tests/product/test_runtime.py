@@ -181,14 +181,15 @@ async def test_one_sellers_held_handler_does_not_hold_up_another(
     held = HeldCommand()
     async with start_bot(on_build=held.add_to):
         ana, ben = telegram.seller(204, "Ana"), telegram.seller(205, "Ben")
-        await ana.send_command("hold")
-        await within(held.entered.wait())
-        await ana.send_command("help")  # queued behind Ana's held update
-        await ben.send_command("start")
-        assert (await ben.next_message()).text.startswith("👋 Hi Ben!")
-        assert ana.bot_messages == []
-
-        held.release.set()
+        try:
+            await ana.send_command("hold")
+            await within(held.entered.wait())
+            await ana.send_command("help")  # queued behind Ana's held update
+            await ben.send_command("start")
+            assert (await ben.next_message()).text.startswith("👋 Hi Ben!")
+            assert ana.bot_messages == []
+        finally:
+            held.release.set()  # a failed check must not leave the bot stuck at shutdown
         assert (await ana.next_message()).text == "released"
         assert "/cancel" in (await ana.next_message()).text
 
@@ -253,7 +254,7 @@ async def test_a_press_handled_too_late_to_answer_still_does_what_was_pressed(
     """Telegram refuses to answer a press after a short while; a press handled later (after a
     restart) must still act, not end in "something went wrong"."""
     held = HeldCommand(reply=None)
-    telegram.callback_answer_seconds = 0.2
+    telegram.callback_answer_seconds = 0  # whenever the bot answers, it is too late
     ana = telegram.seller(208, "Ana")
     async with start_bot(on_build=held.add_to):
         await ana.send_command("connect")
@@ -261,7 +262,6 @@ async def test_a_press_handled_too_late_to_answer_still_does_what_was_pressed(
         await ana.send_command("hold")
         await within(held.entered.wait())
         await ana.press("Connect eBay", message_id=menu.message_id)  # waits behind /hold
-        await asyncio.sleep(0.4)  # past the answer window
         held.release.set()
         await ana.wait_for(lambda _: any("🔗 Open eBay" in label for m in ana.bot_messages
                                          for row in m.buttons for label in row))

@@ -22,7 +22,7 @@ TOKEN = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(Path(__file__).parents[1])}
+    base = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(Path(__file__).parents[2])}
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         env={**base, **env},
@@ -134,7 +134,7 @@ def test_redaction_masks_tokens_in_messages_arguments_and_tracebacks() -> None:
 
 
 def test_env_example_lists_every_setting_with_a_comment() -> None:
-    example = (Path(__file__).parents[1] / ".env.example").read_text().splitlines()
+    example = (Path(__file__).parents[2] / ".env.example").read_text().splitlines()
     names = [line.split("=", 1)[0] for line in example if line and not line.startswith("#")]
     core = [
         "TELEGRAM_BOT_TOKEN", "TOKEN_ENCRYPTION_KEY", "TELEGRAM_API_BASE", "TELEGRAM_FILE_BASE",
