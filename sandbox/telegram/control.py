@@ -5,22 +5,33 @@ API."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from sandbox.telegram.errors import EmulatorError
 from sandbox.telegram.seller import Seller
 
-if TYPE_CHECKING:
-    from sandbox.telegram.server import TelegramEmulator
+
+class Emulator(Protocol):
+    """What the side door reaches into (server.TelegramEmulator)."""
+
+    calls: Sequence[Any]
+
+    def seller(self, user_id: int, first_name: str, *, username: str | None = None,
+               last_name: str | None = None, language_code: str = "en") -> Seller: ...
+
+    def known_seller(self, user_id: int) -> Seller | None: ...
+
+    def transcript(self, user_id: int | None = None) -> str: ...
 
 
 class ControlSurface:
     """A small HTTP side door under /_sandbox/ for manual runs; not part of the Bot API."""
 
-    def __init__(self, emulator: TelegramEmulator) -> None:
+    def __init__(self, emulator: Emulator) -> None:
         self._emulator = emulator
 
     def install(self, app: web.Application) -> None:

@@ -8,17 +8,33 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from sandbox.telegram.chat import MAX_ALBUM, ChatMessage, prefixed
 from sandbox.telegram.errors import EmulatorError
+from sandbox.telegram.files import StoredFile
 from sandbox.telegram.formatting import command_entities, utf16_len
 from sandbox.telegram.keyboards import KeyboardValidator
 from sandbox.telegram.signals import Signal
 
-if TYPE_CHECKING:
-    from sandbox.telegram.server import TelegramEmulator
+
+class Chats(Protocol):
+    """What a seller's side of a chat needs from the emulator (server.TelegramEmulator)."""
+
+    token: str
+
+    def bot_user(self, *, full: bool = False) -> dict[str, Any]: ...
+
+    def from_seller(self, seller: Seller, message: ChatMessage) -> dict[str, Any]: ...
+
+    def callback(self, seller: Seller, message: ChatMessage, data: str,
+                 line: str) -> dict[str, Any]: ...
+
+    async def store_photo(self, image: bytes) -> list[StoredFile]: ...
+
+    async def store_document(self, data: bytes, *, file_name: str,
+                             mime_type: str) -> dict[str, Any]: ...
 
 
 def login_hash(fields: dict[str, str], token: str) -> str:
@@ -31,7 +47,7 @@ def login_hash(fields: dict[str, str], token: str) -> str:
 class Seller:
     """One person in a private chat with the bot; tests drive it as the human would."""
 
-    def __init__(self, emulator: TelegramEmulator, user_id: int, first_name: str, *,
+    def __init__(self, emulator: Chats, user_id: int, first_name: str, *,
                  username: str | None, last_name: str | None, language_code: str) -> None:
         self.user_id = user_id
         self.chat_id = user_id
