@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.context import BotContext, DealScoutApplication
+from bot.context import DealScoutApplication
 from bot.runtime import BotRuntime
 from sandbox.harness import sandbox_settings
 from sandbox.telegram import TelegramEmulator
 from sandbox.world import SandboxWorld
-from tests.helpers import MovableClock, report_hung_tasks
+from tests.helpers import ErrorCollector, MovableClock, report_hung_tasks
 
 # pytest-timeout fails a test after TIMEOUT seconds (pyproject.toml); a little before that, the
 # stacks of the tasks still waiting are printed, which says where an async test hung.
@@ -61,24 +61,6 @@ def settings(world: SandboxWorld, tmp_path: Path) -> Settings:
     return sandbox_settings(world, tmp_path)
 
 
-class ErrorCollector:
-    """An error handler that records what the Application would otherwise only log."""
-
-    def __init__(self) -> None:
-        self.errors: list[BaseException] = []
-
-    async def __call__(self, update: object, context: BotContext) -> None:
-        if context.error is not None:
-            self.errors.append(context.error)
-
-    def attach(self, application: DealScoutApplication) -> None:
-        """First among the error handlers: an error is recorded before the seller hears of
-        it, so a test that saw the apology sees the error too."""
-        others = dict(application.error_handlers)
-        application.error_handlers.clear()
-        application.add_error_handler(self)
-        for callback, block in others.items():
-            application.add_error_handler(callback, block=block)
 
 
 @pytest.fixture

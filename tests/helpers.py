@@ -194,6 +194,27 @@ class MovableClock(Clock):
         self.offset += delta
 
 
+# ── What handlers raised ──────────────────────────────────────────────────────────────────────
+class ErrorCollector:
+    """An error handler that records what the Application would otherwise only log."""
+
+    def __init__(self) -> None:
+        self.errors: list[BaseException] = []
+
+    async def __call__(self, update: object, context: BotContext) -> None:
+        if context.error is not None:
+            self.errors.append(context.error)
+
+    def attach(self, application: DealScoutApplication) -> None:
+        """First among the error handlers: an error is recorded before the seller hears of
+        it, so a test that saw the apology sees the error too."""
+        others = dict(application.error_handlers)
+        application.error_handlers.clear()
+        application.add_error_handler(self)
+        for callback, block in others.items():
+            application.add_error_handler(callback, block=block)
+
+
 # ── A handler that holds a seller's queue ─────────────────────────────────────────────────────
 
 

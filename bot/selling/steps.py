@@ -89,11 +89,14 @@ def strictest(rules: list[Rules], attribute: str, default: int) -> tuple[int, st
 
 def combined_rules(rules: list[Rules]) -> Rules:
     """What a kept photo must meet: the largest minimum, the largest maximum side (each
-    marketplace scales down further itself) and the smallest photo count."""
+    marketplace scales down further itself) and the smallest photo count. It is named after
+    the marketplace whose minimum binds, since that is the rule a refused photo breaks."""
     base = rules[0]
+    strictest_minimum = max(rules, key=lambda r: r.photo_min_side)
     return replace(
         base,
         marketplace=base.marketplace if len(rules) == 1 else "",
+        display_name=strictest_minimum.display_name,
         photo_min_side=max(r.photo_min_side for r in rules),
         photo_max_side=max(r.photo_max_side for r in rules),
         photo_max=min(min(r.photo_max for r in rules), MAX_PHOTOS),

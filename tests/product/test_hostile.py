@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -49,10 +49,7 @@ from sandbox.browser import connect
 from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
 from storage.drafts import Draft
-from tests.helpers import jpeg, preview_summary, reply
-
-if TYPE_CHECKING:  # conftest is loaded by pytest itself; importing it again would copy it
-    from tests.conftest import ErrorCollector
+from tests.helpers import ErrorCollector, jpeg, preview_summary, reply
 
 SELLER = 801
 OWNER = 802  # seller A, whose listing seller B (SELLER) must not reach

@@ -51,6 +51,10 @@ async def test_webhook_mode_receives_updates_and_refuses_a_wrong_secret(
         ana = telegram.seller(201, "Ana")
         await ana.send_command("start")
         assert (await ana.next_message()).text.startswith("👋 Hi Ana!")
+        await ana.send_command("connect")  # a button press arrives by webhook too
+        menu = await ana.next_message()
+        await ana.press("Connect eBay", message_id=menu.message_id)
+        await ana.wait_for(lambda _: "Tap Open eBay" in (menu.text or ""))
 
         forged = {
             "update_id": 999_999,
