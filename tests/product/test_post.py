@@ -6,6 +6,7 @@ import contextlib
 import io
 import sqlite3
 from collections.abc import Callable
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from bot.runtime import BotRuntime
 from bot.selling.steps import Step
 from sandbox.world import SandboxWorld
 from tests.helpers import (
+    MovableClock,
     connect_all,
     eventually,
     fill_details,
@@ -461,7 +463,7 @@ async def test_heic_files_and_a_25_mb_file(world: SandboxWorld, bot: BotRuntime)
 
 
 async def test_abandoned_drafts_are_removed_after_a_week(
-    world: SandboxWorld, bot: BotRuntime
+    world: SandboxWorld, bot: BotRuntime, clock: MovableClock
 ) -> None:
     ana = world.telegram.seller(414, "Ana")
     await start_with_photo(world, ana)
@@ -469,10 +471,11 @@ async def test_abandoned_drafts_are_removed_after_a_week(
     draft = await bot.application.services.drafts.get(414)
     photo_path = draft.photos[0].path
     assert photo_path.exists()
-    await bot.db.execute(
-        "UPDATE drafts SET updated_at = '2020-01-01T00:00:00.000000Z' WHERE telegram_id = 414"
-    )
     (job,) = bot.application.job_queue.get_jobs_by_name("purge_abandoned_drafts")
+    clock.advance(timedelta(days=6))
+    await job.run(bot.application)
+    assert await bot.application.services.drafts.get(414) is not None  # not a week yet
+    clock.advance(timedelta(days=1, minutes=1))
     await job.run(bot.application)
     assert await bot.application.services.drafts.get(414) is None
     assert not photo_path.exists()

@@ -14,6 +14,7 @@ from storage.crypto import InvalidKeyError, TokenCipher, TokenDecryptionError
 from storage.db import Database
 from storage.migrations import MigrationError, discover
 from storage.updates import UpdateLedger
+from tests.helpers import MovableClock
 
 
 async def schema_of(db: Database) -> list[tuple[str, str]]:
@@ -134,7 +135,8 @@ def test_malformed_key_is_named() -> None:
 
 async def test_the_update_ledger_keeps_an_update_until_it_is_claimed_once(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "bot.sqlite3")
-    ledger = UpdateLedger(db)
+    clock = MovableClock()
+    ledger = UpdateLedger(db, clock)
     await ledger.record([(7, 301, '{"update_id": 7}')])
     await ledger.record([(7, 301, '{"update_id": 7, "again": true}'),  # delivered twice
                          (8, 301, '{"update_id": 8}')])
@@ -149,7 +151,8 @@ async def test_the_update_ledger_keeps_an_update_until_it_is_claimed_once(tmp_pa
     assert row["payload"] is None and row["claimed_at"] is not None  # the message text is gone
 
     # Days later: the purge forgets what was taken on, never what is still to be handled.
-    await db.execute("UPDATE processed_updates SET received_at = '2000-01-01T00:00:00.000000Z'")
+    assert await ledger.purge_older_than(timedelta(days=2)) == 0  # all of it is recent
+    clock.advance(timedelta(days=3))
     assert await ledger.purge_older_than(timedelta(days=2)) == 2
     assert await ledger.unclaimed() == [(8, '{"update_id": 8}')]
     await db.close()
