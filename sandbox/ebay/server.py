@@ -9,6 +9,7 @@ from aiohttp import web
 from marketplaces.ebay import EbayConfig
 from sandbox.ebay.account import AccountApi
 from sandbox.ebay.accounts import Seller
+from sandbox.ebay.conformance import Conformance
 from sandbox.ebay.errors import fault_response
 from sandbox.ebay.fulfillment import FulfillmentApi
 from sandbox.ebay.identity import IdentityApi
@@ -68,6 +69,8 @@ class EbaySandbox(SandboxServer):
         self.app.middlewares.append(
             self.faults.middleware(lambda r: r.path == TOKEN_PATH, oauth_error_json)
         )
+        self.conformance = Conformance()
+        self.app.middlewares.append(self.conformance.middleware())
         self.app.middlewares.append(refusals)
         router = self.app.router
         router.add_get(AUTHORIZE_PATH, self.oauth.authorize_page)
@@ -99,6 +102,16 @@ class EbaySandbox(SandboxServer):
         )
 
     # ── Test and demo controls ──
+
+    @property
+    def contract_violations(self) -> list[str]:
+        """Every request and response that strayed from eBay's OpenAPI documents."""
+        return self.conformance.all
+
+    @property
+    def response_violations(self) -> list[str]:
+        """Only this sandbox's own answers that strayed from eBay's documents."""
+        return self.conformance.responses
 
     @property
     def sellers(self) -> dict[str, Seller]:
