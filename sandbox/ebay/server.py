@@ -15,6 +15,7 @@ from sandbox.ebay.fulfillment import FulfillmentApi
 from sandbox.ebay.identity import IdentityApi
 from sandbox.ebay.inventory import InventoryItemApi, LocationApi
 from sandbox.ebay.media import MediaApi
+from sandbox.ebay.metadata import MetadataApi
 from sandbox.ebay.oauth import (
     ACCESS_TTL_SECONDS,
     AUTHORIZE_PATH,
@@ -27,6 +28,7 @@ from sandbox.ebay.oauth import (
     EbayOAuth,
 )
 from sandbox.ebay.offers import OfferApi
+from sandbox.ebay.prices import PriceQuantityApi
 from sandbox.ebay.state import EbayListing, EbayState
 from sandbox.ebay.taxonomy import TaxonomyApi
 from sandbox.kit import (
@@ -77,8 +79,8 @@ class EbaySandbox(SandboxServer):
         router.add_post(AUTHORIZE_PATH, self.oauth.decide)
         router.add_post(TOKEN_PATH, self.oauth.token_endpoint)
         router.add_get("/itm/{listing_id}", self.public_page)
-        for api in (IdentityApi, TaxonomyApi, MediaApi, AccountApi, LocationApi,
-                    InventoryItemApi, OfferApi, FulfillmentApi):
+        for api in (IdentityApi, TaxonomyApi, MetadataApi, MediaApi, AccountApi, LocationApi,
+                    InventoryItemApi, OfferApi, PriceQuantityApi, FulfillmentApi):
             api(self.state, self.oauth).routes(router)
 
     @staticmethod
