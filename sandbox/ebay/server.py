@@ -9,6 +9,8 @@ from aiohttp import web
 from marketplaces.ebay import EbayConfig
 from sandbox.ebay.account import AccountApi
 from sandbox.ebay.accounts import Seller
+from sandbox.ebay.browse import BrowseApi
+from sandbox.ebay.comps import Comp
 from sandbox.ebay.conformance import Conformance
 from sandbox.ebay.errors import fault_response
 from sandbox.ebay.fulfillment import FulfillmentApi
@@ -80,12 +82,12 @@ class EbaySandbox(SandboxServer):
         router.add_post(TOKEN_PATH, self.oauth.token_endpoint)
         router.add_get("/itm/{listing_id}", self.public_page)
         for api in (IdentityApi, TaxonomyApi, MetadataApi, MediaApi, AccountApi, LocationApi,
-                    InventoryItemApi, OfferApi, PriceQuantityApi, FulfillmentApi):
+                    InventoryItemApi, OfferApi, PriceQuantityApi, FulfillmentApi, BrowseApi):
             api(self.state, self.oauth).routes(router)
 
     @staticmethod
     def _is_api(request: web.Request) -> bool:
-        return request.path.startswith(("/sell/", "/commerce/"))
+        return request.path.startswith(("/sell/", "/commerce/", "/buy/"))
 
     def adapter_config(self, redirect_uri: str) -> EbayConfig:
         """An adapter configuration with every eBay host pointing at this sandbox (registering
@@ -123,6 +125,21 @@ class EbaySandbox(SandboxServer):
     def requests(self) -> list[str]:
         """"METHOD /path" of every API call so far."""
         return self.state.requests
+
+    @property
+    def comps(self) -> list[Comp]:
+        """Other sellers' listings the Browse API searches; `comps.clear()` makes every search
+        come back empty."""
+        return self.state.comps
+
+    @property
+    def browse_delay_seconds(self) -> float:
+        """Every Browse search waits this long before answering (a slow eBay)."""
+        return self.state.browse_delay_seconds
+
+    @browse_delay_seconds.setter
+    def browse_delay_seconds(self, seconds: float) -> None:
+        self.state.browse_delay_seconds = seconds
 
     @property
     def images(self) -> ImageStore:
