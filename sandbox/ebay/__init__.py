@@ -35,8 +35,30 @@ error body), oauth, marketplace (EBAY_US), accounts (the seeded sellers), catego
 and the server that wires them.
 """
 
-from sandbox.ebay.accounts import ANA, MARCO
+from sandbox.ebay.accounts import ANA, BEA, MARCO
+from sandbox.ebay.categories import BOOKS, HEADPHONES, LAMPS, PHONES, SHOES
+from sandbox.ebay.push import Pushed
 from sandbox.ebay.server import EbaySandbox
 from sandbox.ebay.state import EbayListing
+from sandbox.ebay.topics import (
+    AUTHORIZATION_REVOCATION,
+    MARKETPLACE_ACCOUNT_DELETION,
+    ORDER_CONFIRMATION,
+)
 
-__all__ = ["ANA", "MARCO", "EbayListing", "EbaySandbox"]
+__all__ = [
+    "ANA",
+    "AUTHORIZATION_REVOCATION",
+    "BEA",
+    "BOOKS",
+    "HEADPHONES",
+    "LAMPS",
+    "MARCO",
+    "MARKETPLACE_ACCOUNT_DELETION",
+    "ORDER_CONFIRMATION",
+    "PHONES",
+    "SHOES",
+    "EbayListing",
+    "EbaySandbox",
+    "Pushed",
+]

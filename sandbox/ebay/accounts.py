@@ -9,6 +9,8 @@ sell_account_v1_oas3.json); a shipping option's costType is FLAT_RATE or CALCULA
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +52,12 @@ class Seller:
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     offers: dict[str, Offer] = field(default_factory=dict)
     orders: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def eias_token(self) -> str:
+        """The legacy eiasToken eBay puts beside the userId in account notifications."""
+        digest = hashlib.sha256(self.user_id.encode()).digest()[:30]
+        return base64.b64encode(digest).decode()
 
     def policy_ids(self, resource: str, id_key: str) -> set[str]:
         return {str(policy[id_key]) for policy in self.policies.get(resource, [])}
