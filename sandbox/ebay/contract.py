@@ -37,6 +37,16 @@ SCHEMA_PATCHES: dict[tuple[str, str, str], dict[str, Any]] = {
 }
 
 
+# Responses documented without the body eBay sends: (document, operationId, status) → the status
+# whose body it carries.
+BODY_PATCHES: dict[tuple[str, str, str], str] = {
+    # bulkUpdatePriceQuantity's 207 Multi-Status has no content in the document, yet it is the
+    # answer that carries the per-offer results (PriceQuantityResponse.statusCode: "the status
+    # of the attempt to update the price and/or quantity of the offer"), in the 200's shape.
+    ("sell_inventory_v1_oas3.json", "bulkUpdatePriceQuantity", "207"): "200",
+}
+
+
 @dataclass(frozen=True)
 class Operation:
     """One operation of one document, found by method and path."""
@@ -66,7 +76,7 @@ class Document:
             _close(schema)
         self.operations = [
             Operation(spec["operationId"], method.upper(), _path_pattern(self.base_path, path),
-                      _closed_operation(spec), self)
+                      _closed_operation(_with_bodies(self.name, spec)), self)
             for path, methods in raw["paths"].items()
             for method, spec in methods.items()
             if isinstance(spec, dict) and "operationId" in spec
@@ -184,6 +194,15 @@ def _close(schema: Any) -> None:
     for key in ("items", "additionalProperties"):
         if isinstance(schema.get(key), dict):
             _close(schema[key])
+
+
+def _with_bodies(document: str, spec: dict[str, Any]) -> dict[str, Any]:
+    responses = spec.get("responses", {})
+    for (name, operation_id, status), like in BODY_PATCHES.items():
+        if name == document and operation_id == spec.get("operationId"):
+            responses[status] = {**responses.get(status, {}),
+                                 "content": responses[like]["content"]}
+    return spec
 
 
 def _closed_operation(spec: dict[str, Any]) -> dict[str, Any]:

@@ -77,14 +77,16 @@ async def offer_for(
     }
     put = await api.put(f"{INVENTORY}/inventory_item/{sku}", json=body, headers=WRITE)
     assert put.status_code == 204, put.text
-    created = await api.post(f"{INVENTORY}/offer", headers=WRITE, json={
+    fields = {
         "sku": sku, "marketplaceId": "EBAY_US", "format": "FIXED_PRICE",
         "availableQuantity": 1, "categoryId": category_id, "listingDuration": "GTC",
         "listingDescription": description, "listingPolicies": ANA_POLICIES,
         "merchantLocationKey": LOCATION,
         "pricingSummary": {"price": {"value": "125.00", "currency": "USD"}},
         **(offer or {}),
-    })
+    }  # a field given as None is left out
+    created = await api.post(f"{INVENTORY}/offer", headers=WRITE,
+                             json={k: v for k, v in fields.items() if v is not None})
     assert created.status_code == 201, created.text
     return str(created.json()["offerId"])
 

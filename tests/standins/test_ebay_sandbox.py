@@ -33,6 +33,7 @@ async def sandbox() -> AsyncIterator[EbaySandbox]:
     async with EbaySandbox() as server:
         assert isinstance(server, EbaySandbox)
         yield server
+        assert server.response_violations == []  # these tests send bad requests on purpose
 
 
 @pytest.fixture
