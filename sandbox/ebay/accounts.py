@@ -1,16 +1,24 @@
 """The sellers this eBay holds, each with business policies, inventory locations, inventory
-items, offers and orders, and the two seeded ones: Ana, with business policies, and Marco, who
-never set them up."""
+items, offers and orders, and the seeded ones: Ana, whose default shipping policy is flat rate;
+Bea, whose default shipping policy is calculated (so her items need a package weight and size);
+and Marco, who never set up business policies.
+
+Policies carry the Account API's fields (FulfillmentPolicy, PaymentPolicy, ReturnPolicy in
+sell_account_v1_oas3.json); a shipping option's costType is FLAT_RATE or CALCULATED.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.ebay.marketplace import MARKETPLACE_ID
 from sandbox.kit import MarketplaceAccount
 
-ANA = "ana-attic"  # seller with business policies
+ANA = "ana-attic"  # business policies; default shipping: flat rate
+BEA = "bea-bargains"  # business policies; default shipping: calculated by weight and size
 MARCO = "marco-garage"  # seller who never set up business policies
 
 # Account API resource → its list key and id key.
@@ -45,18 +53,67 @@ class Seller:
     offers: dict[str, Offer] = field(default_factory=dict)
     orders: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def eias_token(self) -> str:
+        """The legacy eiasToken eBay puts beside the userId in account notifications."""
+        digest = hashlib.sha256(self.user_id.encode()).digest()[:30]
+        return base64.b64encode(digest).decode()
+
     def policy_ids(self, resource: str, id_key: str) -> set[str]:
         return {str(policy[id_key]) for policy in self.policies.get(resource, [])}
 
+    def policy(self, resource: str, policy_id: str) -> dict[str, Any] | None:
+        id_key = POLICY_IDS[resource]
+        return next((p for p in self.policies.get(resource, []) if p[id_key] == policy_id), None)
 
-def _policy(resource: str, policy_id: str, name: str, default: bool) -> dict[str, Any]:
+
+def _policy(resource: str, policy_id: str, name: str, default: bool,
+            **fields: Any) -> dict[str, Any]:
     id_key = POLICY_IDS[resource]
     return {
         id_key: policy_id,
         "name": name,
         "marketplaceId": MARKETPLACE_ID,
         "categoryTypes": [{"name": "ALL_EXCLUDING_MOTORS_VEHICLES", "default": default}],
+        **fields,
     }
+
+
+def _usd(value: str) -> dict[str, str]:
+    return {"value": value, "currency": "USD"}
+
+
+def _shipping(policy_id: str, name: str, default: bool, cost_type: str) -> dict[str, Any]:
+    """A domestic shipping policy, one USPS service, FLAT_RATE (a fixed cost) or CALCULATED
+    (eBay prices it from the package's weight and size and the buyer's address)."""
+    service: dict[str, Any] = {"shippingCarrierCode": "USPS", "sortOrder": 1,
+                               "shippingServiceCode": "USPSGroundAdvantage", "freeShipping": False}
+    if cost_type == "FLAT_RATE":
+        service["shippingCost"] = _usd("7.95")
+    return _policy(
+        "fulfillment_policy", policy_id, name, default,
+        handlingTime={"value": 1, "unit": "DAY"}, localPickup=False, freightShipping=False,
+        globalShipping=False,
+        shippingOptions=[{"optionType": "DOMESTIC", "costType": cost_type,
+                          "shippingServices": [service]}],
+    )
+
+
+def _pickup(policy_id: str) -> dict[str, Any]:
+    return _policy("fulfillment_policy", policy_id, "Local pickup only", False,
+                   handlingTime={"value": 1, "unit": "DAY"}, localPickup=True,
+                   shippingOptions=[])
+
+
+def _payment(policy_id: str) -> dict[str, Any]:
+    return _policy("payment_policy", policy_id, "eBay managed payments", True,
+                   immediatePay=True)
+
+
+def _returns(policy_id: str) -> dict[str, Any]:
+    return _policy("return_policy", policy_id, "30 days, buyer pays return", True,
+                   returnsAccepted=True, returnPeriod={"value": 30, "unit": "DAY"},
+                   returnShippingCostPayer="BUYER", refundMethod="MONEY_BACK")
 
 
 def seeded_sellers() -> list[Seller]:
@@ -65,19 +122,27 @@ def seeded_sellers() -> list[Seller]:
         "Ana", "Moreno",
         policies={
             "fulfillment_policy": [
-                _policy("fulfillment_policy", "6196932000", "Local pickup only", False),
-                _policy("fulfillment_policy", "6196933000", "USPS Ground Advantage, 1 day", True),
+                _pickup("6196932000"),
+                _shipping("6196933000", "USPS Ground Advantage, 1 day", True, "FLAT_RATE"),
             ],
-            "payment_policy": [
-                _policy("payment_policy", "6196934000", "eBay managed payments", True),
+            "payment_policy": [_payment("6196934000")],
+            "return_policy": [_returns("6196935000")],
+        },
+    )
+    bea = Seller(
+        MarketplaceAccount(BEA, "Bea's Bargain Bin"), "beas_bargain_bin", "kT5wNd9qRb2",
+        "Bea", "Lindqvist",
+        policies={
+            "fulfillment_policy": [
+                _shipping("6207410000", "USPS Ground Advantage, calculated", True, "CALCULATED"),
+                _shipping("6207411000", "USPS Ground Advantage, $7.95", False, "FLAT_RATE"),
             ],
-            "return_policy": [
-                _policy("return_policy", "6196935000", "30 days, buyer pays return", True),
-            ],
+            "payment_policy": [_payment("6207412000")],
+            "return_policy": [_returns("6207413000")],
         },
     )
     marco = Seller(
         MarketplaceAccount(MARCO, "Marco's Garage Deals"), "marcos_garage_deals", "pR7mWc2vLd4",
         "Marco", "Bellini",
     )
-    return [ana, marco]
+    return [ana, bea, marco]

@@ -30,6 +30,18 @@ class EbayApi:
         except TokenRefused as exc:
             raise token_refused(exc.reason) from None
 
+    def grant_any(self, request: web.Request, scopes: tuple[str, ...]) -> Grant:
+        """The caller's grant when its token holds any one of `scopes` (eBay lists the scopes
+        that each suffice under an operation's `security`)."""
+        self.state.requests.append(f"{request.method} {request.path}")
+        try:
+            grant = self.oauth.grant_for(OAuthProvider.bearer(request))
+        except TokenRefused as exc:
+            raise token_refused(exc.reason) from None
+        if not set(scopes) & set(grant.scopes):
+            raise token_refused("insufficient_scope")
+        return grant
+
     def seller(self, request: web.Request, scope: str) -> Seller:
         return self.state.sellers[self.grant(request, scope).account.account_id]
 

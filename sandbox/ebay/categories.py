@@ -1,5 +1,9 @@
-"""The category tree this eBay knows: a slice of eBay US's tree, whose leaves carry the words
-that suggest them, and keyword suggestions with eBay's ancestor chain."""
+"""The category tree this eBay knows: a slice of eBay US's tree (category tree "0"), whose leaves
+carry the words that suggest them, and keyword suggestions with eBay's ancestor chain.
+
+Ids, names and paths are eBay US's (the id in each category's ebay.com/b/... address, and the
+ancestry getCategorySuggestions returns). Suggestions match keywords, not eBay's sales data.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,15 @@ from typing import Any
 TAXONOMY = "/commerce/taxonomy/v1"
 CATEGORY_TREE_ID = "0"
 CATEGORY_TREE_VERSION = "130"
+ROOT_ID = "0"  # the root node of a default tree: level 0, its id and name not to be relied on
+
+# The leaf categories tests and the demo list in, each with its rules in aspects.py and
+# conditions.py.
+SHOES = "15709"  # Clothing, Shoes & Accessories > Men > Men's Shoes > Athletic Shoes
+PHONES = "9355"  # Cell Phones & Accessories > Cell Phones & Smartphones
+HEADPHONES = "112529"  # Consumer Electronics > Portable Audio & Headphones > Headphones
+LAMPS = "112581"  # Home & Garden > Lamps, Lighting & Ceiling Fans > Lamps
+BOOKS = "261186"  # Books & Magazines > Books
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,19 @@ class CategoryTree:
     def is_leaf(self, category_id: str) -> bool:
         return any(leaf.category_id == category_id for leaf in self.leaves)
 
+    def leaves_under(self, category_id: str) -> list[str]:
+        """The leaf ids at or below a node (the whole tree for the root)."""
+        return [leaf.category_id for leaf in self.leaves
+                if category_id == ROOT_ID or category_id in self.lineage(leaf.category_id)]
+
+    def lineage(self, category_id: str) -> list[str]:
+        """The node and its ancestors, nearest first (the root not included)."""
+        chain, current = [], self.nodes.get(category_id)
+        while current is not None:
+            chain.append(current.category_id)
+            current = self.nodes.get(current.parent_id or "")
+        return chain
+
     def suggest(self, query: str, limit: int = 10) -> list[dict[str, Any]]:
         words = set(re.findall(r"[a-z0-9]+", query.lower()))
         words |= {word[:-1] for word in words if word.endswith("s")}
@@ -92,7 +118,10 @@ class CategoryTree:
             parent = self.nodes[parent_id]
             ancestors.append(parent)
             parent_id = parent.parent_id
-        level = len(ancestors) + 1
+        # "from the current node's immediate parent to the root node of the category tree"
+        # (CategorySuggestion.categoryTreeNodeAncestors, Taxonomy API reference).
+        ancestors.append(CategoryNode(ROOT_ID, "Root", None))
+        level = len(ancestors)
         return {
             "category": {"categoryId": leaf.category_id, "categoryName": leaf.name},
             "categoryTreeNodeAncestors": [

@@ -9,19 +9,19 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.ebay.api import EbayApi
+from sandbox.ebay.aspects import aspect_format_problems
+from sandbox.ebay.conditions import CONDITION_ENUMS
 from sandbox.ebay.errors import EbayApiError, inventory_error, problem
 from sandbox.ebay.oauth import SCOPE_INVENTORY
 
 INVENTORY = "/sell/inventory/v1"
-TITLE_MAX = 80
-DESCRIPTION_MAX = 4000
-PICTURES_MAX = 24
-CONDITIONS = frozenset({
-    "NEW", "LIKE_NEW", "NEW_OTHER", "NEW_WITH_DEFECTS", "CERTIFIED_REFURBISHED",
-    "EXCELLENT_REFURBISHED", "VERY_GOOD_REFURBISHED", "GOOD_REFURBISHED", "SELLER_REFURBISHED",
-    "USED_EXCELLENT", "USED_VERY_GOOD", "USED_GOOD", "USED_ACCEPTABLE",
-    "FOR_PARTS_OR_NOT_WORKING",
-})
+TITLE_MAX = 80  # Product.title "Max Length: 80"
+PICTURES_MAX = 24  # Product.imageUrls: "up to 24 pictures in one listing"
+CONDITIONS = frozenset(CONDITION_ENUMS.values())
+WEIGHT_UNITS = frozenset({"POUND", "KILOGRAM", "OUNCE", "GRAM"})  # Weight.unit
+LENGTH_UNITS = frozenset({"INCH", "FEET", "CENTIMETER", "METER"})  # Dimension.unit
+ITEM_FIELDS = ("product", "condition", "conditionDescription", "availability",
+               "packageWeightAndSize")
 SKU = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 LOCATION_KEY = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 
@@ -32,16 +32,33 @@ def is_count(value: object) -> bool:
 
 
 def _text_problems(product: dict[str, Any]) -> list[dict[str, Any]]:
-    found = []
     title = product.get("title")
     if title is not None and (not isinstance(title, str) or len(title) > TITLE_MAX):
-        found.append(problem(25016, "The product.title value is invalid. The title may not be "
-                             f"longer than {TITLE_MAX} characters."))
-    description = product.get("description")
-    if description is not None and len(str(description)) > DESCRIPTION_MAX:
-        found.append(problem(25016, "The product.description value is invalid. The description "
-                             f"may not be longer than {DESCRIPTION_MAX} characters."))
-    return found
+        return [problem(25016, "The product.title value is invalid. The title may not be "
+                        f"longer than {TITLE_MAX} characters.")]
+    return []
+
+
+def _package_problems(package: object) -> list[dict[str, Any]]:
+    """25715 "Invalid values for dimensions and/or weight of shipping package." (both unit and
+    value required in weight; every field of dimensions required: Weight, Dimension)."""
+    if package is None:
+        return []
+    package = package if isinstance(package, dict) else {}
+    weight, dimensions = package.get("weight"), package.get("dimensions")
+    valid = True
+    if weight is not None:
+        valid = _positive(weight.get("value")) and weight.get("unit") in WEIGHT_UNITS
+    if dimensions is not None:
+        valid = valid and dimensions.get("unit") in LENGTH_UNITS and all(
+            _positive(dimensions.get(side)) for side in ("length", "width", "height"))
+    if valid:
+        return []
+    return [problem(25715, "Invalid values for dimensions and/or weight of shipping package.")]
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 class LocationApi(EbayApi):
@@ -114,13 +131,15 @@ class InventoryItemApi(EbayApi):
             raise EbayApiError(400, *errors)
         seller.items[sku] = {
             "sku": sku, "locale": language.replace("-", "_"),
-            **{k: body[k] for k in ("product", "condition", "availability") if k in body},
+            **{k: body[k] for k in ITEM_FIELDS if k in body},
         }
         return web.Response(status=204)
 
     def _problems(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         product = body.get("product") or {}
-        found = [*_text_problems(product), *self._picture_problems(product.get("imageUrls") or [])]
+        found = [*_text_problems(product), *aspect_format_problems(product.get("aspects")),
+                 *self._picture_problems(product.get("imageUrls") or []),
+                 *_package_problems(body.get("packageWeightAndSize"))]
         if "condition" in body and body["condition"] not in CONDITIONS:
             found.append(problem(25021, "The eBay listing associated with the inventory item, or "
                                  "the unpublished offer has invalid item condition information."))

@@ -11,8 +11,11 @@ SCOPE_INVENTORY = "https://api.ebay.com/oauth/api_scope/sell.inventory"
 SCOPE_ACCOUNT = "https://api.ebay.com/oauth/api_scope/sell.account"
 SCOPE_FULFILLMENT = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
 SCOPE_IDENTITY = "https://api.ebay.com/oauth/api_scope/commerce.identity.readonly"
+SCOPE_NOTIFICATION = "https://api.ebay.com/oauth/api_scope/commerce.notification.subscription"
+SCOPE_NOTIFICATION_READ = f"{SCOPE_NOTIFICATION}.readonly"
 SCOPE_APPLICATION = "https://api.ebay.com/oauth/api_scope"
-USER_SCOPES = (SCOPE_INVENTORY, SCOPE_ACCOUNT, SCOPE_FULFILLMENT, SCOPE_IDENTITY)
+USER_SCOPES = (SCOPE_INVENTORY, SCOPE_ACCOUNT, SCOPE_FULFILLMENT, SCOPE_IDENTITY,
+               SCOPE_NOTIFICATION, SCOPE_NOTIFICATION_READ)
 
 CLIENT_ID = "DealScou-DealScou-SBX-5f3e2a1b4-7c9d0e12"
 CLIENT_SECRET = "SBX-5f3e2a1b4c7d-9e0f-4a1b-8c2d-3e4f"

@@ -1,26 +1,34 @@
-"""The Inventory API's offers: create, read, replace, publish (idempotent while the listing is
-live) and withdraw, with every check eBay makes before a listing goes live."""
+"""The Inventory API's offers: getOffers, create, read, replace, publish (idempotent while the
+listing is live; publishing.py holds its checks) and withdraw.
+
+getOffers for a SKU without an offer: eBay answers 404 with errorId 25713 "This Offer is not
+available." (the 404 of getOffers in sell_inventory_v1_oas3.json carries no body schema; the
+body is what eBay sends, as public integrations match it, e.g. code handling
+`{"errors":[{"errorId":25713,"message":"This Offer is not available."}]}` as "no offer yet").
+For a SKU the seller has no inventory item under (or a malformed one) eBay answers 400 with
+25707 "This is an invalid value for a SKU…" (hendt/ebay-api#159, YosefHayim/ebay-mcp#158).
+"""
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
-from sandbox.ebay.accounts import POLICY_IDS, Offer, Seller
+from sandbox.ebay.accounts import Offer, Seller
 from sandbox.ebay.api import EbayApi
-from sandbox.ebay.categories import CategoryTree
-from sandbox.ebay.errors import EbayApiError, inventory_error, problem
+from sandbox.ebay.errors import EbayApiError, inventory_error
 from sandbox.ebay.inventory import INVENTORY, SKU, is_count
 from sandbox.ebay.marketplace import CURRENCY, MARKETPLACE_ID
 from sandbox.ebay.oauth import SCOPE_INVENTORY
+from sandbox.ebay.publishing import LISTING_DURATIONS, publish_problems
 from sandbox.ebay.state import ListingRecord
 
-LISTING_DESCRIPTION_MAX = 500_000
+LISTING_DESCRIPTION_MAX = 500_000  # EbayOfferDetailsWithKeys.listingDescription "Max length"
 PRICE = re.compile(r"^\d{1,9}\.\d{2}$")
-PRICE_MIN = Decimal("0.99")
+OFFER_FIELDS = ("availableQuantity", "categoryId", "listingDescription", "listingDuration",
+                "listingPolicies", "merchantLocationKey", "pricingSummary")
 
 
 class OfferApi(EbayApi):
@@ -103,7 +111,7 @@ class OfferApi(EbayApi):
     async def publish_offer(self, request: web.Request) -> web.Response:
         seller = self.seller(request, SCOPE_INVENTORY)
         offer = self._offer(seller, request)
-        errors = self._publish_problems(seller, offer)
+        errors = publish_problems(seller, offer, self.state.tree)
         if errors:
             raise EbayApiError(400, *errors)
         live = self.state.listings.get(offer.listing_id or "")
@@ -114,15 +122,6 @@ class OfferApi(EbayApi):
         self.state.listings[record.listing_id] = record
         offer.status, offer.listing_id = "PUBLISHED", record.listing_id
         return web.json_response({"listingId": record.listing_id, "warnings": []})
-
-    def _publish_problems(self, seller: Seller, offer: Offer) -> list[dict[str, Any]]:
-        item = seller.items.get(offer.sku)
-        if item is None:
-            return [problem(25702, f"{offer.sku} could not be found or is not available in the "
-                            "system.")]
-        return [*_item_publish_problems(offer, item),
-                *_price_and_category_problems(offer, self.state.tree),
-                *_policy_and_location_problems(seller, offer)]
 
     async def withdraw_offer(self, request: web.Request) -> web.Response:
         seller = self.seller(request, SCOPE_INVENTORY)
@@ -138,23 +137,23 @@ class OfferApi(EbayApi):
 
 def _offer_details(body: dict[str, Any]) -> dict[str, Any]:
     """The updatable offer fields, checked as createOffer and updateOffer check them."""
-    keys = ("availableQuantity", "categoryId", "listingDescription", "listingPolicies",
-            "merchantLocationKey", "pricingSummary")
-    details = {k: body[k] for k in keys if body.get(k) is not None}
+    details = {k: body[k] for k in OFFER_FIELDS if body.get(k) is not None}
     if not is_count(details.get("availableQuantity", 0)):
         raise inventory_error(400, 25709, "Invalid value for availableQuantity.")
     if "categoryId" in details and not str(details["categoryId"]).isdigit():
         raise inventory_error(400, 25709, "Invalid value for categoryId.")
     if len(str(details.get("listingDescription", ""))) > LISTING_DESCRIPTION_MAX:
         raise inventory_error(400, 25709, "Invalid value for listingDescription.")
+    if "listingDuration" in details and details["listingDuration"] not in LISTING_DURATIONS:
+        raise inventory_error(400, 25709, "Invalid value for listingDuration.")
     if "listingPolicies" in details and not isinstance(details["listingPolicies"], dict):
         raise inventory_error(400, 25709, "Invalid value for listingPolicies.")
     if "pricingSummary" in details:
-        _check_price((details["pricingSummary"] or {}).get("price"))
+        check_price((details["pricingSummary"] or {}).get("price"))
     return details
 
 
-def _check_price(price: object) -> None:
+def check_price(price: object) -> None:
     value = price.get("value") if isinstance(price, dict) else None
     if not isinstance(value, str) or not PRICE.match(value):
         raise inventory_error(400, 25709, "Invalid value for pricingSummary.price.value. Give "
@@ -162,61 +161,3 @@ def _check_price(price: object) -> None:
                               "25.00.")
     if isinstance(price, dict) and price.get("currency") != CURRENCY:
         raise inventory_error(400, 25709, "Invalid value for pricingSummary.price.currency.")
-
-
-def _item_publish_problems(offer: Offer, item: dict[str, Any]) -> list[dict[str, Any]]:
-    product = item.get("product") or {}
-    found = []
-    if not product.get("title"):
-        found.append(problem(25017, "product.title is missing. A listing needs a title."))
-    if not (offer.details.get("listingDescription") or product.get("description")):
-        found.append(problem(25016, "The description value is invalid. A listing needs a "
-                             "description."))
-    if not product.get("imageUrls"):
-        found.append(problem(25014, "The eBay listing associated with the inventory item, or the "
-                             "unpublished offer has invalid pictures. A listing needs at least "
-                             "one picture."))
-    if not item.get("condition"):
-        found.append(problem(25021, "The eBay listing associated with the inventory item, or the "
-                             "unpublished offer has invalid item condition information. The "
-                             "condition is missing."))
-    if int(offer.details.get("availableQuantity", 0)) <= 0:
-        found.append(problem(25004, "The eBay listing associated with the inventory item, or the "
-                             "unpublished offer has an invalid quantity. The available quantity "
-                             "must be at least 1."))
-    return found
-
-
-def _price_and_category_problems(offer: Offer, tree: CategoryTree) -> list[dict[str, Any]]:
-    found = []
-    price = (offer.details.get("pricingSummary") or {}).get("price") or {}
-    if not price.get("value") or Decimal(price["value"]) < PRICE_MIN:
-        found.append(problem(25003, "The eBay listing associated with the inventory item, or the "
-                             "unpublished offer has an invalid price. The price must be at least "
-                             f"{PRICE_MIN} {CURRENCY}."))
-    category_id = str(offer.details.get("categoryId") or "")
-    if not tree.is_leaf(category_id):
-        found.append(problem(25005, "The eBay listing associated with the inventory item, or the "
-                             "unpublished offer has an invalid category ID. Give the id of a "
-                             "leaf category.", parameters={"categoryId": category_id}))
-    return found
-
-
-def _policy_and_location_problems(seller: Seller, offer: Offer) -> list[dict[str, Any]]:
-    found = []
-    policies = offer.details.get("listingPolicies") or {}
-    for resource, error_id, kind in (
-        ("fulfillment_policy", 25007, "Fulfillment"),
-        ("payment_policy", 25008, "Payment"),
-        ("return_policy", 25009, "Return"),
-    ):
-        id_key = POLICY_IDS[resource]
-        if str(policies.get(id_key, "")) not in seller.policy_ids(resource, id_key):
-            found.append(problem(error_id, "The eBay listing associated with the inventory item, "
-                                 "or the unpublished offer has invalid data in the associated "
-                                 f"{kind} policy. The {id_key} is missing or unknown."))
-    location = seller.locations.get(str(offer.details.get("merchantLocationKey") or ""))
-    if location is None or location["merchantLocationStatus"] != "ENABLED":
-        found.append(problem(25012, "Invalid inventory location. The merchantLocationKey is "
-                             "missing, unknown or disabled."))
-    return found

@@ -12,7 +12,9 @@ from typing import Any
 
 from sandbox.ebay.accounts import Offer, seeded_sellers
 from sandbox.ebay.categories import CATEGORY_TREE, CategoryTree
+from sandbox.ebay.comps import Comp, seeded_comps
 from sandbox.ebay.marketplace import iso
+from sandbox.ebay.push import NotificationHub
 from sandbox.kit import ImageStore
 
 
@@ -62,6 +64,9 @@ class EbayState:
         self.tree = CategoryTree(CATEGORY_TREE)
         self.listings: dict[str, ListingRecord] = {}
         self.requests: list[str] = []  # "METHOD /path" of every API call, for tests
+        self.comps: list[Comp] = seeded_comps()  # what the Browse API searches
+        self.browse_delay_seconds = 0.0  # a test's switch: every Browse search waits this long
+        self.notifications = NotificationHub()
         self._offer_ids = itertools.count(5_012_345_000)
         self._listing_ids = itertools.count(110_553_210_000)
         self._order_numbers = itertools.count(1)
