@@ -81,7 +81,7 @@ async def measure(
 ) -> dict[str, float]:
     sandbox = world.marketplaces[name]
     config = sandbox.adapter_config(f"{media.public_base_url}/oauth/{name}/callback")
-    adapter = registry.build({name: config}, media)[name]
+    adapter = registry.build({name: config}, media, lambda purpose: secrets.token_hex(32))[name]
     photo = phone_photo()
     try:
         tokens = await connect(adapter, sandbox)

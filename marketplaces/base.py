@@ -4,7 +4,7 @@ An adapter turns our `Listing` into a live listing on one marketplace. Whatever 
 wire leaves the adapter as one of the `MarketplaceError` subclasses below, never as a raw HTTP
 error, so the cross-posting engine can decide: wait, retry, refresh, ask to reconnect, or tell
 the seller what to fix. What only some marketplaces can do is a capability protocol of its own
-(`CategorySuggestions`, `Catalogs`), so callers ask with `isinstance`.
+(marketplaces/capabilities.py), so callers ask with `isinstance`.
 """
 
 from __future__ import annotations
@@ -48,6 +48,16 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Package:
+    """The parcel the item ships in, for marketplaces whose shipping is calculated from it."""
+
+    weight_ounces: int
+    length_inches: int
+    width_inches: int
+    height_inches: int
+
+
+@dataclass(frozen=True)
 class Listing:
     """One item as the seller described it; the same object goes to every marketplace."""
 
@@ -62,6 +72,11 @@ class Listing:
     category_ids: Mapping[str, str] = field(default_factory=dict)  # marketplace → its own id
     quantity: int = 1
     location: Location | None = None
+    # What one marketplace asked for in its own terms (eBay: its condition id and item specifics)
+    condition_ids: Mapping[str, str] = field(default_factory=dict)  # marketplace → condition id
+    condition_description: str = ""  # the seller's words on a used item's wear
+    aspects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # item specifics
+    package: Package | None = None
 
     @property
     def price_decimal(self) -> str:
@@ -101,6 +116,7 @@ class Rules:
     price_min_cents: int = 1
     price_max_cents: int = 100_000_000
     photo_max_bytes: int = 12 * 1024 * 1024
+    photo_min_long_side: int = 0  # pixels on the longer side below which a photo is refused
 
 
 @dataclass(frozen=True)
@@ -234,32 +250,6 @@ class Marketplace(Protocol):
         ...
 
     async def aclose(self) -> None:
-        ...
-
-
-# ── Capabilities only some marketplaces have ──────────────────────────────────────────────────
-
-
-@runtime_checkable
-class CategorySuggestions(Protocol):
-    """The marketplace suggests its own categories for the seller's words (eBay)."""
-
-    async def suggest_categories(self, query: str) -> list[tuple[str, str]]:
-        """(category id, name) pairs, best first; empty when nothing fits."""
-        ...
-
-
-@runtime_checkable
-class Catalogs(Protocol):
-    """The seller lists into one of several catalogs and chooses which (Facebook); publishing
-    without a choice raises `CatalogChoiceNeeded`."""
-
-    async def catalogs(self, tokens: Tokens) -> list[tuple[str, str]]:
-        """(catalog id, name) of every catalog the seller may list in."""
-        ...
-
-    def with_catalog(self, tokens: Tokens, catalog_id: str) -> Tokens:
-        """The tokens with the chosen catalog recorded for publishing."""
         ...
 
 

@@ -22,12 +22,17 @@ from marketplaces.base import (
     Listing,
     ListingStatus,
     Location,
+    Marketplace,
     MarketplaceError,
     NeedsReconnect,
+    Package,
+    Published,
     RateLimited,
     Rejected,
     TemporarilyUnavailable,
+    Tokens,
 )
+from marketplaces.capabilities import PriceUpdates
 from marketplaces.connections import ConnectionService
 from storage.listings import CrossPost, ListingRepository, StoredListing
 
@@ -78,6 +83,10 @@ def as_listing(stored: StoredListing, photos: tuple[bytes, ...]) -> Listing:
         category=stored.category,
         category_ids=stored.category_ids,
         location=location,
+        condition_ids=stored.condition_ids,
+        condition_description=stored.condition_note,
+        aspects={name: tuple(values) for name, values in stored.aspects.items()},
+        package=Package(**stored.package) if stored.package else None,
     )
 
 
@@ -205,6 +214,21 @@ class StatusChange:
     withdrawn: tuple[str, ...]
     not_withdrawn: tuple[str, ...]
 
+    @classmethod
+    def of(
+        cls, stored: StoredListing, marketplace: str, *, sold: bool, rows: list[CrossPost]
+    ) -> StatusChange:
+        """The change once the other copies were withdrawn (`rows`: the copies after)."""
+        return cls(
+            listing_id=stored.id,
+            telegram_id=stored.telegram_id,
+            title=stored.title,
+            marketplace=marketplace,
+            sold=sold,
+            withdrawn=tuple(r.marketplace for r in rows if r.state == "withdrawn"),
+            not_withdrawn=tuple(r.marketplace for r in rows if r.state == "published"),
+        )
+
 
 class ListingManager:
     """Withdraw, mark sold, change price, and the status check that ends the other copies
@@ -274,18 +298,25 @@ class ListingManager:
     async def change_price(
         self, listing_id: int, price_cents: int, on_progress: Progress | None = None
     ) -> list[CrossPost]:
-        """New price on every live copy: publishing is an upsert on the sku."""
+        """New price on every live copy: in place where the marketplace can (`PriceUpdates`),
+        else by publishing again, an upsert on the sku."""
         await self._listings.set_price(listing_id, price_cents)
         stored = await self._listings.get(listing_id)
         if stored is None:
             return []
         listing = as_listing(stored, await self._listings.photo_bytes(stored))
 
+        async def reprice(adapter: Marketplace, tokens: Tokens, row: CrossPost) -> Published:
+            if isinstance(adapter, PriceUpdates) and row.external_id and row.url:
+                await adapter.update_price(tokens, row.external_id, listing)
+                return Published(row.marketplace, row.external_id, row.url)
+            return await adapter.publish(tokens, listing)
+
         async def update(row: CrossPost) -> None:
             try:
                 published = await self._connections.call(
                     stored.telegram_id, row.marketplace,
-                    lambda adapter, tokens: adapter.publish(tokens, listing),
+                    lambda adapter, tokens: reprice(adapter, tokens, row),
                 )
             except Rejected as exc:
                 await self._listings.mark(listing_id, row.marketplace, "published",
@@ -300,14 +331,17 @@ class ListingManager:
 
         return await self._each_published(listing_id, update, on_progress)
 
-    async def check(self, listing_id: int) -> StatusChange | None:
-        """Ask each marketplace about its live copy; the first that sold or ended ends the
-        others. None when every copy is still live (or a marketplace could not say)."""
+    async def check(
+        self, listing_id: int, *, skip: frozenset[str] = frozenset()
+    ) -> StatusChange | None:
+        """Ask each marketplace (but those in `skip`) about its live copy; the first that sold
+        or ended ends the others. None when every copy is still live (or a marketplace could
+        not say)."""
         stored = await self._listings.get(listing_id)
         if stored is None or stored.state != "active":
             return None
         for row in await self._listings.cross_posts(listing_id):
-            if row.state != "published" or not row.external_id:
+            if row.state != "published" or not row.external_id or row.marketplace in skip:
                 continue
             external_id = row.external_id
             try:
@@ -327,13 +361,5 @@ class ListingManager:
             else:
                 await self._listings.mark(listing_id, row.marketplace, "ended")
                 rows = await self.withdraw_all(listing_id, skip=row.marketplace)
-            return StatusChange(
-                listing_id=listing_id,
-                telegram_id=stored.telegram_id,
-                title=stored.title,
-                marketplace=row.marketplace,
-                sold=sold,
-                withdrawn=tuple(r.marketplace for r in rows if r.state == "withdrawn"),
-                not_withdrawn=tuple(r.marketplace for r in rows if r.state == "published"),
-            )
+            return StatusChange.of(stored, row.marketplace, sold=sold, rows=rows)
         return None

@@ -320,7 +320,7 @@ def _encode_within(image: Image.Image, rules: Rules) -> bytes:
                 return encoded
         width, height = image.size
         smaller = (round(width * _SHRINK_STEP), round(height * _SHRINK_STEP))
-        if min(smaller) < rules.photo_min_side:
+        if min(smaller) < max(1, rules.photo_min_side) or max(smaller) < rules.photo_min_long_side:
             raise PhotoRejected(_too_heavy(rules), rules.marketplace)
         image = image.resize(smaller, Image.Resampling.LANCZOS)
 
@@ -329,9 +329,16 @@ def _encode_within(image: Image.Image, rules: Rules) -> bytes:
 
 
 def _check_size(info: PhotoInfo, rules: Rules) -> None:
-    """Refuse a photo whose short side is, or would end up after fitting, under the minimum."""
+    """Refuse a photo whose long side is under the marketplace's minimum for it, or whose short
+    side is, or would end up after fitting, under the minimum for each side."""
     name = rules.display_name
-    shorter = min(info.width, info.height)
+    shorter, longer = sorted((info.width, info.height))
+    if longer < rules.photo_min_long_side:
+        raise PhotoRejected(
+            f"This photo is only {info.width}×{info.height} pixels; {name} needs at least "
+            f"{rules.photo_min_long_side} pixels on its longest side. Send a larger photo.",
+            rules.marketplace,
+        )
     if shorter < rules.photo_min_side:
         raise PhotoRejected(
             f"This photo is only {info.width}×{info.height} pixels; {name} needs at least "

@@ -14,7 +14,8 @@ from marketplaces import ebay, facebook, offerup
 from marketplaces.base import Marketplace
 from marketplaces.media import MediaStore
 
-Factory = Callable[[Any, MediaStore | None], Marketplace]
+Secret = Callable[[str], str]  # a secret of our own for a purpose, derived from our key
+Factory = Callable[[Any, MediaStore | None, Secret, str | None], Marketplace]
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,24 @@ class MarketplaceSpec:
 
 
 SPECS: tuple[MarketplaceSpec, ...] = (
-    MarketplaceSpec("ebay", ebay, lambda config, media: ebay.EbayMarketplace(config)),
+    MarketplaceSpec(
+        "ebay",
+        ebay,
+        lambda config, media, secret, public: ebay.EbayMarketplace(
+            config.with_bot_defaults(public, secret("ebay-notifications"))
+        ),
+    ),
     MarketplaceSpec(
         "facebook",
         facebook,
-        lambda config, media: facebook.FacebookMarketplace(config, media=_required(media)),
+        lambda config, media, secret, public: facebook.FacebookMarketplace(
+            config, media=_required(media)
+        ),
     ),
-    MarketplaceSpec("offerup", offerup, lambda config, media: offerup.OfferUpMarketplace(config)),
+    MarketplaceSpec(
+        "offerup", offerup,
+        lambda config, media, secret, public: offerup.OfferUpMarketplace(config),
+    ),
 )
 
 
@@ -66,10 +78,15 @@ def configs_from_env(
     return configs, problems
 
 
-def build(configs: Mapping[str, Any], media: MediaStore | None) -> dict[str, Marketplace]:
-    """One adapter per configured marketplace, in the order sellers see them."""
+def build(
+    configs: Mapping[str, Any], media: MediaStore | None, secret: Secret,
+    public_base_url: str | None = None,
+) -> dict[str, Marketplace]:
+    """One adapter per configured marketplace, in the order sellers see them. Where the
+    operator set none, `secret` gives one a secret of its own (eBay's verification token) and
+    `public_base_url` says where our web server is reached (eBay's push endpoint)."""
     return {
-        spec.name: spec.create(configs[spec.name], media)
+        spec.name: spec.create(configs[spec.name], media, secret, public_base_url)
         for spec in SPECS
         if spec.name in configs
     }

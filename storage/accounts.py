@@ -154,6 +154,24 @@ class AccountRepository:
         )
         return [self._row(row) for row in rows]
 
+    async def on_marketplace(
+        self, marketplace: str, *, user_id: str | None = None, username: str | None = None
+    ) -> list[StoredAccount]:
+        """The accounts connected to `marketplace` as that user (by the marketplace's user id
+        or username; every account there when neither is given)."""
+        if user_id is None and username is None:
+            rows = await self._db.fetchall(
+                f"SELECT {_COLUMNS} FROM marketplace_accounts WHERE marketplace = ?",
+                (marketplace,),
+            )
+        else:
+            rows = await self._db.fetchall(
+                f"SELECT {_COLUMNS} FROM marketplace_accounts WHERE marketplace = ?"
+                " AND (external_id = ? OR display_name = ?)",
+                (marketplace, user_id or "", username or ""),
+            )
+        return [self._row(row) for row in rows]
+
     async def expiring_before(
         self, moment: datetime, marketplaces: Iterable[str]
     ) -> list[StoredAccount]:

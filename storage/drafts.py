@@ -24,7 +24,10 @@ from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 EDITABLE = frozenset({
     "title", "description", "description_set", "price_cents", "currency", "condition",
     "category", "category_ids", "postal_code", "latitude", "longitude", "marketplaces",
+    "category_path", "condition_ids", "condition_note", "condition_note_set", "aspects",
+    "details_set", "package",
 })
+_JSON = frozenset({"category_ids", "marketplaces", "condition_ids", "aspects", "package"})
 
 
 class PhotoAdded(enum.Enum):
@@ -60,6 +63,13 @@ class Draft:
     marketplaces: list[str] | None = None
     photos: tuple[DraftPhoto, ...] = ()
     updated_at: datetime | None = None
+    category_path: str | None = None  # "Home & Garden › Lamps, Lighting & Ceiling Fans › Lamps"
+    condition_ids: dict[str, str] = field(default_factory=dict)  # marketplace → its condition
+    condition_note: str = ""  # a used item's wear, in the seller's words
+    condition_note_set: bool = False
+    aspects: dict[str, list[str]] = field(default_factory=dict)  # item specifics
+    details_set: bool = False  # the optional item specifics were offered and answered
+    package: dict[str, int] | None = None  # weight_ounces, length/width/height_inches
 
     @property
     def has_location(self) -> bool:
@@ -119,8 +129,7 @@ class DraftRepository:
         if unknown:
             raise ValueError(f"not draft fields: {sorted(unknown)}")
         values = [
-            json.dumps(value) if name in ("category_ids", "marketplaces") and value is not None
-            else value
+            json.dumps(value) if name in _JSON and value is not None else value
             for name, value in fields.items()
         ]
         assignments = ", ".join(f"{name} = ?" for name in fields)
@@ -221,6 +230,13 @@ def _draft(row: aiosqlite.Row, photos: list[aiosqlite.Row]) -> Draft:
             for p in photos
         ),
         updated_at=from_db(row["updated_at"]),
+        category_path=row["category_path"],
+        condition_ids=json.loads(row["condition_ids"]),
+        condition_note=row["condition_note"],
+        condition_note_set=bool(row["condition_note_set"]),
+        aspects=json.loads(row["aspects"]),
+        details_set=bool(row["details_set"]),
+        package=json.loads(row["package"]) if row["package"] else None,
     )
 
 

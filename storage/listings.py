@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -37,6 +37,10 @@ class StoredListing:
     progress_message_id: int | None = None
     photo_paths: tuple[Path, ...] = ()
     photo_file_ids: tuple[str, ...] = ()
+    condition_ids: dict[str, str] = field(default_factory=dict)
+    condition_note: str = ""
+    aspects: dict[str, list[str]] = field(default_factory=dict)
+    package: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,12 +77,14 @@ class ListingRepository:
             await tx.execute(
                 "INSERT INTO listings (telegram_id, sku, title, description, price_cents,"
                 " currency, condition, category, category_ids, postal_code, latitude, longitude,"
-                " progress_message_id, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " progress_message_id, condition_ids, condition_note, aspects, package,"
+                " created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (draft.telegram_id, sku, draft.title, draft.description or "", draft.price_cents,
                  draft.currency, draft.condition, draft.category, json.dumps(draft.category_ids),
-                 draft.postal_code, draft.latitude, draft.longitude, progress_message_id, now,
-                 now),
+                 draft.postal_code, draft.latitude, draft.longitude, progress_message_id,
+                 json.dumps(draft.condition_ids), draft.condition_note, json.dumps(draft.aspects),
+                 json.dumps(draft.package) if draft.package else None, now, now),
             )
             row = await tx.fetchone("SELECT id FROM listings WHERE sku = ?", (sku,))
             listing_id = int(row["id"])
@@ -180,8 +186,11 @@ class ListingRepository:
         """Correct one field the seller fixed after a marketplace refused it."""
         if column not in self.FIXABLE:
             raise ValueError(f"{column} is not a field the seller can fix")
+        # New category words: the marketplaces' own category and condition ids were chosen for
+        # the old one, so each finds its own again from the words.
+        also = ", category_ids = '{}', condition_ids = '{}'" if column == "category" else ""
         await self._db.execute(
-            f"UPDATE listings SET {column} = ?, updated_at = ? WHERE id = ?",
+            f"UPDATE listings SET {column} = ?{also}, updated_at = ? WHERE id = ?",
             (value, self._clock.now_db(), listing_id),
         )
 
@@ -220,6 +229,24 @@ class ListingRepository:
             " WHERE l.state = 'active' AND c.state = 'published'"
         )
         return [row["id"] for row in rows]
+
+    async def live_on(
+        self, marketplace: str, telegram_id: int, external_ids: list[str] | None = None
+    ) -> list[int]:
+        """The seller's active listings with a published copy on `marketplace` (only those
+        copies in `external_ids`, when given)."""
+        query = (
+            "SELECT DISTINCT l.id FROM listings l JOIN cross_posts c ON c.listing_id = l.id"
+            " WHERE l.state = 'active' AND c.state = 'published' AND c.marketplace = ?"
+            " AND l.telegram_id = ?"
+        )
+        params: list[object] = [marketplace, telegram_id]
+        if external_ids is not None:
+            if not external_ids:
+                return []
+            query += f" AND c.external_id IN ({', '.join('?' * len(external_ids))})"
+            params += external_ids
+        return [row["id"] for row in await self._db.fetchall(query, tuple(params))]
 
     async def mark_told(self, listing_id: int) -> None:
         """The seller has seen how posting ended."""
@@ -286,6 +313,10 @@ def _listing(row: aiosqlite.Row, photos: list[aiosqlite.Row]) -> StoredListing:
         progress_message_id=row["progress_message_id"],
         photo_paths=tuple(Path(p["path"]) for p in photos),
         photo_file_ids=tuple(p["file_id"] for p in photos),
+        condition_ids=json.loads(row["condition_ids"]),
+        condition_note=row["condition_note"],
+        aspects=json.loads(row["aspects"]),
+        package=json.loads(row["package"]) if row["package"] else None,
     )
 
 

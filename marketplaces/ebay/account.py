@@ -5,7 +5,9 @@ eBay publishes nothing without a fulfillment, payment and return policy, and eve
 an inventory location. Decisions, and why:
 
 - Policies: the seller's default of each kind for our marketplace (or the only one of a kind).
-  Without one the seller is told exactly which to create, and where.
+  Without one the seller is told exactly which to create, and where. Whether the shipping
+  policy calculates its cost (from the parcel's weight and size, which every listing then has
+  to carry) is kept with the connection as `calculated_shipping`.
 - Locations: one per postal code (`dealscout-{country}-{postal}`), created on first use; one
   that already exists is fine. eBay fixes a location's address once created, so one location
   per ZIP keeps each listing's location true. Set-up creates one up front when
@@ -75,11 +77,13 @@ class SellerAccount:
         """Finds the seller's default business policies and, when `tokens.extra` has a
         `postal_code` (and optionally `country`), creates the matching inventory location.
 
-        The result's `extra` holds fulfillment_policy_id, payment_policy_id, return_policy_id
-        and, with a postal code, merchant_location_key. Rejected(field="account") names every
-        policy the seller still has to create in eBay's Business policies."""
-        policies = await self._fetch_policies(tokens.access_token)
-        extra = {**tokens.extra, **policies.as_extra()}
+        The result's `extra` holds fulfillment_policy_id, payment_policy_id, return_policy_id,
+        calculated_shipping ("yes"/"no") and, with a postal code, merchant_location_key.
+        Rejected(field="account") names every policy the seller still has to create in eBay's
+        Business policies."""
+        policies, calculated = await self._fetch_policies(tokens.access_token)
+        extra = {**tokens.extra, **policies.as_extra(),
+                 "calculated_shipping": "yes" if calculated else "no"}
         postal_code = tokens.extra.get("postal_code")
         if postal_code:
             where = Location(postal_code=postal_code, country=tokens.extra.get("country", "US"))
@@ -88,7 +92,8 @@ class SellerAccount:
 
     async def policies(self, tokens: Tokens) -> Policies:
         """The policies set-up stored with the connection, else the seller's defaults now."""
-        return _policies_from(tokens.extra) or await self._fetch_policies(tokens.access_token)
+        stored = _policies_from(tokens.extra)
+        return stored or (await self._fetch_policies(tokens.access_token))[0]
 
     async def location_for(self, tokens: Tokens, listing: Listing) -> str:
         """The listing's location key: its own postal code's, else the one set up with the
@@ -101,16 +106,23 @@ class SellerAccount:
             return stored
         raise Rejected(NAME, _NO_ZIP, field="location")
 
-    async def _fetch_policies(self, token: str) -> Policies:
+    async def _fetch_policies(self, token: str) -> tuple[Policies, bool]:
+        """The default policies, and whether the shipping one calculates its cost."""
         found = await asyncio.gather(*(self._default_policy(token, kind) for kind in _POLICY_KINDS))
-        missing = [kind[3] for kind, policy_id in zip(_POLICY_KINDS, found, strict=True)
-                   if policy_id is None]
+        missing = [kind[3] for kind, policy in zip(_POLICY_KINDS, found, strict=True)
+                   if policy is None]
         if missing:
             raise Rejected(NAME, _missing_policies_sentence(missing), field="account")
-        fulfillment, payment, returns = (str(policy_id) for policy_id in found)
-        return Policies(fulfillment, payment, returns)
+        (fulfillment, shipping), (payment, _), (returns, _) = (p for p in found if p is not None)
+        calculated = any(
+            isinstance(option, dict) and option.get("costType") == "CALCULATED"
+            for option in shipping.get("shippingOptions") or []
+        )
+        return Policies(fulfillment, payment, returns), calculated
 
-    async def _default_policy(self, token: str, kind: tuple[str, str, str, str]) -> str | None:
+    async def _default_policy(
+        self, token: str, kind: tuple[str, str, str, str]
+    ) -> tuple[str, dict[str, Any]] | None:
         resource, list_key, id_key, _ = kind
         body = await self._api.json(
             "GET", f"{ACCOUNT}/{resource}", token=token,
@@ -118,7 +130,7 @@ class SellerAccount:
         )
         policies = [p for p in body.get(list_key) or [] if p.get(id_key)]
         chosen = _pick_default(policies)
-        return str(chosen[id_key]) if chosen else None
+        return (str(chosen[id_key]), chosen) if chosen else None
 
     async def _location(self, token: str, where: Location) -> str:
         """The inventory location for a postal code, created when eBay does not have it yet."""

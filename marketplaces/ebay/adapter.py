@@ -12,7 +12,11 @@ Decisions, and why (account set-up, photos and categories: see `account`, `pictu
 - `external_id` is the offer id. Withdraw and status work on the offer; the offer tells the
   listing id, which the public URL (`{web}/itm/{listingId}`) and sold detection use.
 - Category: `listing.category_ids["ebay"]` when the bot has it, else eBay's first suggestion for
-  the seller's category words (or the title).
+  the seller's category words (or the title). What a category takes (its conditions, its item
+  specifics) the bot asks eBay through `conditions_for` and `aspects_for` before posting.
+- A price change goes through bulkUpdatePriceQuantity: no photo is sent again, nothing is
+  re-published, and one of the listing's daily revisions is all it costs.
+- getOffers answers 404 when the SKU has no offer yet: read from the status.
 - Sold means sold out: a listing still ACTIVE is live even after a partial sale of a multi-unit
   listing; once it is no longer active, an order for it (Fulfillment API, last 90 days, which is
   all eBay's order search allows) or a sold quantity on the offer makes it sold, else ended.
@@ -21,34 +25,65 @@ Decisions, and why (account set-up, photos and categories: see `account`, `pictu
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from marketplaces import oauth_client
 from marketplaces.adapter import ApiMarketplace
-from marketplaces.base import Account, Listing, ListingStatus, Published, Tokens, safe_sku
+from marketplaces.base import (
+    Account,
+    Listing,
+    ListingStatus,
+    MarketplaceError,
+    Published,
+    Tokens,
+    safe_sku,
+)
+from marketplaces.capabilities import (
+    AspectSpec,
+    CategoryChoice,
+    ConditionChoice,
+    PriceRange,
+    Pushed,
+)
 from marketplaces.ebay.account import SellerAccount
+from marketplaces.ebay.app_token import ApplicationToken
+from marketplaces.ebay.browse import Comps
 from marketplaces.ebay.config import FULFILLMENT, INVENTORY, NAME, USER_SCOPES, EbayConfig
 from marketplaces.ebay.errors import (
-    NO_SUCH_SKU,
     OFFER_EXISTS,
     OFFER_NOT_AVAILABLE,
     error_from,
     has_error,
+    problems_in,
     problems_of,
+    rejection,
 )
-from marketplaces.ebay.listing import RULES, check_photo_count, inventory_item, offer_details
+from marketplaces.ebay.listing import (
+    RULES,
+    check_photo_count,
+    inventory_item,
+    nearest_condition,
+    offer_details,
+)
+from marketplaces.ebay.notifications import Notifications
 from marketplaces.ebay.pictures import Pictures
 from marketplaces.ebay.taxonomy import Taxonomy
 from marketplaces.http import ApiClient, json_object, make_client, required
+
+log = logging.getLogger(__name__)
 
 ORDER_LOOKBACK: Final = timedelta(days=89)  # eBay's getOrders filter reaches back 90 days at most
 ORDER_PAGE: Final = 200
 
 
 class EbayMarketplace(ApiMarketplace):
-    """The `Marketplace` protocol for eBay, with `CategorySuggestions`; one shared HTTP client
-    for every eBay host."""
+    """The `Marketplace` protocol for eBay, with the capabilities only eBay has here:
+    `CategorySuggestions`, `CategoryRequirements`, `PriceComps`, `PriceUpdates`, `Packages`,
+    `PushNotifications` and `OrderLookup`. One shared HTTP client for every eBay host."""
 
     rules = RULES
 
@@ -63,7 +98,10 @@ class EbayMarketplace(ApiMarketplace):
         self._language = {"Content-Language": config.content_language}
         self._account = SellerAccount(self._api, config)
         self._pictures = Pictures(self._api, config.media_base_url)
-        self._taxonomy = Taxonomy(self._api, self.oauth, config.marketplace_id)
+        app_token = ApplicationToken(self.oauth)
+        self._taxonomy = Taxonomy(self._api, app_token, config.marketplace_id)
+        self._comps = Comps(self._api, app_token)
+        self._notifications = Notifications(self._api, app_token, config)
 
     # ── OAuth (the consent link: ApiMarketplace.authorization_url; eBay takes no PKCE) ──
 
@@ -96,8 +134,24 @@ class EbayMarketplace(ApiMarketplace):
 
     async def prepare_account(self, tokens: Tokens) -> Tokens:
         """Business policies and, with `extra["postal_code"]`, an inventory location (see
-        `SellerAccount.prepare`)."""
-        return await self._account.prepare(tokens)
+        `SellerAccount.prepare`); then the seller's sales subscribed, so eBay pushes them."""
+        prepared = await self._account.prepare(tokens)
+        await self.subscribe_seller(prepared)
+        return prepared
+
+    async def subscribe_seller(self, tokens: Tokens) -> bool:
+        """ORDER_CONFIRMATION for this seller, pushed to us; False when eBay would not (the
+        status poll still notices the sale, only later)."""
+        try:
+            await self._notifications.subscribe_seller(tokens)
+        except MarketplaceError as exc:
+            log.warning("subscribing an eBay seller to sales pushes failed: %s", exc)
+            return False
+        return True
+
+    def needs_package(self, account_extra: Mapping[str, str]) -> bool:
+        """A seller whose shipping policy calculates the cost must give each item's parcel."""
+        return account_extra.get("calculated_shipping") == "yes"
 
     # ── Publishing ──
 
@@ -108,6 +162,7 @@ class EbayMarketplace(ApiMarketplace):
         policies = await self._account.policies(tokens)
         location = await self._account.location_for(tokens, listing)
         category_id = listing.category_ids.get(NAME) or await self._taxonomy.category_for(listing)
+        listing = await self._with_condition(listing, category_id)
         image_urls = await self._pictures.upload_all(token, listing.photos)
         sku = safe_sku(listing.sku)
         await self._api.call(
@@ -125,19 +180,33 @@ class EbayMarketplace(ApiMarketplace):
         )
         return Published(NAME, offer_id, self.listing_url(required(NAME, body, "listingId")))
 
+    async def _with_condition(self, listing: Listing, category_id: str) -> Listing:
+        """A listing no eBay condition was chosen for (eBay's list was unavailable in chat, or
+        the category was found only now) gets the category's condition nearest to ours."""
+        if listing.condition_ids.get(NAME):
+            return listing
+        try:
+            allowed = await self._taxonomy.conditions(category_id)
+        except MarketplaceError as exc:  # then our own condition's usual eBay word
+            log.warning("conditions of eBay category %s unavailable: %s", category_id, exc)
+            return listing
+        chosen = nearest_condition(allowed, listing.condition)
+        if chosen is None:
+            return listing
+        return replace(listing, condition_ids={**listing.condition_ids, NAME: chosen})
+
     def listing_url(self, listing_id: str) -> str:
         return f"{self.config.web_base_url}/itm/{listing_id}"
 
     async def _offer_id(self, token: str, sku: str) -> str | None:
-        """The existing offer for this SKU on our marketplace, if any."""
+        """The existing offer for this SKU on our marketplace, if any (getOffers answers 404
+        Not Found for a SKU without one)."""
         response = await self._api.call(
-            "GET", f"{INVENTORY}/offer", token=token, tolerate=(400, 404),
+            "GET", f"{INVENTORY}/offer", token=token, tolerate=(404,),
             params={"sku": sku, "marketplace_id": self.config.marketplace_id},
         )
-        if response.status_code != 200:
-            if has_error(response, OFFER_NOT_AVAILABLE) or has_error(response, NO_SUCH_SKU):
-                return None
-            raise error_from(response)
+        if response.status_code == 404:
+            return None
         ours = self.config.marketplace_id
         for offer in json_object(NAME, response).get("offers") or []:
             if offer.get("offerId") and offer.get("marketplaceId", ours) == ours:
@@ -176,6 +245,24 @@ class EbayMarketplace(ApiMarketplace):
         )
 
     # ── After publishing ──
+
+    async def update_price(self, tokens: Tokens, external_id: str, listing: Listing) -> None:
+        """The live listing's new price, revised in place (bulkUpdatePriceQuantity)."""
+        body = await self._api.json(
+            "POST", f"{INVENTORY}/bulk_update_price_quantity", token=tokens.access_token,
+            headers=self._language, repeatable=True,  # the same price twice is one price
+            json={"requests": [{
+                "sku": safe_sku(listing.sku),
+                "offers": [{
+                    "offerId": external_id,
+                    "availableQuantity": listing.quantity,
+                    "price": {"value": listing.price_decimal, "currency": listing.currency},
+                }],
+            }]},
+        )
+        for entry in body.get("responses") or []:
+            if isinstance(entry, dict) and int(entry.get("statusCode") or 200) >= 400:
+                raise rejection(problems_in(entry), int(entry["statusCode"]))
 
     async def withdraw(self, tokens: Tokens, external_id: str) -> None:
         """End the listing; an offer that is gone or no longer published counts as withdrawn."""
@@ -224,16 +311,57 @@ class EbayMarketplace(ApiMarketplace):
             if not orders or not page.get("next") or offset >= int(page.get("total") or 0):
                 return False
 
-    # ── Categories ──
+    async def listings_in_order(self, tokens: Tokens, order_id: str) -> list[str]:
+        """The listings a pushed order bought (getOrders by orderIds); none when the order is
+        not this seller's."""
+        page = await self._api.json("GET", f"{FULFILLMENT}/order", token=tokens.access_token,
+                                    params={"orderIds": order_id})
+        return [
+            str(item["legacyItemId"])
+            for order in page.get("orders") or []
+            if order.get("orderId") == order_id and not _cancelled(order)
+            for item in order.get("lineItems") or [] if item.get("legacyItemId")
+        ]
 
-    async def suggest_categories(self, query: str) -> list[tuple[str, str]]:
-        """eBay's leaf categories for the seller's words, best first, as (id, name)."""
+    # ── What a listing in a category needs, and what it may ask ──
+
+    async def suggest_categories(self, query: str) -> list[CategoryChoice]:
+        """eBay's leaf categories for the seller's words, best first, with their paths."""
         return await self._taxonomy.suggest(query)
+
+    async def conditions_for(self, category_id: str) -> list[ConditionChoice]:
+        return await self._taxonomy.conditions(category_id)
+
+    async def aspects_for(self, category_id: str) -> list[AspectSpec]:
+        return await self._taxonomy.aspects(category_id)
+
+    async def comparable_prices(
+        self, query: str, category_id: str | None, condition_id: str | None
+    ) -> PriceRange | None:
+        return await self._comps.prices(query, category_id, condition_id)
+
+    # ── Pushed to us ──
+
+    @property
+    def pushes_enabled(self) -> bool:
+        return self._notifications.enabled
+
+    def answer_challenge(self, challenge_code: str) -> str | None:
+        return self._notifications.answer_challenge(challenge_code)
+
+    async def read_notification(self, body: bytes, signature: str | None) -> Pushed:
+        return await self._notifications.read(body, signature)
+
+    async def set_up_notifications(self) -> None:
+        await self._notifications.set_up()
+
+
+def _cancelled(order: dict[str, Any]) -> bool:
+    return (order.get("cancelStatus") or {}).get("cancelState") == "CANCELED"
 
 
 def _order_sells(order: dict[str, Any], listing_id: str) -> bool:
-    cancel = (order.get("cancelStatus") or {}).get("cancelState")
-    if cancel == "CANCELED":
+    if _cancelled(order):
         return False
     return any(
         str(item.get("legacyItemId")) == listing_id for item in order.get("lineItems") or []

@@ -3,21 +3,33 @@ them, so the adapter runs against eBay, eBay's own sandbox, or ours."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from marketplaces.base import OAuthSettings
 from marketplaces.settings import EnvReader, callback_url
 
 NAME: Final = "ebay"
+# DeliveryConfig.verificationToken: "between 32 and 80 characters … alphanumeric characters,
+# underscores (_), and hyphens (-)" (Notification API).
+VERIFICATION_TOKEN: Final = re.compile(r"[A-Za-z0-9_-]{32,80}")
+EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 SCOPE_INVENTORY: Final = "https://api.ebay.com/oauth/api_scope/sell.inventory"
 SCOPE_ACCOUNT: Final = "https://api.ebay.com/oauth/api_scope/sell.account"
 SCOPE_FULFILLMENT: Final = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
 SCOPE_IDENTITY: Final = "https://api.ebay.com/oauth/api_scope/commerce.identity.readonly"
+SCOPE_NOTIFICATION: Final = (
+    "https://api.ebay.com/oauth/api_scope/commerce.notification.subscription"
+)
 SCOPE_APPLICATION: Final = "https://api.ebay.com/oauth/api_scope"
-USER_SCOPES: Final = (SCOPE_INVENTORY, SCOPE_ACCOUNT, SCOPE_FULFILLMENT, SCOPE_IDENTITY)
+# What a seller grants: listing, their policies, their orders, who they are, and subscribing
+# to their own sales (ORDER_CONFIRMATION is a user-level topic of the Notification API).
+USER_SCOPES: Final = (
+    SCOPE_INVENTORY, SCOPE_ACCOUNT, SCOPE_FULFILLMENT, SCOPE_IDENTITY, SCOPE_NOTIFICATION
+)
 
 # The APIs' paths under their hosts.
 INVENTORY: Final = "/sell/inventory/v1"
@@ -26,6 +38,9 @@ FULFILLMENT: Final = "/sell/fulfillment/v1"
 TAXONOMY: Final = "/commerce/taxonomy/v1"
 MEDIA: Final = "/commerce/media/v1_beta"
 IDENTITY: Final = "/commerce/identity/v1"
+METADATA: Final = "/sell/metadata/v1"
+BROWSE: Final = "/buy/browse/v1"
+NOTIFICATION: Final = "/commerce/notification/v1"
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,21 @@ class EbayConfig:
     web_base_url: str = PRODUCTION.web_base_url  # public listing pages
     marketplace_id: str = "EBAY_US"
     content_language: str = "en-US"
+    # Where eBay pushes notifications (our web server's /notifications/ebay), and the token
+    # that proves the endpoint is ours (32–80 of A–Z a–z 0–9 _ -); None: no pushes, only polls.
+    notification_endpoint: str | None = None
+    verification_token: str | None = field(default=None, repr=False)
+    # Where eBay writes when our endpoint stops answering (the Notification API's config)
+    alert_email: str | None = None
+
+    def with_bot_defaults(self, public_base_url: str | None, secret: str) -> EbayConfig:
+        """The config as the bot runs it: pushes to our web server's /notifications/ebay and a
+        verification token of our own, where the operator set neither."""
+        endpoint = self.notification_endpoint
+        if endpoint is None and public_base_url:
+            endpoint = f"{public_base_url.rstrip('/')}/notifications/{NAME}"
+        return replace(self, notification_endpoint=endpoint,
+                       verification_token=self.verification_token or secret)
 
     def oauth_settings(self) -> OAuthSettings:
         """The grant as eBay runs it: the keyset in a Basic header, no PKCE, no revocation of
@@ -107,6 +137,12 @@ ENV_VARS: dict[str, str] = {
     "EBAY_IDENTITY_BASE_URL": "Commerce Identity API host (https://apiz.ebay.com).",
     "EBAY_MEDIA_BASE_URL": "Commerce Media API host, for photo uploads (https://apim.ebay.com).",
     "EBAY_WEB_BASE_URL": "Where listing pages live, /itm/<id> (https://www.ebay.com).",
+    "EBAY_NOTIFICATION_ENDPOINT": "Where eBay pushes sales and account notices "
+    "(PUBLIC_BASE_URL/notifications/ebay).",
+    "EBAY_VERIFICATION_TOKEN": "Verification token for that endpoint, 32–80 of A-Z a-z 0-9 _ - "
+    "(defaults to one derived from TOKEN_ENCRYPTION_KEY).",
+    "EBAY_ALERT_EMAIL": "Where eBay writes when the notification endpoint stops answering "
+    "(needed once, before eBay takes an endpoint).",
 }
 
 
@@ -131,5 +167,16 @@ def config_from_env(env: Mapping[str, str], *, public_base_url: str | None) -> E
         attr: (settings.url(variable) or getattr(environment, attr)).rstrip("/")
         for variable, attr in _URL_VARS.items()
     }
+    endpoint = settings.url("EBAY_NOTIFICATION_ENDPOINT")  # else PUBLIC_BASE_URL's
+    verification = settings.get("EBAY_VERIFICATION_TOKEN")
+    if verification is not None and not VERIFICATION_TOKEN.fullmatch(verification):
+        settings.problem("EBAY_VERIFICATION_TOKEN is malformed (32–80 of A-Z a-z 0-9 _ -)")
+    alert_email = settings.get("EBAY_ALERT_EMAIL")
+    if alert_email is not None and not EMAIL.fullmatch(alert_email):
+        settings.problem("EBAY_ALERT_EMAIL is malformed (expected an email address)")
     settings.raise_problems("eBay is partly configured")
-    return EbayConfig(client_id=client_id, client_secret=secret, redirect_uri=runame, **urls)
+    return EbayConfig(
+        client_id=client_id, client_secret=secret, redirect_uri=runame,
+        notification_endpoint=endpoint, verification_token=verification,
+        alert_email=alert_email, **urls,
+    )

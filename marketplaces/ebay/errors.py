@@ -23,7 +23,6 @@ from marketplaces.http import status_error
 OFFER_NOT_AVAILABLE: Final = 25713
 OFFER_EXISTS: Final = 25002  # "Offer entity already exists", with the offerId as a parameter
 LOCATION_EXISTS: Final = 25803
-NO_SUCH_SKU: Final = 25707
 
 # eBay error ids that say the token, not the request, is the problem.
 _TOKEN_ERRORS: Final = frozenset({1001, 1002})
@@ -50,7 +49,12 @@ def problems_of(response: httpx.Response) -> list[EbayProblem]:
         body = response.json()
     except ValueError:
         return []
-    entries = body.get("errors") if isinstance(body, dict) else None
+    return problems_in(body if isinstance(body, dict) else {})
+
+
+def problems_in(body: Mapping[str, object]) -> list[EbayProblem]:
+    """The `errors` of a body, or of one entry of a bulk call's answer."""
+    entries = body.get("errors")
     found = []
     for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict):
@@ -85,6 +89,7 @@ _FIELD_BY_ERROR: Mapping[int, str] = {
     25014: "photos",
     25015: "photos",
     25018: "account",
+    25020: "package",  # calculated shipping needs the parcel's weight and size
     25021: "condition",
     25026: "account",
     25501: "photos",
@@ -94,6 +99,9 @@ _FIELD_BY_ERROR: Mapping[int, str] = {
 # Words in eBay's message or parameters → the field, for the generic ids (25002, 25016, 25017,
 # 25709 ...). Checked in order: "product.title" must not fall to "product".
 _FIELD_WORDS: tuple[tuple[str, str], ...] = (
+    ("item specific", "aspects"),  # before "title": "The item specific Book Title is missing"
+    ("aspect", "aspects"),
+    ("packageweightandsize", "package"),
     ("title", "title"),
     ("description", "description"),
     ("price", "price"),
@@ -117,6 +125,8 @@ _LABELS: Mapping[str | None, str] = {
     "category": "the category",
     "location": "the item location",
     "account": "your eBay account settings",
+    "aspects": "the item specifics",
+    "package": "the parcel's weight and size",
     None: "the listing",
 }
 

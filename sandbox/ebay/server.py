@@ -55,6 +55,10 @@ from sandbox.kit import (
     refusals,
 )
 
+# The address the operator gives the Notification API's config (eBay writes to it when our
+# endpoint stops answering); in the sandbox, nobody reads it.
+OPERATOR_EMAIL = "operator@dealscout.example"
+
 
 class EbaySandbox(SandboxServer):
     """eBay, locally and strictly. Tests drive `sell`, `end` and read `listings`."""
@@ -116,6 +120,7 @@ class EbaySandbox(SandboxServer):
             identity_base_url=self.url,
             media_base_url=self.url,
             web_base_url=self.url,
+            alert_email=OPERATOR_EMAIL,
         )
 
     # ── Test and demo controls ──

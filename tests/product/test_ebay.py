@@ -6,6 +6,7 @@ error and its sentence, or the HTTP answer eBay gives a request it refuses.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ from marketplaces.base import (
     Location,
     Marketplace,
     NeedsReconnect,
+    Package,
     Published,
     RateLimited,
     Rejected,
@@ -39,7 +41,7 @@ from marketplaces.ebay import (
     EbayMarketplace,
     config_from_env,
 )
-from sandbox.ebay import ANA, MARCO, EbaySandbox
+from sandbox.ebay import ANA, BEA, HEADPHONES, LAMPS, MARCO, EbaySandbox
 
 REDIRECT = "https://bot.example.org/oauth/ebay/callback"
 INVENTORY = "/sell/inventory/v1"
@@ -64,10 +66,14 @@ def a_listing(**changes: Any) -> Listing:
         title="Sony WH-1000XM4 wireless headphones",
         description="Barely used, with the carry case and cable.",
         price_cents=12_500,
-        condition=Condition.LIKE_NEW,
+        condition=Condition.GOOD,
         photos=(PHOTO, PHOTO),
         category="Headphones",
         location=Location(postal_code="94107"),
+        # As the seller answered them in chat: eBay's leaf, its condition, its item specifics
+        category_ids={"ebay": HEADPHONES},
+        condition_ids={"ebay": "3000"},
+        aspects={"Brand": ("Sony",), "Type": ("Over the Ear",)},
     )
     return dataclasses.replace(listing, **changes)
 
@@ -212,6 +218,7 @@ async def test_prepare_account_uses_default_policies_and_creates_the_location(
         "payment_policy_id": "6196934000",
         "return_policy_id": "6196935000",
         "merchant_location_key": "dealscout-us-94107",
+        "calculated_shipping": "no",  # Ana's default shipping policy is a flat rate
     }
     address = sandbox.sellers[ANA].locations["dealscout-us-94107"]["location"]["address"]
     assert address == {"postalCode": "94107", "country": "US"}
@@ -248,7 +255,7 @@ async def test_publish_twice_makes_one_listing_with_its_public_page(
         listing.title, "110.00", "USD", "live"
     )
     assert shown.category_id == "112529" and len(shown.images) == 2
-    assert sandbox.sellers[ANA].items["DS-1001"]["condition"] == "LIKE_NEW"
+    assert sandbox.sellers[ANA].items["DS-1001"]["condition"] == "USED_EXCELLENT"  # id 3000
 
     async with httpx.AsyncClient() as browser:
         page = await browser.get(first.url)
@@ -263,15 +270,19 @@ async def test_publish_finds_the_category_and_creates_the_items_location(
     sandbox: EbaySandbox, ebay: EbayMarketplace, tokens: Tokens
 ) -> None:
     lamp = a_listing(sku="DS-LAMP-7", title="Brass desk lamp", category="Table lamps",
-                     condition=Condition.GOOD, location=Location(postal_code="10001"))
+                     condition=Condition.GOOD, location=Location(postal_code="10001"),
+                     category_ids={}, condition_ids={},
+                     aspects={"Brand": ("Unbranded",), "Type": ("Desk Lamp",)})
     published = await ebay.publish(tokens, lamp)
     shown = sandbox.listing(published.external_id)
     assert shown.category_id == "112581"
     assert "dealscout-us-10001" in sandbox.sellers[ANA].locations
-    assert sandbox.sellers[ANA].items["DS-LAMP-7"]["condition"] == "USED_GOOD"
+    # Lamps take no USED_GOOD: "Good" becomes the category's own used condition
+    assert sandbox.sellers[ANA].items["DS-LAMP-7"]["condition"] == "USED_EXCELLENT"
 
-    suggestions = await ebay.suggest_categories("iPhone 13 smartphone")
-    assert suggestions[0] == ("9355", "Cell Phones & Smartphones")
+    [phone, *_] = await ebay.suggest_categories("iPhone 13 smartphone")
+    assert (phone.category_id, phone.name) == ("9355", "Cell Phones & Smartphones")
+    assert phone.path_text == "Cell Phones & Accessories › Cell Phones & Smartphones"
     assert await ebay.suggest_categories("zzzz qqqq") == []
     grants = [r["grant_type"] for r in sandbox.oauth.token_requests]
     assert grants.count("client_credentials") == 1  # the application token is reused
@@ -333,7 +344,8 @@ async def test_title_over_80_characters_is_refused_by_ebay_with_the_field(
         ({"photos": (PHOTO,) * 25}, "photos", "at most 24 photos"),
         ({"photos": (photo(300, 200),)}, "photos", "at least 500 pixels"),
         ({"location": None}, "location", "ZIP code"),
-        ({"category": "zzzz", "title": "qqqq wwww"}, "category", "Choose an eBay category"),
+        ({"category": "zzzz", "title": "qqqq wwww", "category_ids": {}}, "category",
+         "Choose an eBay category"),
         ({"category_ids": {"ebay": "293"}}, "category", "leaf category"),
     ],
 )
@@ -391,3 +403,119 @@ async def test_published_result_is_the_offer_and_the_listing_url(
     published = await ebay.publish(tokens, a_listing())
     shown = sandbox.listing(published.external_id)
     assert published == Published("ebay", shown.offer_id, f"{sandbox.url}/itm/{shown.listing_id}")
+
+
+# ── What eBay requires of a listing in its category (eBay's documents, issue 12) ─────────────
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"aspects": {"Brand": ("Sony",)}}, "aspects", "The item specific Type is missing"),
+        ({"aspects": {"Brand": ("Sony",), "Type": ("Over-Ear Wireless",)}}, "aspects",
+         "Type has an invalid value"),
+        ({"condition_ids": {"ebay": "5000"}}, "condition", "condition"),  # no USED_GOOD here
+    ],
+)
+async def test_a_listing_eBay_would_refuse_in_its_category_names_what_to_change(
+    sandbox: EbaySandbox, ebay: EbayMarketplace, tokens: Tokens, changes: dict[str, Any],
+    field: str, words: str,
+) -> None:
+    with pytest.raises(Rejected) as refused:
+        await ebay.publish(tokens, a_listing(**changes))
+
+    assert refused.value.field == field
+    assert words in refused.value.message
+    assert sandbox.listings == []
+
+
+async def test_a_long_description_full_of_markup_characters_is_taken_whole_by_eBay(
+    sandbox: EbaySandbox, ebay: EbayMarketplace, tokens: Tokens
+) -> None:
+    typed = ("Mint & boxed <3\n" * 300)[:4000]  # 4,000 typed: over 4,000 once escaped
+
+    published = await ebay.publish(tokens, a_listing(description=typed))
+
+    stored = sandbox.sellers[ANA].items["DS-1001"]["product"]["description"]
+    assert sandbox.listing(published.external_id).state == "live"
+    assert len(stored) <= 4000 and stored.startswith("Mint &amp; boxed &lt;3<br>")
+    offer = next(iter(sandbox.sellers[ANA].offers.values()))
+    assert offer.details["listingDuration"] == "GTC"
+    assert sandbox.contract_violations == []
+
+
+async def test_calculated_shipping_needs_the_parcel_and_takes_it(
+    sandbox: EbaySandbox, ebay: EbayMarketplace
+) -> None:
+    bea = await ebay.prepare_account(
+        dataclasses.replace(await connect(sandbox, ebay, BEA), extra={"postal_code": "94107"})
+    )
+    assert ebay.needs_package(bea.extra)  # her default shipping policy is calculated
+
+    with pytest.raises(Rejected) as refused:
+        await ebay.publish(bea, a_listing())
+    assert refused.value.field == "package"
+
+    published = await ebay.publish(bea, a_listing(package=Package(48, 12, 10, 6)))
+    assert sandbox.listing(published.external_id).state == "live"
+    item = sandbox.sellers[BEA].items["DS-1001"]
+    assert item["packageWeightAndSize"]["weight"] == {"value": 48, "unit": "OUNCE"}
+
+
+async def test_a_price_change_revises_the_live_listing_without_photos_or_publishing(
+    sandbox: EbaySandbox, ebay: EbayMarketplace, tokens: Tokens
+) -> None:
+    listing = a_listing()
+    published = await ebay.publish(tokens, listing)
+    before = len(sandbox.requests)
+
+    await ebay.update_price(tokens, published.external_id,
+                            dataclasses.replace(listing, price_cents=9_900))
+
+    calls = sandbox.requests[before:]
+    assert calls == ["POST /sell/inventory/v1/bulk_update_price_quantity"]
+    shown = sandbox.listing(published.external_id)
+    assert (shown.price, shown.state) == ("99.00", "live")
+    assert sandbox.contract_violations == []
+
+
+async def test_conditions_and_item_specifics_are_eBays_for_the_category(
+    ebay: EbayMarketplace,
+) -> None:
+    conditions = await ebay.conditions_for(LAMPS)
+    assert [(c.condition_id, c.used) for c in conditions] == [
+        ("1000", False), ("1500", False), ("3000", True), ("7000", True)
+    ]
+    assert conditions[2].nearest is Condition.GOOD
+
+    specs = await ebay.aspects_for(LAMPS)
+    required = [(s.name, s.free_text) for s in specs if s.required]
+    assert required == [("Brand", True), ("Type", False)]
+    lamp_type = next(s for s in specs if s.name == "Type")
+    assert "Desk Lamp" in lamp_type.values and not lamp_type.multiple
+    assert next(s for s in specs if s.name == "Room").multiple
+
+
+async def test_comps_are_the_middle_half_and_the_median_of_similar_listings(
+    sandbox: EbaySandbox, ebay: EbayMarketplace
+) -> None:
+    found = await ebay.comparable_prices("Sony WH-1000XM4", HEADPHONES, None)
+    # $45, $124, $139.99, $189, $248: the middle half $124–$189, the median $139.99
+    assert found is not None
+    assert (found.low_cents, found.typical_cents, found.high_cents, found.count) == (
+        12_400, 14_000, 18_900, 5
+    )
+    assert await ebay.comparable_prices("Sony WH-1000XM4", HEADPHONES, "3000") is None  # 2 only
+
+
+async def test_comps_that_come_slowly_or_not_at_all_are_no_answer(
+    sandbox: EbaySandbox, ebay: EbayMarketplace
+) -> None:
+    sandbox.browse_delay_seconds = 10
+    started = asyncio.get_running_loop().time()
+    assert await ebay.comparable_prices("Bose QuietComfort 45", HEADPHONES, None) is None
+    assert asyncio.get_running_loop().time() - started < 5  # the price step is not held
+
+    sandbox.browse_delay_seconds = 0
+    sandbox.comps.clear()
+    assert await ebay.comparable_prices("Sony WH-1000XM4", None, None) is None

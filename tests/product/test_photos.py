@@ -16,11 +16,13 @@ from PIL import Image, ImageCms, ImageOps
 
 from marketplaces import photos
 from marketplaces.base import Condition, Rules
+from marketplaces.ebay.listing import RULES as EBAY_RULES
 from marketplaces.photos import PhotoInfo, PhotoRejected, check, inspect, prepare, prepare_async
 
-EBAY = Rules(
-    marketplace="ebay",
-    display_name="eBay",
+# Facebook's catalog: at least 500 pixels on each side (eBay's own rule is the longest side).
+SQUARE_500 = Rules(
+    marketplace="facebook",
+    display_name="Facebook",
     title_max=80,
     description_max=4000,
     photo_max=24,
@@ -141,7 +143,7 @@ def test_exif_orientation_is_applied_to_the_pixels() -> None:
     exif[0x0112] = 6  # "rotate 90° clockwise to display"
     data = encode(stored, exif=exif.tobytes(), quality=90)
 
-    out = assert_clean_jpeg(prepare(data, EBAY))
+    out = assert_clean_jpeg(prepare(data, SQUARE_500))
 
     assert out.size == (800, 1600)  # width and height swapped, long side fitted
     assert near(out.getpixel((790, 10)), RED)  # the marker now sits top-right
@@ -156,7 +158,7 @@ def test_inspect_reports_the_upright_size_without_decoding() -> None:
     data = encode(Image.new("RGB", (1200, 900), BLUE), exif=exif.tobytes())
 
     assert inspect(data) == PhotoInfo(format="JPEG", width=900, height=1200)
-    assert check(data, EBAY) == PhotoInfo(format="JPEG", width=900, height=1200)
+    assert check(data, SQUARE_500) == PhotoInfo(format="JPEG", width=900, height=1200)
 
 
 def test_gps_and_every_other_metadata_are_removed() -> None:
@@ -178,7 +180,7 @@ def test_gps_and_every_other_metadata_are_removed() -> None:
     )
     assert b"GPS" in data or b"Exif" in data  # the input really carries it
 
-    out = prepare(data, EBAY)
+    out = prepare(data, SQUARE_500)
 
     assert_clean_jpeg(out)
     for secret in (b"Exif", b"GPS", b"PhoneMaker", b"xmpmeta", b"Elm Street", b"ICC_PROFILE"):
@@ -205,7 +207,7 @@ def half_transparent(mode: str) -> Image.Image:
 def test_transparency_is_flattened_on_white(mode: str, fmt: str) -> None:
     data = encode(half_transparent(mode), fmt, **({"lossless": True} if fmt == "WEBP" else {}))
 
-    out = assert_clean_jpeg(prepare(data, EBAY))
+    out = assert_clean_jpeg(prepare(data, SQUARE_500))
 
     assert out.size == (800, 600)
     assert near(out.getpixel((100, 300)), WHITE)
@@ -215,7 +217,7 @@ def test_transparency_is_flattened_on_white(mode: str, fmt: str) -> None:
 def test_cmyk_jpeg_becomes_rgb() -> None:
     data = encode(Image.new("CMYK", (900, 700), (0, 255, 255, 0)))  # full magenta + yellow
 
-    out = assert_clean_jpeg(prepare(data, EBAY))
+    out = assert_clean_jpeg(prepare(data, SQUARE_500))
 
     assert near(out.getpixel((450, 350)), RED, tolerance=20)
 
@@ -223,7 +225,7 @@ def test_cmyk_jpeg_becomes_rgb() -> None:
 def test_embedded_profile_is_converted_to_srgb_and_dropped() -> None:
     data = encode(Image.new("RGB", (900, 700), RED), "PNG", icc_profile=swapped_primaries_profile())
 
-    out = assert_clean_jpeg(prepare(data, EBAY))
+    out = assert_clean_jpeg(prepare(data, SQUARE_500))
 
     assert near(out.getpixel((450, 350)), GREEN, tolerance=20)
 
@@ -232,7 +234,7 @@ def test_srgb_profile_leaves_colours_alone() -> None:
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     data = encode(Image.new("RGB", (900, 700), (200, 120, 40)), "PNG", icc_profile=srgb)
 
-    out = assert_clean_jpeg(prepare(data, EBAY))
+    out = assert_clean_jpeg(prepare(data, SQUARE_500))
 
     assert near(out.getpixel((450, 350)), (200, 120, 40), tolerance=3)
 
@@ -241,7 +243,7 @@ def test_profile_for_the_wrong_colour_space_is_ignored_not_fatal() -> None:
     lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
     data = encode(Image.new("RGB", (900, 700), (200, 120, 40)), icc_profile=lab)
 
-    out = assert_clean_jpeg(prepare(data, EBAY))
+    out = assert_clean_jpeg(prepare(data, SQUARE_500))
 
     assert near(out.getpixel((450, 350)), (200, 120, 40), tolerance=6)
 
@@ -249,7 +251,7 @@ def test_profile_for_the_wrong_colour_space_is_ignored_not_fatal() -> None:
 def test_sixteen_bit_grey_keeps_its_tones() -> None:
     data = encode(Image.new("I;16", (800, 600), 32768), "PNG")
 
-    out = assert_clean_jpeg(prepare(data, EBAY))
+    out = assert_clean_jpeg(prepare(data, SQUARE_500))
 
     assert near(out.getpixel((400, 300)), (128, 128, 128), tolerance=3)
 
@@ -261,13 +263,13 @@ def test_large_photo_is_scaled_to_the_long_side_limit() -> None:
     photo = Image.linear_gradient("L").resize((6000, 4000)).convert("RGB")
     data = encode(photo, quality=80)
 
-    out = assert_clean_jpeg(prepare(data, EBAY))
+    out = assert_clean_jpeg(prepare(data, SQUARE_500))
 
     assert out.size == (1600, 1067)
 
 
 def test_photo_between_the_limits_is_never_enlarged() -> None:
-    out = assert_clean_jpeg(prepare(encode(Image.new("RGB", (700, 600), BLUE)), EBAY))
+    out = assert_clean_jpeg(prepare(encode(Image.new("RGB", (700, 600), BLUE)), SQUARE_500))
 
     assert out.size == (700, 600)
 
@@ -275,29 +277,50 @@ def test_photo_between_the_limits_is_never_enlarged() -> None:
 def test_tiny_photo_is_refused_with_its_size_and_the_minimum() -> None:
     data = encode(Image.new("RGB", (320, 240), BLUE))
 
-    for attempt in (lambda: check(data, EBAY), lambda: prepare(data, EBAY)):
+    for attempt in (lambda: check(data, SQUARE_500), lambda: prepare(data, SQUARE_500)):
         with pytest.raises(PhotoRejected) as refused:
             attempt()
         assert refused.value.message == (
-            "This photo is only 320×240 pixels; eBay needs at least 500 pixels on each side. "
+            "This photo is only 320×240 pixels; Facebook needs at least 500 pixels on each "
+            "side. "
             "Send a larger photo."
         )
-        assert refused.value.marketplace == "ebay"
+        assert refused.value.marketplace == "facebook"
+
+
+def test_ebay_takes_an_ordinary_camera_photo_of_640_by_480() -> None:
+    """eBay's picture policy asks for 500 pixels on the longest side, not on each."""
+    data = encode(Image.new("RGB", (640, 480), BLUE))
+
+    assert check(data, EBAY_RULES).width == 640
+    assert assert_clean_jpeg(prepare(data, EBAY_RULES)).size == (640, 480)
+
+
+def test_ebay_refuses_400_by_300_with_its_rule_in_the_sentence() -> None:
+    data = encode(Image.new("RGB", (400, 300), BLUE))
+
+    with pytest.raises(PhotoRejected) as refused:
+        check(data, EBAY_RULES)
+
+    assert refused.value.message == (
+        "This photo is only 400×300 pixels; eBay needs at least 500 pixels on its longest "
+        "side. Send a larger photo."
+    )
 
 
 def test_panorama_that_would_shrink_below_the_minimum_is_refused() -> None:
     data = encode(Image.new("RGB", (6000, 1000), BLUE))
 
     with pytest.raises(PhotoRejected, match=r"6000×1000 .* only 267 pixels .* Crop it"):
-        check(data, EBAY)
+        check(data, SQUARE_500)
 
 
 def test_output_fits_the_byte_limit_by_lowering_quality() -> None:
     data = encode(noise((1600, 1200)), quality=95)
-    unlimited = prepare(data, EBAY)
+    unlimited = prepare(data, SQUARE_500)
     limit = len(unlimited) * 2 // 3
 
-    out = prepare(data, dataclasses.replace(EBAY, photo_max_bytes=limit))
+    out = prepare(data, dataclasses.replace(SQUARE_500, photo_max_bytes=limit))
 
     assert len(out) <= limit
     assert assert_clean_jpeg(out).size == (1600, 1200)
@@ -306,8 +329,8 @@ def test_output_fits_the_byte_limit_by_lowering_quality() -> None:
 def test_impossible_byte_limit_is_refused_in_words() -> None:
     data = encode(noise((800, 600)))
 
-    with pytest.raises(PhotoRejected, match=r"small enough for eBay \(at most 2 KB\)"):
-        prepare(data, dataclasses.replace(EBAY, photo_max_bytes=2048))
+    with pytest.raises(PhotoRejected, match=r"small enough for Facebook \(at most 2 KB\)"):
+        prepare(data, dataclasses.replace(SQUARE_500, photo_max_bytes=2048))
 
 
 # ── Formats ───────────────────────────────────────────────────────────────────────────────────
@@ -330,7 +353,7 @@ def test_heic_from_an_iphone_is_read_upright() -> None:
     assert data[4:12] == b"ftypheic"
 
     assert inspect(data) == PhotoInfo(format="HEIF", width=800, height=1200)
-    out = assert_clean_jpeg(prepare(data, EBAY))
+    out = assert_clean_jpeg(prepare(data, SQUARE_500))
 
     assert out.size == (800, 1200)
     assert near(out.getpixel((790, 10)), RED, tolerance=20)
@@ -342,7 +365,7 @@ def test_heic_with_a_wide_gamut_profile_is_converted_to_srgb() -> None:
         Image.new("RGB", (900, 700), RED), "HEIF", icc_profile=swapped_primaries_profile()
     )
 
-    out = assert_clean_jpeg(prepare(data, EBAY))
+    out = assert_clean_jpeg(prepare(data, SQUARE_500))
 
     assert near(out.getpixel((450, 350)), GREEN, tolerance=30)
 
@@ -357,7 +380,7 @@ def test_webp_and_gif_and_mpo_are_accepted() -> None:
     }
     for fmt, data in inputs.items():
         assert inspect(data).format == fmt
-        out = assert_clean_jpeg(prepare(data, EBAY))
+        out = assert_clean_jpeg(prepare(data, SQUARE_500))
         assert near(out.getpixel((450, 350)), RED, tolerance=20), fmt  # the first frame
 
 
@@ -377,7 +400,7 @@ UNREADABLE = "This file isn't a photo I can read. Send it as a JPEG, PNG, WebP o
     ids=["zero-bytes", "pdf-named-jpg", "three-bytes", "tiff"],
 )
 def test_non_photos_are_refused(data: bytes) -> None:
-    for step in (inspect, lambda d: prepare(d, EBAY)):
+    for step in (inspect, lambda d: prepare(d, SQUARE_500)):
         with pytest.raises(PhotoRejected) as refused:
             step(data)
         assert refused.value.message == UNREADABLE
@@ -387,9 +410,9 @@ def test_truncated_jpeg_passes_the_header_check_but_is_refused() -> None:
     data = encode(noise((1200, 900)))
     truncated = data[: len(data) // 2]
 
-    assert check(truncated, EBAY).width == 1200  # the header alone looks fine
+    assert check(truncated, SQUARE_500).width == 1200  # the header alone looks fine
     with pytest.raises(PhotoRejected, match="damaged or incomplete"):
-        prepare(truncated, EBAY)
+        prepare(truncated, SQUARE_500)
 
 
 TOO_LARGE = r"too large to process safely \(over 64 megapixels\)"
@@ -404,7 +427,7 @@ def test_decompression_bombs_are_refused_before_decoding(size: tuple[int, int]) 
     data = png_header_only(*size)
     assert len(data) < 200
 
-    for step in (inspect, lambda d: prepare(d, EBAY)):
+    for step in (inspect, lambda d: prepare(d, SQUARE_500)):
         with pytest.raises(PhotoRejected, match=TOO_LARGE):
             step(data)
 
@@ -427,7 +450,7 @@ async def test_prepare_async_leaves_the_event_loop_free(monkeypatch: pytest.Monk
     monkeypatch.setattr(photos, "prepare", gated_prepare)
     data = encode(Image.new("RGB", (900, 700), BLUE))
 
-    job = asyncio.create_task(prepare_async(data, EBAY))
+    job = asyncio.create_task(prepare_async(data, SQUARE_500))
     assert await asyncio.to_thread(started.wait, 10)
     assert not job.done()
     release.set()  # this coroutine runs while the photo is being prepared
@@ -439,4 +462,4 @@ async def test_prepare_async_leaves_the_event_loop_free(monkeypatch: pytest.Monk
 
 async def test_prepare_async_refuses_like_prepare() -> None:
     with pytest.raises(PhotoRejected, match="isn't a photo"):
-        await prepare_async(b"not a photo", EBAY)
+        await prepare_async(b"not a photo", SQUARE_500)
