@@ -32,6 +32,7 @@ from pathlib import Path
 
 import httpx
 
+from sandbox.autopilot import answer_marketplace_prompt
 from sandbox.browser import finish_in_browser
 from sandbox.facebook import ROSA
 from sandbox.harness import demo_photo, free_port, marketplace_env
@@ -221,12 +222,11 @@ class PatientSeller:
                 await chat.send_text(self.title)
             elif "What's the price" in text:
                 await chat.send_text("40")
-            elif "What condition" in text:
-                await chat.press("Good", message_id=last.message_id)
             elif "Add a description" in text:
                 await chat.press("Skip", message_id=last.message_id)
-            elif "Category" in text and buttons:
-                await chat.press(buttons[0], message_id=last.message_id)
+            elif ("From the title I filled in" in text  # a note: the next prompt follows
+                  or await answer_marketplace_prompt(chat, last)):  # eBay's category …
+                pass
             elif "Where is the item" in text:
                 await chat.send_text("98402")
             elif "Where should I post it" in text:

@@ -5,7 +5,7 @@ start page, the sandbox's consent page, our callback), each with an OfferUp acco
 own, and their six photos (distinct 1600×1200 JPEGs) are uploaded to the Telegram emulator, as
 the phone uploads them before the album is sent. Then all sellers start at once and walk the
 conversation: /post → the album (its 6 updates back to back, as Telegram delivers an album) →
-Done → title → price → condition → skip the description → the first category → ZIP code →
+Done → title → the first category → condition → price → skip the description → ZIP code →
 Continue on the marketplaces → preview → Post, until the progress message says "is live on".
 With --upload-in-chat the album goes through `Seller.send_album` inside the timed phase instead,
 so the emulator renders Telegram's photo sizes while the bot works.
@@ -61,11 +61,11 @@ STEPS = (
     "album upload (emulator)",
     "album → '6 photos so far'",
     "Done → title prompt",
-    "title → price prompt",
-    "price → condition",
-    "condition → description",
-    "Skip → category",
-    "category → location",
+    "title → category",
+    "category → condition",
+    "condition → price prompt",
+    "price → description",
+    "Skip → location",
     "ZIP → marketplaces",
     "Continue → preview",
     "Post → progress message",
@@ -164,20 +164,20 @@ async def converse(telegram: TelegramEmulator, chat: Conversation, patience: flo
     await expect(chat, "What's the title?", patience=patience)
     mark = lap("Done → title prompt", mark)
     await seller.send_text(chat.title)
-    await expect(chat, "What's the price", patience=patience)
-    mark = lap("title → price prompt", mark)
-    await seller.send_text(f"${40 + chat.index % 60}")
-    await expect(chat, "What condition", patience=patience)
-    mark = lap("price → condition", mark)
-    await seller.press("Good")
-    await expect(chat, "Add a description", patience=patience)
-    mark = lap("condition → description", mark)
-    await seller.press("Skip")
     category = await expect(chat, "Category:", patience=patience)
-    mark = lap("Skip → category", mark)
+    mark = lap("title → category", mark)
     await seller.press(category.buttons[0][0], message_id=category.message_id)
+    await expect(chat, "What condition", patience=patience)
+    mark = lap("category → condition", mark)
+    await seller.press("Good")
+    await expect(chat, "What's the price", patience=patience)
+    mark = lap("condition → price prompt", mark)
+    await seller.send_text(f"${40 + chat.index % 60}")
+    await expect(chat, "Add a description", patience=patience)
+    mark = lap("price → description", mark)
+    await seller.press("Skip")
     await expect(chat, "Where is the item?", patience=patience)
-    mark = lap("category → location", mark)
+    mark = lap("Skip → location", mark)
     await seller.send_text(ZIP_CODE)
     await expect(chat, "Where should I post it?", patience=patience,
                  allowed=lambda m: f"{ZIP_CODE} it is" in text_of(m))

@@ -7,7 +7,10 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.context import BotContext, DealScoutApplication
+from sandbox.autopilot import answer_marketplace_prompt
 from sandbox.telegram import ChatMessage, Seller
+
+TITLE_NOTE = "From the title I filled in"
 
 
 class HandlerErrors:
@@ -38,10 +41,12 @@ def text_of(message: ChatMessage) -> str:
 
 async def expect(
     journey: Journey, *fragments: str, patience: float,
-    allowed: Callable[[ChatMessage], bool] = lambda _: False,
+    allowed: Callable[[ChatMessage], bool] = lambda _: False, answering: bool = False,
 ) -> ChatMessage:
     """The next bot message holding any of the fragments; messages passed over on the way are
-    noted as extra unless `allowed` (the preview's photos, the ZIP confirmation)."""
+    noted as extra unless `allowed` (the preview's photos, the ZIP confirmation). `answering`:
+    what eBay asks for its category on the way is answered (sandbox/autopilot.py), and the
+    note on item specifics taken from the title is expected."""
     deadline = time.monotonic() + patience
     while True:
         message = await journey.seller.next_message(
@@ -49,5 +54,8 @@ async def expect(
         )
         if any(fragment in text_of(message) for fragment in fragments):
             return message
+        if answering and (TITLE_NOTE in text_of(message)
+                          or await answer_marketplace_prompt(journey.seller, message)):
+            continue
         if not allowed(message):
             journey.extra.append(text_of(message)[:70] or "(a message without text)")

@@ -6,7 +6,8 @@ marketplaces' API calls fail.
 Every seller, all of them at the same moment: /connect eBay, Facebook (as Rosa) and OfferUp through
 the real flow (chat button → our start page → the sandbox's consent page → our callback; when the
 bot says a connection failed, the seller taps its "Try again") → /post → an album of 4 photos →
-title (unique per seller) → price → condition → description → category → ZIP → every
+title (unique per seller) → eBay's category, condition and item specifics (answered as
+sandbox/autopilot.py does) → price → description → ZIP → every
 marketplace → preview → Post, then waits for the one progress message to reach its final text.
 The photos are uploaded to the Telegram emulator beforehand (setup, not timed).
 
@@ -199,15 +200,12 @@ async def post_item(telegram: TelegramEmulator, run: Run, patience: float) -> Ch
     await seller.press("Done ✅")
     await expect(run, "What's the title?", patience=patience)
     await seller.send_text(run.title)
-    await expect(run, "What's the price", patience=patience)
+    # eBay's leaf for the title, its condition there and its required item specifics
+    await expect(run, "What's the price", patience=patience, answering=True)
     await seller.send_text(f"${30 + run.index % 70}")
-    await expect(run, "What condition", patience=patience)
-    await seller.press("Good")
     await expect(run, "Add a description", patience=patience)
     await seller.send_text("Solid brass, rewired, 45 cm tall. Pick-up or shipping.")
-    category = await expect(run, "Category:", patience=patience)
-    await seller.press(category.buttons[0][0], message_id=category.message_id)
-    await expect(run, "Where is the item?", patience=patience)
+    await expect(run, "Where is the item?", patience=patience, answering=True)
     await seller.send_text(ZIP_CODE)
     choice = await expect(run, "Where should I post it?", patience=patience,
                           allowed=lambda m: f"{ZIP_CODE} it is" in text_of(m))

@@ -203,6 +203,58 @@ class PickCondition(DraftButton, tag="cond"):
 
 
 @dataclass(frozen=True)
+class PickMarketplaceCondition(DraftButton, tag="mcond"):
+    """A condition in a marketplace's own words (eBay's list for the category)."""
+
+    condition_id: str
+
+
+@dataclass(frozen=True)
+class SkipConditionNote(DraftButton, tag="nskip"):
+    pass
+
+
+@dataclass(frozen=True)
+class AspectValue(DraftButton, tag="asp"):
+    """One of eBay's values for the item specific being asked (indexes into eBay's lists)."""
+
+    aspect: int
+    value: int
+
+
+@dataclass(frozen=True)
+class AspectPage(DraftButton, tag="aspg"):
+    """More of eBay's values for the item specific being asked."""
+
+    aspect: int
+    page: int
+
+
+@dataclass(frozen=True)
+class AspectDone(DraftButton, tag="aspok"):
+    """Done choosing several values, or skipping an optional item specific."""
+
+    aspect: int
+
+
+@dataclass(frozen=True)
+class AddDetails(DraftButton, tag="dets"):
+    """Answer the optional item specifics (True) or leave them (False)."""
+
+    add: bool
+
+
+@dataclass(frozen=True)
+class UseTypicalPrice(DraftButton, tag="comp"):
+    cents: int
+
+
+@dataclass(frozen=True)
+class PickPackage(DraftButton, tag="pkg"):
+    preset: int
+
+
+@dataclass(frozen=True)
 class SkipDescription(DraftButton, tag="skip"):
     pass
 

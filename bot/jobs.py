@@ -12,6 +12,7 @@ from telegram.ext import Application
 from bot import texts
 from bot.buttons import Connect, button
 from bot.context import BotContext
+from marketplaces.capabilities import PushNotifications
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ async def warn_expiring_connections(context: BotContext) -> None:
 
 
 STATUS_EVERY = timedelta(minutes=5)
+# Marketplaces that push their sales (eBay) are asked this rarely: the check is only the
+# backstop for a push that never came. The others are asked every time.
+PUSHED_EVERY = timedelta(minutes=30)
 
 
 async def check_listings(context: BotContext) -> None:
@@ -73,8 +77,18 @@ async def check_listings(context: BotContext) -> None:
     tell the seller. This is the guard against selling one item twice."""
     services = context.services
     names = services.display_names()
+    now = services.clock.now()
+    job = context.job
+    data = job.data if job is not None and isinstance(job.data, dict) else {}
+    last_full = data.get("last_full")
+    skip: frozenset[str] = frozenset()
+    if last_full is not None and now - last_full < PUSHED_EVERY:
+        skip = frozenset(name for name, adapter in services.marketplaces.items()
+                         if isinstance(adapter, PushNotifications) and adapter.pushes_enabled)
+    else:
+        data["last_full"] = now
     for listing_id in await services.listings.live_listing_ids():
-        change = await services.manager.check(listing_id)
+        change = await services.manager.check(listing_id, skip=skip)
         if change is None:
             continue
         try:
@@ -115,4 +129,4 @@ def schedule(application: Application) -> None:
     queue.run_repeating(purge_abandoned_drafts, interval=timedelta(hours=6), first=120)
     queue.run_repeating(refresh_tokens, interval=REFRESH_EVERY, first=5)
     queue.run_repeating(warn_expiring_connections, interval=timedelta(hours=1), first=10)
-    queue.run_repeating(check_listings, interval=STATUS_EVERY, first=30)
+    queue.run_repeating(check_listings, interval=STATUS_EVERY, first=30, data={})

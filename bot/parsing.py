@@ -27,20 +27,16 @@ Decisions, so the handlers and the tests agree on them:
 
 from __future__ import annotations
 
-import base64
+import math
 import re
-import secrets
 import unicodedata
-from datetime import UTC, datetime
 from itertools import pairwise
-
-from marketplaces.base import safe_sku
 
 __all__ = [
     "InputRejected",
     "format_price",
-    "make_sku",
     "normalize_text",
+    "parse_package",
     "parse_postal_code",
     "parse_price",
 ]
@@ -343,31 +339,6 @@ def normalize_text(
     return cleaned
 
 
-# ── SKUs ──────────────────────────────────────────────────────────────────────────────────────
-
-SKU_PREFIX = "DS"
-SKU_SLUG_MAX = 20
-SKU_PATTERN = re.compile(r"[A-Za-z0-9-]{1,50}")
-_DASHES = re.compile(r"-{2,}")
-
-
-def make_sku(title: str, *, now: datetime | None = None) -> str:
-    """Our idempotency key for one listing, e.g. "DS-BRASS-LAMP-250314-K7Q2M9XA".
-
-    Random, so two listings never share one; readable (title words and the UTC date), so an
-    operator can find the item on Seller Hub; ASCII letters, digits and dashes within 50
-    characters, which eBay's SKU and Facebook's retailer_id both accept.
-    """
-    moment = now or datetime.now(UTC)
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    slug = _DASHES.sub("-", safe_sku(title, max_length=4 * SKU_SLUG_MAX)).upper()
-    if len(slug) > SKU_SLUG_MAX:  # cut at a word boundary when there is one
-        cut = slug.rfind("-", 0, SKU_SLUG_MAX + 1)
-        slug = slug[:cut] if cut > 0 else slug[:SKU_SLUG_MAX]
-    suffix = base64.b32encode(secrets.token_bytes(5)).decode("ascii")  # 40 bits, 8 characters
-    return f"{SKU_PREFIX}-{slug}-{moment:%y%m%d}-{suffix}"
-
-
 # ── Postal codes ──────────────────────────────────────────────────────────────────────────────
 
 POSTAL_CODE_REFUSED = (
@@ -383,3 +354,34 @@ def parse_postal_code(text: str) -> str:
     if match is None or match.group(1) == "00000":
         raise InputRejected(POSTAL_CODE_REFUSED)
     return match.group(1)
+
+
+# ── Parcels ───────────────────────────────────────────────────────────────────────────────────
+
+PACKAGE_REFUSED = (
+    "Send the packed weight and the box size in inches, like “3 lb 12x10x6” or "
+    "“40 oz 10 x 8 x 4”, or tap one of the sizes."
+)
+_WEIGHT = re.compile(r"(\d+(?:\.\d+)?)\s*(lbs?|pounds?|oz|ounces?)\b")
+_DIMENSIONS = re.compile(r"(\d+(?:\.\d+)?)\s*[x×*]\s*(\d+(?:\.\d+)?)\s*[x×*]\s*(\d+(?:\.\d+)?)")
+MAX_PACKAGE_OUNCES = 150 * 16  # what eBay's calculated shipping carriers take
+MAX_PACKAGE_INCHES = 108
+
+
+def parse_package(text: str) -> tuple[int, int, int, int]:
+    """(weight in ounces, length, width, height in whole inches, rounded up) from what the
+    seller typed; the longest side is the length."""
+    plain = _plain_price_text(text)
+    weight, dimensions = _WEIGHT.search(plain), _DIMENSIONS.search(plain)
+    if weight is None or dimensions is None:
+        raise InputRejected(PACKAGE_REFUSED)
+    amount = float(weight.group(1))
+    ounces = math.ceil(amount * (16 if weight.group(2).startswith(("lb", "pound")) else 1))
+    sides = sorted((math.ceil(float(side)) for side in dimensions.groups()), reverse=True)
+    if not 0 < ounces <= MAX_PACKAGE_OUNCES or not all(0 < s <= MAX_PACKAGE_INCHES for s in sides):
+        raise InputRejected(
+            "That parcel is outside what carriers take (up to 150 lb and 108 inches a side). "
+            + PACKAGE_REFUSED
+        )
+    length, width, height = sides
+    return ounces, length, width, height

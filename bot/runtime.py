@@ -17,6 +17,7 @@ from telegram import Update
 from bot.application import build_application
 from bot.config import Settings
 from bot.context import DealScoutApplication
+from bot.pushes import set_up_pushes
 from bot.web.server import WebServer
 from storage.db import Database
 from storage.timeutil import SYSTEM_CLOCK, Clock
@@ -75,6 +76,7 @@ class BotRuntime:
                 timeout=POLL_TIMEOUT_SECONDS, allowed_updates=Update.ALL_TYPES
             )
         await app.start()
+        app.create_task(set_up_pushes(app), name="set-up-pushes")  # needs the web server up
         log.info("bot running (%s)", "webhook" if self.webhook else "polling")
 
     async def stop(self) -> None:

@@ -25,7 +25,11 @@ def build_services(settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK
     public = settings.public_base_url or f"http://{settings.web_host}:{settings.web_port}"
     newest, *older = cipher.derived_keys("media-urls")
     media = MediaStore(settings.data_dir / "media", newest, public, older_keys=older)
-    marketplaces = registry.build(settings.marketplaces, media)
+    marketplaces = registry.build(
+        settings.marketplaces, media,
+        lambda purpose: cipher.derived_key(purpose).hex(),  # 64 of [0-9a-f]: a valid eBay token
+        settings.public_base_url,
+    )
     accounts = AccountRepository(db, cipher, clock)
     states = OAuthStateRepository(db, cipher, clock)
     connections = ConnectionService(marketplaces, accounts)

@@ -190,6 +190,20 @@ def needs_reconnect_notice(marketplace: str) -> str:
     )
 
 
+def access_revoked_notice(marketplace: str) -> str:
+    return (
+        f"❗ Deal Scout's access to your {marketplace} account was removed, so I can't post, "
+        f"end or check your {marketplace} listings. Reconnect to carry on; nothing else changed."
+    )
+
+
+def account_deleted_notice(marketplace: str) -> str:
+    return (
+        f"{marketplace} told me your {marketplace} account was closed, so I've deleted its "
+        f"connection and keys here. Your other marketplaces are untouched."
+    )
+
+
 def expiry_warning(marketplace: str, days: int) -> str:
     return (
         f"⏳ Your {marketplace} connection expires in {days} day{'s' if days != 1 else ''} "

@@ -72,7 +72,7 @@ class DemoScript:
             ("/post lists an item on every marketplace", self.post_item),
             ("/listings shows it with its links", self.listings),
             ("changing the price updates every copy", self.change_price),
-            ("a sale on one marketplace ends the others", self.sale_elsewhere),
+            ("an eBay sale, pushed, ends the others in seconds", self.sale_elsewhere),
         ]
 
     async def expect_reply(self, seller: Seller, *fragments: str) -> str:
@@ -151,6 +151,9 @@ class DemoScript:
             raise DemoFailure(f"page {page.status_code}, chat {message.text!r}")
 
     async def post_until_price(self) -> None:
+        """Photos, a title, then what eBay asks for the category it suggests: its leaf, one of
+        the conditions eBay allows there, a note on the wear, and the required item specific
+        the title does not already say (Brand; Type and Material come from the title)."""
         ana = self.ana
         await ana.send_command("post")
         await self.expect_reply(ana, "Send me its photos")
@@ -159,6 +162,18 @@ class DemoScript:
         await ana.press("Done ✅")
         await self.expect_reply(ana, "What's the title?")
         await ana.send_text("Brass desk lamp, 1970s 💡")
+        await self.expect_reply(ana, "Which eBay category fits",
+                                "Home & Garden › Lamps, Lighting & Ceiling Fans › Lamps")
+        await ana.press("1. Lamps")
+        await self.expect_reply(ana, "What condition is it in? These are eBay's words for Lamps")
+        await ana.press("Used")
+        await self.expect_reply(ana, "Anything a buyer should know about its wear")
+        await ana.send_text("A small dent in the shade; the switch is new.")
+        await self.expect_reply(ana, "From the title I filled in Type: Desk Lamp, Material: Brass")
+        await self.expect_reply(ana, "Brand? (eBay requires it for this category)")
+        await ana.send_text("Stiffel")
+        await self.expect_reply(ana, "eBay buyers also filter by")
+        await ana.press("Skip")
         await self.expect_reply(ana, "What's the price")
         await ana.send_text("forty bucks")
         await self.expect_reply(ana, "I couldn't read that as a price")
@@ -166,12 +181,8 @@ class DemoScript:
     async def post_item(self) -> None:
         ana = self.ana
         await ana.send_text("$40")
-        await self.expect_reply(ana, "What condition")
-        await ana.press("Good")
         await self.expect_reply(ana, "Add a description")
         await ana.send_text("Solid brass, rewired. 45 cm tall.")
-        category = await ana.next_message()
-        await ana.press(category.buttons[0][0])
         await self.expect_reply(ana, "Where is the item?")
         await ana.send_text("98402")
         await self.expect_reply(ana, "98402 it is")
@@ -180,12 +191,17 @@ class DemoScript:
         while "Tap a field to change it" not in ((message := await ana.next_message()).text
                                                   or ""):
             pass
+        for shown in ("$40 · Used", "Brand: Stiffel", "A small dent in the shade"):
+            if shown not in (message.text or ""):
+                raise DemoFailure(f"the preview lacks {shown!r}: {message.text!r}")
         await ana.press("✅ Post", message_id=message.message_id)
         progress = message  # the preview card becomes the progress message
         await ana.wait_for(lambda _: "is live on" in (progress.text or ""), timeout=30)
         count = len(self.world.marketplaces)
         if f"is live on {count} of {count}" not in (progress.text or ""):
             raise DemoFailure(f"posting ended with {progress.text!r}")
+        if self.world.ebay.contract_violations:
+            raise DemoFailure(f"eBay's documents refuse: {self.world.ebay.contract_violations}")
 
     async def listings(self) -> None:
         await self.ana.send_command("listings")
@@ -205,13 +221,19 @@ class DemoScript:
         await ana.wait_for(lambda _: (done.text or "").startswith("✅ Done"), timeout=30)
 
     async def sale_elsewhere(self) -> None:
+        """A buyer checks out on eBay; eBay pushes the signed ORDER_CONFIRMATION to our web
+        server, and the other copies end with no status check in between."""
         services = self.runtime.application.services
         (listing,) = await services.listings.for_seller(self.ana.user_id, offset=0, limit=1)
         rows = {r.marketplace: r for r in await services.listings.cross_posts(listing.id)}
-        self.world.marketplaces["offerup"].sell(rows["offerup"].external_id)
-        (job,) = self.runtime.application.job_queue.get_jobs_by_name("check_listings")
-        await job.run(self.runtime.application)
-        await self.expect_reply(self.ana, "sold on OfferUp!", "so it can't sell twice")
+        started = time.perf_counter()
+        await self.world.ebay.checkout(rows["ebay"].external_id)
+        await self.expect_reply(self.ana, "sold on eBay!", "so it can't sell twice")
+        seconds = time.perf_counter() - started
+        after = {r.marketplace: r.state for r in await services.listings.cross_posts(listing.id)}
+        if after != {"ebay": "sold", "facebook": "withdrawn", "offerup": "withdrawn"}:
+            raise DemoFailure(f"the copies are {after}")
+        self.ana.note(f"(pushed by eBay: every other copy ended {seconds:.1f} s after checkout)")
 
     async def health(self) -> None:
         assert self.runtime.web is not None

@@ -18,6 +18,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler
 
 from bot.context import BotContext, DealScoutApplication
+from sandbox.autopilot import answer_until
 from sandbox.browser import connect
 from sandbox.facebook import ROSA
 from sandbox.telegram import ChatMessage, Seller
@@ -82,22 +83,19 @@ async def fill_to_marketplaces(
     seller: Seller, title: str = "Brass desk lamp, 1970s",
     description: str | None = "Rewired, <b>no</b> dents.\nPick-up or shipping.",
 ) -> ChatMessage:
-    """From the title prompt to "Where should I post it?", which it returns."""
+    """From the title prompt to "Where should I post it?", which it returns. What eBay asks
+    for its category (the leaf, its condition, item specifics) is answered by the autopilot: the
+    first category, a used condition, no note, the first value of each required specific."""
     await reply(seller, "What's the title? Up to 70 characters — OfferUp's limit")
     await seller.send_text(title)
-    await reply(seller, "What's the price in US dollars?")
+    await answer_until(seller, "What's the price in US dollars?")
     await seller.send_text("$1,200")
-    condition = await reply(seller, "What condition is it in?")
-    assert condition.buttons[0] == ["New", "Like new", "Good"]
-    await seller.press("Good")
     await reply(seller, "Add a description")
     if description is None:
         await seller.press("Skip")
     else:
         await seller.send_text(description)
-    category = await reply(seller, "Category:")
-    await seller.press(category.buttons[0][0])
-    await reply(seller, "Where is the item?")
+    await answer_until(seller, "Where is the item?")
     await seller.send_text("98402")
     await reply(seller, "📍 98402 it is.")
     return await reply(seller, "Where should I post it?")

@@ -11,7 +11,8 @@ from telegram import InlineKeyboardMarkup, Update
 from bot import texts
 from bot.buttons import ChooseCatalog, button, pressed
 from bot.context import BotContext
-from marketplaces.base import Catalogs, MarketplaceError
+from marketplaces.base import MarketplaceError
+from marketplaces.capabilities import Catalogs
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from telegram import ReplyKeyboardRemove, Update
 from bot.buttons import (
     EditField,
     MarketplacesChosen,
-    PickCategory,
     PickCondition,
     SkipDescription,
     ToggleMarketplace,
@@ -21,10 +20,10 @@ from bot.parsing import InputRejected, normalize_text, parse_postal_code, parse_
 from bot.selling import texts
 from bot.selling.prompts import advance, ask, marketplace_keyboard
 from bot.selling.steps import (
+    ADDING_DETAILS,
     DEFAULT_DESCRIPTION_MAX,
     DEFAULT_TITLE_MAX,
     EDITING,
-    SUGGESTIONS,
     Step,
     connected,
     current_draft,
@@ -36,7 +35,8 @@ from bot.selling.steps import (
 EDIT_STEPS = {"photos": Step.PHOTOS, "title": Step.TITLE, "price": Step.PRICE,
               "condition": Step.CONDITION, "description": Step.DESCRIPTION,
               "category": Step.CATEGORY, "location": Step.LOCATION,
-              "marketplaces": Step.MARKETPLACES}
+              "marketplaces": Step.MARKETPLACES, "item specifics": Step.ASPECTS,
+              "package": Step.PACKAGE}
 
 
 async def _text_answer(
@@ -109,43 +109,6 @@ async def description_skipped(update: Update, context: BotContext) -> Step:
     await context.services.drafts.update(
         update.effective_user.id, description="", description_set=1
     )
-    return await advance(update, context)
-
-
-async def category_chosen(update: Update, context: BotContext) -> Step:
-    found = await draft_pressed(update, context, PickCategory)
-    if found is None:
-        return Step.CATEGORY
-    picked, draft = found
-    version, offered = _offered_categories(context)
-    if version != draft.version or not 0 <= picked.index < len(offered):
-        await update.callback_query.answer(texts.MOVED_ON)
-        return Step.CATEGORY
-    await update.callback_query.answer()
-    name, ebay_id = offered[picked.index]
-    await context.services.drafts.update(
-        update.effective_user.id, category=name,
-        category_ids={"ebay": ebay_id} if ebay_id else {},
-    )
-    return await advance(update, context)
-
-
-def _offered_categories(context: BotContext) -> tuple[int | None, list[list[str | None]]]:
-    """(draft version, [[name, eBay category id], …]) as the category prompt offered them."""
-    stored = context.user_data.get(SUGGESTIONS)
-    if isinstance(stored, list) and len(stored) == 2 and isinstance(stored[0], int):
-        return stored[0], stored[1]
-    return None, []
-
-
-async def category_typed(update: Update, context: BotContext) -> Step:
-    try:
-        name = normalize_text(update.effective_message.text, max_length=60, multiline=False,
-                              field="category")
-    except InputRejected as refused:
-        await update.effective_message.reply_text(refused.message)
-        return Step.CATEGORY
-    await context.services.drafts.update(update.effective_user.id, category=name, category_ids={})
     return await advance(update, context)
 
 
@@ -224,6 +187,10 @@ async def edit_field(update: Update, context: BotContext) -> Step:
         return Step.PREVIEW
     await update.callback_query.answer()
     context.user_data[EDITING] = True
+    telegram_id = update.effective_user.id
     if step is Step.PHOTOS:
-        await context.services.drafts.clear_photos(update.effective_user.id)
+        await context.services.drafts.clear_photos(telegram_id)
+    elif step is Step.ASPECTS:  # asked afresh, the obvious ones filled from the title again
+        context.user_data.pop(ADDING_DETAILS, None)
+        await context.services.drafts.update(telegram_id, aspects={}, details_set=0)
     return await ask(update, context, step)

@@ -22,6 +22,10 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.buttons import (
+    AddDetails,
+    AspectDone,
+    AspectPage,
+    AspectValue,
     Back,
     CancelDraft,
     ContinueDraft,
@@ -32,15 +36,19 @@ from bot.buttons import (
     PhotosDone,
     PickCategory,
     PickCondition,
+    PickMarketplaceCondition,
+    PickPackage,
     PostDraft,
+    SkipConditionNote,
     SkipDescription,
     StartFresh,
     ToggleMarketplace,
+    UseTypicalPrice,
     button,
 )
 from bot.commands import deep_link
 from bot.context import BotContext
-from bot.selling import answers, photos, publish, texts
+from bot.selling import answers, marketplace_answers, photos, publish, requirements, texts
 from bot.selling.prompts import BACK_LABEL, ask
 from bot.selling.steps import (
     EDITING,
@@ -50,14 +58,16 @@ from bot.selling.steps import (
     Step,
     current_draft,
     draft_pressed,
-    first_missing,
-    rules_for,
+    position,
 )
 
 # Which step each /post button belongs to, to tell an old button from one ahead of the state.
 BUTTON_STEPS: dict[type[DraftButton], Step] = {
-    PhotosDone: Step.PHOTOS, PickCondition: Step.CONDITION, SkipDescription: Step.DESCRIPTION,
-    PickCategory: Step.CATEGORY, ToggleMarketplace: Step.MARKETPLACES,
+    PhotosDone: Step.PHOTOS, PickCategory: Step.CATEGORY, PickCondition: Step.CONDITION,
+    PickMarketplaceCondition: Step.CONDITION, SkipConditionNote: Step.CONDITION_NOTE,
+    AspectValue: Step.ASPECTS, AspectPage: Step.ASPECTS, AspectDone: Step.ASPECTS,
+    AddDetails: Step.ASPECTS, UseTypicalPrice: Step.PRICE, SkipDescription: Step.DESCRIPTION,
+    PickPackage: Step.PACKAGE, ToggleMarketplace: Step.MARKETPLACES,
     MarketplacesChosen: Step.MARKETPLACES, EditField: Step.PREVIEW, PostDraft: Step.PREVIEW,
     CancelDraft: Step.PREVIEW,
 }
@@ -96,7 +106,7 @@ async def resume(update: Update, context: BotContext) -> Step | None:
     if isinstance(found[0], StartFresh):
         await context.services.drafts.start(telegram_id)
         return await ask(update, context, Step.PHOTOS)
-    return await ask(update, context, await first_missing(context, telegram_id))
+    return await ask(update, context, await requirements.first_missing(context, telegram_id))
 
 
 async def cancel(update: Update, context: BotContext) -> int | None:
@@ -118,15 +128,12 @@ async def back(update: Update, context: BotContext) -> Step | None:
             return None
         await update.callback_query.answer()
     current = Step(context.user_data.get(ON_SCREEN, Step.TITLE))
-    index = ORDER.index(current) if current in ORDER else 1
-    previous = ORDER[max(0, index - 1)]
-    telegram_id = update.effective_user.id
-    if previous is Step.LOCATION:
-        draft = await current_draft(context, telegram_id)
-        rules = await rules_for(context, telegram_id, draft.marketplaces)
-        if not any(r.location_required for r in rules):
-            previous = Step.CATEGORY
-    return await ask(update, context, previous)
+    draft = await current_draft(context, update.effective_user.id)
+    earlier = ORDER[:position(current)] if current in ORDER else ORDER[:2]
+    for step in reversed(earlier):
+        if await requirements.applies(context, draft, step):
+            return await ask(update, context, step)
+    return await ask(update, context, Step.PHOTOS)
 
 
 async def location_back(update: Update, context: BotContext) -> Step | None:
@@ -145,8 +152,10 @@ async def button_out_of_step(update: Update, context: BotContext) -> Step | None
         return None
     pressed_step = BUTTON_STEPS.get(type(found[0]))
     current = Step(context.user_data.get(ON_SCREEN, Step.PHOTOS))
-    if (pressed_step is None or pressed_step <= current or context.user_data.get(EDITING)
-            or await first_missing(context, update.effective_user.id) < pressed_step):
+    if (pressed_step is None or position(pressed_step) <= position(current)
+            or context.user_data.get(EDITING)
+            or position(await requirements.first_missing(context, update.effective_user.id))
+            < position(pressed_step)):
         await stale_button(update, context)  # old, or ahead of what the draft holds: forged
         return None
     await update.callback_query.answer()
@@ -204,16 +213,33 @@ def post_conversation() -> ConversationHandler[BotContext]:
                           MessageHandler(anything, waiting(Step.PHOTOS))],
             Step.TITLE: [MessageHandler(text, answers.title_received), back_button,
                          MessageHandler(anything, waiting(Step.TITLE))],
-            Step.PRICE: [MessageHandler(text, answers.price_received), back_button,
-                         MessageHandler(anything, waiting(Step.PRICE))],
-            Step.CONDITION: [on(PickCondition, answers.condition_chosen), back_button,
+            Step.CATEGORY: [on(PickCategory, marketplace_answers.category_chosen),
+                            MessageHandler(text, marketplace_answers.category_typed), back_button,
+                            MessageHandler(anything, waiting(Step.CATEGORY))],
+            Step.CONDITION: [on(PickMarketplaceCondition,
+                                marketplace_answers.marketplace_condition_chosen),
+                             on(PickCondition, answers.condition_chosen), back_button,
                              MessageHandler(anything, waiting(Step.CONDITION))],
+            Step.CONDITION_NOTE: [
+                MessageHandler(text, marketplace_answers.condition_note_received),
+                on(SkipConditionNote, marketplace_answers.condition_note_skipped), back_button,
+                MessageHandler(anything, waiting(Step.CONDITION_NOTE)),
+            ],
+            Step.ASPECTS: [on(AspectValue, marketplace_answers.aspect_value_chosen),
+                           on(AspectPage, marketplace_answers.aspect_page),
+                           on(AspectDone, marketplace_answers.aspect_done),
+                           on(AddDetails, marketplace_answers.details_answered),
+                           MessageHandler(text, marketplace_answers.aspect_typed), back_button,
+                           MessageHandler(anything, waiting(Step.ASPECTS))],
+            Step.PRICE: [MessageHandler(text, answers.price_received),
+                         on(UseTypicalPrice, marketplace_answers.typical_price_taken), back_button,
+                         MessageHandler(anything, waiting(Step.PRICE))],
             Step.DESCRIPTION: [MessageHandler(text, answers.description_received),
                                on(SkipDescription, answers.description_skipped), back_button,
                                MessageHandler(anything, waiting(Step.DESCRIPTION))],
-            Step.CATEGORY: [on(PickCategory, answers.category_chosen),
-                            MessageHandler(text, answers.category_typed), back_button,
-                            MessageHandler(anything, waiting(Step.CATEGORY))],
+            Step.PACKAGE: [on(PickPackage, marketplace_answers.package_picked),
+                           MessageHandler(text, marketplace_answers.package_typed), back_button,
+                           MessageHandler(anything, waiting(Step.PACKAGE))],
             Step.LOCATION: [MessageHandler(filters.LOCATION, answers.location_shared),
                             MessageHandler(filters.Text([BACK_LABEL]), location_back),
                             MessageHandler(text, answers.postal_code_typed),

@@ -63,8 +63,12 @@ def incoming(message: Message) -> IncomingPhoto | None:
     return IncomingPhoto(document.file_id, document.file_unique_id, document.file_size)
 
 
-async def clean(data: bytes, rules: Rules) -> tuple[bytes, int, int]:
-    """Check and clean one photo; PhotoRejected carries the sentence for the seller."""
+async def clean(data: bytes, each: list[Rules]) -> tuple[bytes, int, int]:
+    """Check and clean one photo for every marketplace in play; PhotoRejected carries the
+    sentence for the seller, naming the marketplace whose rule the photo breaks."""
+    for own in each:
+        check(data, own)
+    rules = combined_rules(each)
     check(data, rules)
     cleaned = await prepare_async(data, rules)
     info = check(cleaned, rules)
@@ -82,7 +86,8 @@ async def photo_received(update: Update, context: BotContext) -> Step:
     if found is None:
         return Step.PHOTOS
     draft = await current_draft(context, telegram_id)
-    rules = combined_rules(await rules_for(context, telegram_id, draft.marketplaces))
+    each = await rules_for(context, telegram_id, draft.marketplaces)
+    rules = combined_rules(each)
     if len(draft.photos) >= rules.photo_max:
         await message.reply_text(texts.photo_limit_reached(rules.photo_max))
         return Step.PHOTOS
@@ -92,7 +97,7 @@ async def photo_received(update: Update, context: BotContext) -> Step:
     try:
         file = await context.bot.get_file(found.file_id)
         data = bytes(await file.download_as_bytearray())
-        cleaned, width, height = await clean(data, rules)
+        cleaned, width, height = await clean(data, each)
     except PhotoRejected as refused:
         await message.reply_text(texts.photo_refused(refused.message))
         return Step.PHOTOS

@@ -7,6 +7,7 @@ moved to another draft changes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import (
     InlineKeyboardMarkup,
@@ -22,8 +23,6 @@ from bot.buttons import (
     EditField,
     MarketplacesChosen,
     PhotosDone,
-    PickCategory,
-    PickCondition,
     PostDraft,
     SkipDescription,
     ToggleMarketplace,
@@ -32,32 +31,38 @@ from bot.buttons import (
 from bot.buttons import ConnectMenu as ConnectFirst
 from bot.context import BotContext
 from bot.parsing import format_price
-from bot.selling import texts
+from bot.selling import marketplace_prompts, requirements, texts
 from bot.selling.steps import (
     DEFAULT_DESCRIPTION_MAX,
     DEFAULT_TITLE_MAX,
     EDITING,
     MAX_PHOTOS,
     ON_SCREEN,
-    SUGGESTIONS,
     Step,
     combined_rules,
     connected,
     current_draft,
-    first_missing,
     rules_for,
     strictest,
 )
-from marketplaces.base import CategorySuggestions
 from storage.drafts import Draft
 
 log = logging.getLogger(__name__)
 
 BACK_LABEL = "« Back"
-COMMON_CATEGORIES = ("Clothing", "Shoes", "Electronics", "Furniture", "Home & Garden",
-                     "Toys & Games", "Collectibles", "Sports", "Tools", "Other")
 EDITABLE = ("Photos", "Title", "Price", "Condition", "Description", "Category", "Location",
             "Marketplaces")  # the preview's ✏️ buttons, three to a row
+
+
+# The steps whose prompt depends on what the marketplaces in play ask (marketplace_prompts.py)
+MARKETPLACE_PROMPTS: dict[Step, Callable[[Update, BotContext, Draft], Awaitable[None]]] = {
+    Step.CATEGORY: marketplace_prompts.ask_category,
+    Step.CONDITION: marketplace_prompts.ask_condition,
+    Step.CONDITION_NOTE: marketplace_prompts.ask_condition_note,
+    Step.ASPECTS: marketplace_prompts.ask_aspects,
+    Step.PRICE: marketplace_prompts.ask_price,
+    Step.PACKAGE: marketplace_prompts.ask_package,
+}
 
 
 def done_button(draft: Draft) -> InlineKeyboardMarkup:
@@ -84,23 +89,10 @@ async def ask(update: Update, context: BotContext, step: Step) -> Step:
     elif step is Step.TITLE:
         limit, reason = strictest(rules, "title_max", DEFAULT_TITLE_MAX)
         await send(chat_id, texts.ask_title(limit, reason), reply_markup=_back_only(draft))
-    elif step is Step.PRICE:
-        await send(chat_id, texts.ask_price(), reply_markup=_back_only(draft))
-    elif step is Step.CONDITION:
-        accepted = set.intersection(*(set(r.conditions) for r in rules)) if rules else None
-        row = [
-            button(label, PickCondition(draft.version, key))
-            for key, label in texts.CONDITIONS.items()
-            if accepted is None or key in {c.value for c in accepted}
-        ]
-        await send(chat_id, texts.ask_condition(),
-                   reply_markup=InlineKeyboardMarkup([row[:3], row[3:], [back]]))
     elif step is Step.DESCRIPTION:
         limit, _ = strictest(rules, "description_max", DEFAULT_DESCRIPTION_MAX)
         await send(chat_id, texts.ask_description(limit), reply_markup=InlineKeyboardMarkup(
             [[button("Skip", SkipDescription(draft.version))], [back]]))
-    elif step is Step.CATEGORY:
-        await _ask_category(update, context, draft)
     elif step is Step.LOCATION:
         saved = await context.services.drafts.saved_location(telegram_id)
         remembered = saved.postal_code if saved else None
@@ -115,6 +107,8 @@ async def ask(update: Update, context: BotContext, step: Step) -> Step:
         await _ask_marketplaces(update, context, draft)
     elif step is Step.PREVIEW:
         await _send_preview(update, context, draft)
+    else:
+        await MARKETPLACE_PROMPTS[step](update, context, draft)
     return step
 
 
@@ -122,48 +116,9 @@ async def advance(update: Update, context: BotContext) -> Step:
     """After a step is saved: the next thing the draft lacks (the preview once it lacks
     nothing, which is where an edit from the preview returns)."""
     context.user_data.pop(EDITING, None)
-    return await ask(update, context, await first_missing(context, update.effective_user.id))
-
-
-async def _ask_category(update: Update, context: BotContext, draft: Draft) -> None:
-    suggestions: list[tuple[str, str | None]] = []  # (name, ebay id)
-    ebay = context.services.marketplaces.get("ebay")
-    wanted = draft.marketplaces or await connected(context, update.effective_user.id)
-    if isinstance(ebay, CategorySuggestions) and draft.title and "ebay" in wanted:
-        try:
-            found = await ebay.suggest_categories(draft.title)
-            suggestions = [(name, category_id) for category_id, name in found[:4]]
-        except Exception as exc:  # suggestions are a convenience; typing one always works
-            log.warning("category suggestions failed: %s", type(exc).__name__)
-    names = [name for name, _ in suggestions]
-    for common in _common_for(draft.title or ""):
-        if common not in names and len(names) < 6:
-            names.append(common)
-            suggestions.append((common, None))
-    context.user_data[SUGGESTIONS] = [draft.version, [list(pair) for pair in suggestions]]
-    rows = [[button(name, PickCategory(draft.version, i))]
-            for i, (name, _) in enumerate(suggestions)]
-    await context.bot.send_message(
-        update.effective_chat.id,
-        texts.ask_category(suggestions[0][0] if suggestions else None),
-        reply_markup=InlineKeyboardMarkup([*rows, [button(BACK_LABEL, Back(draft.version))]]),
+    return await ask(
+        update, context, await requirements.first_missing(context, update.effective_user.id)
     )
-
-
-def _common_for(title: str) -> list[str]:
-    words = title.lower()
-    hints = {
-        "Shoes": ("shoe", "sneaker", "boot", "heel"),
-        "Clothing": ("shirt", "jacket", "dress", "jeans", "coat", "sweater"),
-        "Electronics": ("phone", "laptop", "camera", "tv", "speaker", "console"),
-        "Furniture": ("chair", "table", "desk", "sofa", "dresser", "shelf"),
-        "Home & Garden": ("lamp", "vase", "rug", "mirror", "planter"),
-        "Toys & Games": ("lego", "toy", "game", "puzzle"),
-        "Tools": ("drill", "saw", "wrench", "tool"),
-        "Sports": ("bike", "ball", "golf", "racket", "skate"),
-    }
-    ranked = [name for name, keys in hints.items() if any(k in words for k in keys)]
-    return ranked + [c for c in COMMON_CATEGORIES if c not in ranked]
 
 
 async def _ask_marketplaces(update: Update, context: BotContext, draft: Draft) -> None:
@@ -212,12 +167,19 @@ async def _send_preview(update: Update, context: BotContext, draft: Draft) -> No
         await context.bot.send_photo(chat_id, draft.photos[0].file_id)
     names = [adapters[m].display_name for m in (draft.marketplaces or []) if m in adapters]
     price = format_price(draft.price_cents) if draft.price_cents else "—"
-    edits = [button(f"✏️ {label}", EditField(draft.version, label.lower())) for label in EDITABLE]
-    keyboard = [edits[:3], edits[3:6], edits[6:],
-                [button("✅ Post", PostDraft(draft.version)),
-                 button("✖️ Cancel", CancelDraft(draft.version))]]
+    editable = list(EDITABLE)
+    if await requirements.applies(context, draft, Step.ASPECTS):
+        editable.append("Item specifics")
+    if await requirements.applies(context, draft, Step.PACKAGE):
+        editable.append("Package")
+    edits = [button(f"✏️ {label}", EditField(draft.version, label.lower())) for label in editable]
+    keyboard = [edits[i:i + 3] for i in range(0, len(edits), 3)]
+    keyboard.append([button("✅ Post", PostDraft(draft.version)),
+                     button("✖️ Cancel", CancelDraft(draft.version))])
     await context.bot.send_message(
-        chat_id, texts.preview(draft, price, names, location_text(draft)),
+        chat_id,
+        texts.preview(draft, price, names, location_text(draft),
+                      await requirements.condition_name(context, draft)),
         reply_markup=InlineKeyboardMarkup(keyboard),
     )
 

@@ -8,9 +8,10 @@ from telegram.ext import ConversationHandler
 
 from bot.buttons import PostDraft, RetryPosting, pressed
 from bot.context import BotContext
-from bot.parsing import make_sku
 from bot.selling import texts
-from bot.selling.steps import Step, draft_pressed, first_missing
+from bot.selling.requirements import first_missing
+from bot.selling.steps import Step, draft_pressed
+from bot.skus import make_sku
 
 
 async def post_listing(update: Update, context: BotContext) -> int | None:

@@ -2,7 +2,7 @@
 those marketplaces' rules.
 
 The conversation state is persisted by PTB, the draft by us, so a restart resumes exactly where
-the seller was: `first_missing` is the step a draft needs next.
+the seller was (requirements.first_missing is the step a draft needs next).
 """
 
 from __future__ import annotations
@@ -23,11 +23,16 @@ MAX_PHOTOS = 24  # whatever the marketplaces allow, a draft keeps at most this m
 DEFAULT_TITLE_MAX = 80
 DEFAULT_DESCRIPTION_MAX = 4000
 EDITING = "post_editing"  # user_data flag: after this step, go back to the preview
-SUGGESTIONS = "post_categories"  # user_data: [draft version, [[name, ebay id], …]] offered
+SUGGESTIONS = "post_categories"  # user_data: [draft version, [[name, id, path], …]] offered
+ADDING_DETAILS = "post_details"  # user_data: the draft version whose optional specifics are asked
+ASPECT_ON_SCREEN = "post_aspect"  # user_data: [draft version, index of the specific asked]
 ON_SCREEN = "post_step"  # user_data: the step whose prompt was sent last
 
 
 class Step(IntEnum):
+    """Conversation states. The numbers are stored with each seller's conversation, so a step
+    keeps its number for good; the order the seller meets them in is ORDER."""
+
     RESUME = 0
     PHOTOS = 1
     TITLE = 2
@@ -38,22 +43,36 @@ class Step(IntEnum):
     LOCATION = 7
     MARKETPLACES = 8
     PREVIEW = 9
+    CONDITION_NOTE = 10
+    ASPECTS = 11
+    PACKAGE = 12
 
 
-ORDER = [Step.PHOTOS, Step.TITLE, Step.PRICE, Step.CONDITION, Step.DESCRIPTION, Step.CATEGORY,
-         Step.LOCATION, Step.MARKETPLACES, Step.PREVIEW]
+# The category comes first: eBay's conditions and item specifics depend on it, and the price
+# step shows what similar items in that category and condition ask.
+ORDER = [Step.PHOTOS, Step.TITLE, Step.CATEGORY, Step.CONDITION, Step.CONDITION_NOTE,
+         Step.ASPECTS, Step.PRICE, Step.DESCRIPTION, Step.PACKAGE, Step.LOCATION,
+         Step.MARKETPLACES, Step.PREVIEW]
 WAITING_FOR = {
     Step.RESUME: "you to choose: continue the draft or start fresh",
     Step.PHOTOS: "photos of the item (or tap Done)",
     Step.TITLE: "the item's title, as text",
     Step.PRICE: "the price, like 25 or $1,200",
     Step.DESCRIPTION: "a description, as text (or tap Skip)",
-    Step.CATEGORY: "a category: tap one or type your own",
+    Step.CATEGORY: "a category: tap one or send a few words",
     Step.CONDITION: "you to pick the condition with a button",
+    Step.CONDITION_NOTE: "a few words on the item's wear (or tap Skip)",
+    Step.ASPECTS: "the item detail I asked for: tap a value or type it",
+    Step.PACKAGE: "the parcel: tap a size, or send weight and box like 3 lb 12x10x6",
     Step.LOCATION: "a ZIP code or your location",
     Step.MARKETPLACES: "you to choose marketplaces with the buttons",
     Step.PREVIEW: "you to tap Post, or a field to change it",
 }
+
+
+def position(step: Step) -> int:
+    """Where `step` comes in the conversation (RESUME, the offer, before everything)."""
+    return ORDER.index(step) if step in ORDER else -1
 
 
 async def connected(context: BotContext, telegram_id: int) -> list[str]:
@@ -98,6 +117,7 @@ def combined_rules(rules: list[Rules]) -> Rules:
         marketplace=base.marketplace if len(rules) == 1 else "",
         display_name=strictest_minimum.display_name,
         photo_min_side=max(r.photo_min_side for r in rules),
+        photo_min_long_side=max(r.photo_min_long_side for r in rules),
         photo_max_side=max(r.photo_max_side for r in rules),
         photo_max=min(min(r.photo_max for r in rules), MAX_PHOTOS),
         photo_max_bytes=max(r.photo_max_bytes for r in rules),
@@ -108,33 +128,6 @@ async def current_draft(context: BotContext, telegram_id: int) -> Draft:
     """The seller's draft, started when there is none."""
     draft = await context.services.drafts.get(telegram_id)
     return draft if draft is not None else await context.services.drafts.start(telegram_id)
-
-
-async def needs_location(context: BotContext, draft: Draft, telegram_id: int) -> bool:
-    rules = await rules_for(context, telegram_id, draft.marketplaces)
-    return any(r.location_required for r in rules) and not draft.has_location
-
-
-async def first_missing(context: BotContext, telegram_id: int) -> Step:
-    """The step a draft resumes at: the first thing it lacks, else the preview."""
-    draft = await current_draft(context, telegram_id)
-    if not draft.photos:
-        return Step.PHOTOS
-    if not draft.title:
-        return Step.TITLE
-    if not draft.price_cents:
-        return Step.PRICE
-    if not draft.condition:
-        return Step.CONDITION
-    if not draft.description_set:
-        return Step.DESCRIPTION
-    if not draft.category:
-        return Step.CATEGORY
-    if await needs_location(context, draft, telegram_id):
-        return Step.LOCATION
-    if not draft.marketplaces:
-        return Step.MARKETPLACES
-    return Step.PREVIEW
 
 
 D = TypeVar("D", bound=DraftButton)

@@ -131,12 +131,125 @@ def waiting_for(step: str) -> str:
     return f"I'm waiting for {step}. /cancel stops; your draft is kept."
 
 
-def preview(draft: Draft, price: str, marketplaces: list[str], location: str | None) -> str:
+NOT_YOURS = "That isn't one of your listings."
+
+
+# ── What a marketplace asks in its own terms (eBay) ───────────────────────────────────────────
+
+
+def ask_owned_category(marketplace: str, words: str, paths: list[str]) -> str:
+    listed = "\n".join(f"{n}. {escape(path)}" for n, path in enumerate(paths, start=1))
+    return (
+        f"Which {marketplace} category fits “{escape(words)}”?\n{listed}\n\nTap one, or send a "
+        "few other words to search again." + CANCEL_HINT
+    )
+
+
+def categories_unavailable(marketplace: str) -> str:
+    return (
+        f"{marketplace} didn't answer with its categories just now. Send a few words that say "
+        "what the item is and I'll ask again." + CANCEL_HINT
+    )
+
+
+CHOOSE_A_VALUE = "This one is required: tap at least one value, then Done."
+TAP_A_BUTTON = "Tap one of the buttons above, or « Back."
+
+
+def no_owned_category(marketplace: str, words: str) -> str:
+    return (
+        f"{marketplace} has no category for “{escape(words)}”. Send a few words that say what it "
+        "is, like “cast iron dutch oven” or “men's running shoes”." + CANCEL_HINT
+    )
+
+
+def ask_owned_condition(marketplace: str, category: str) -> str:
+    return (
+        f"What condition is it in? These are {marketplace}'s words for "
+        f"<b>{escape(category)}</b>." + CANCEL_HINT
+    )
+
+
+CONDITION_NOTE_MAX = 1000
+
+
+def ask_condition_note() -> str:
+    return (
+        "Anything a buyer should know about its wear — scuffs, missing parts, how much it was "
+        f"used? Up to {CONDITION_NOTE_MAX:,} characters. Or tap <b>Skip</b>." + CANCEL_HINT
+    )
+
+
+def ask_aspect(
+    marketplace: str, name: str, *, required: bool, free_text: bool, multiple: bool,
+    chosen: list[str],
+) -> str:
+    how = "Tap one" if not multiple else "Tap all that apply, then <b>Done</b>"
+    if free_text:
+        how += ", or type it" if not multiple else ", or type them separated by commas"
+    need = f"{marketplace} requires it for this category" if required else "optional"
+    so_far = f"\nChosen: {escape(', '.join(chosen))}" if chosen else ""
+    return f"<b>{escape(name)}</b>? ({need}) {how}.{so_far}" + CANCEL_HINT
+
+
+def aspect_refused(marketplace: str, name: str) -> str:
+    return (
+        f"{marketplace} accepts only its own values for {escape(name)}: tap one of the buttons."
+    )
+
+
+def aspects_from_title(found: dict[str, list[str]]) -> str:
+    listed = ", ".join(f"{escape(name)}: {escape(', '.join(values))}"
+                       for name, values in found.items())
+    return f"From the title I filled in {listed}. Change them from the preview if they're wrong."
+
+
+def offer_details(marketplace: str, names: list[str]) -> str:
+    return (
+        f"{marketplace} buyers also filter by {escape(', '.join(names[:5]))}. Add those details "
+        "(each can be skipped), or leave them out?" + CANCEL_HINT
+    )
+
+
+def comps(marketplace: str, low: str, high: str, typical: str) -> str:
+    return f"\n\nSimilar items on {marketplace} now: {low}–{high}, typical {typical}."
+
+
+def ask_package(marketplace: str) -> str:
+    return (
+        f"How heavy is it packed, and how big is the box? Your {marketplace} shipping policy "
+        "works out the postage from it. Tap a size, or send weight and box in inches, like "
+        "“3 lb 12x10x6”." + CANCEL_HINT
+    )
+
+
+def package_text(package: dict[str, int]) -> str:
+    ounces = package["weight_ounces"]
+    weight = f"{ounces // 16} lb {ounces % 16} oz" if ounces % 16 else f"{ounces // 16} lb"
+    if ounces < 16:
+        weight = f"{ounces} oz"
+    return (f"{weight}, {package['length_inches']}×{package['width_inches']}×"
+            f"{package['height_inches']} in")
+
+
+def preview(
+    draft: Draft, price: str, marketplaces: list[str], location: str | None,
+    condition: str | None = None,
+) -> str:
     lines = [
         f"<b>{escape(draft.title or '')}</b>",
-        f"💵 {escape(price)} · {CONDITIONS.get(draft.condition or '', '—')}",
-        f"🏷 {escape(draft.category or '—')}",
+        f"💵 {escape(price)} · {escape(condition or CONDITIONS.get(draft.condition or '', '—'))}",
+        f"🏷 {escape(draft.category_path or draft.category or '—')}",
     ]
+    if draft.condition_note:
+        lines.append(f"🔎 {escape(draft.condition_note)}")
+    specifics = [(name, values) for name, values in draft.aspects.items() if values]
+    if specifics:
+        lines.append("📋 " + " · ".join(
+            f"{escape(name)}: {escape(', '.join(values))}" for name, values in specifics
+        ))
+    if draft.package:
+        lines.append(f"📦 {package_text(draft.package)}")
     if location:
         lines.append(f"📍 {escape(location)}")
     lines.append(f"🛒 {', '.join(marketplaces) or '—'}")
@@ -146,4 +259,3 @@ def preview(draft: Draft, price: str, marketplaces: list[str], location: str | N
     lines.append("")
     lines.append("Tap a field to change it, or <b>Post</b> when it looks right.")
     return "\n".join(lines)
-NOT_YOURS = "That isn't one of your listings."

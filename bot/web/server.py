@@ -1,5 +1,6 @@
 """The aiohttp server that shares the bot's event loop: /healthz, the Telegram webhook, the
-OAuth start and callback pages, and the signed media URLs marketplaces fetch photos from.
+OAuth start and callback pages, the signed media URLs marketplaces fetch photos from, and the
+endpoint marketplaces push notifications to.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from telegram import Update
 from bot import __version__
 from bot.context import DealScoutApplication
 from bot.web.item_page import ItemPages
+from bot.web.notifications import NotificationRoutes
 from bot.web.oauth_pages import OAuthRoutes
 from bot.web.security import security_headers
 
@@ -46,6 +48,7 @@ class WebServer:
         self.app.router.add_post(WEBHOOK_PATH, self.telegram_webhook)
         OAuthRoutes(application).register(self.app)
         ItemPages(application).register(self.app)
+        NotificationRoutes(application).register(self.app)
         media = application.services.media
         if media is not None:
             self.app.router.add_get("/media/{token}", media.handle)

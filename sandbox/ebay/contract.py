@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,13 @@ class Document:
         return [f"{_where(e.absolute_path)}: {e.message[:300]}" for e in found[:5]]
 
 
+@cache
+def _documents(directory: Path) -> tuple[Document, ...]:
+    """The documents, read and closed once per process: every sandbox shares them and the
+    validators they build (eBay's documents are megabytes; a test starts many sandboxes)."""
+    return tuple(Document(path) for path in sorted(directory.glob("*.json")))
+
+
 class ContractBook:
     """Every document in contracts/, and the checks of one exchange against them."""
 
@@ -111,9 +118,9 @@ class ContractBook:
             return False
         return True
 
-    @cached_property
-    def documents(self) -> list[Document]:
-        return [Document(path) for path in sorted(self.directory.glob("*.json"))]
+    @property
+    def documents(self) -> tuple[Document, ...]:
+        return _documents(self.directory)
 
     def find(self, method: str, path: str) -> Operation | None:
         if not self.available:

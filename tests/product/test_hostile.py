@@ -62,7 +62,7 @@ ZIP_REFUSED = "Send a 5-digit US ZIP code like 98402, or share your location wit
 UNREADABLE_PRICE = "I couldn't read that as a price."
 HUGE = 99_999_999_999_999_999_999  # fits in a button, not in a SQLite INTEGER
 
-STEPS = ("photos", "title", "price", "condition", "description", "category", "location",
+STEPS = ("photos", "title", "category", "condition", "price", "description", "location",
          "marketplaces", "preview")
 
 
@@ -89,13 +89,14 @@ class Answer:
 NEXT: dict[str, tuple[str, Answer]] = {
     "photos": ("title", Answer(lambda s: s.press("Done ✅"),
                                ("What's the title? Up to 70 characters — OfferUp's limit",))),
-    "title": ("price", Answer(lambda s: s.send_text("Brass lamp"),
-                              ("What's the price in US dollars?",))),
-    "price": ("condition", Answer(lambda s: s.send_text("25"), ("What condition is it in?",))),
-    "condition": ("description", Answer(lambda s: s.press("Good"),
-                                        ("Add a description (up to 5000 characters)",))),
-    "description": ("category", Answer(lambda s: s.press("Skip"), ("Category:",))),
-    "category": ("location", Answer(lambda s: s.send_text("Lamps"), ("Where is the item?",))),
+    "title": ("category", Answer(lambda s: s.send_text("Brass lamp"), ("Category:",))),
+    "category": ("condition", Answer(lambda s: s.send_text("Lamps"),
+                                     ("What condition is it in?",))),
+    "condition": ("price", Answer(lambda s: s.press("Good"),
+                                  ("What's the price in US dollars?",))),
+    "price": ("description", Answer(lambda s: s.send_text("25"),
+                                    ("Add a description (up to 5000 characters)",))),
+    "description": ("location", Answer(lambda s: s.press("Skip"), ("Where is the item?",))),
     "location": ("marketplaces", Answer(lambda s: s.send_text("98402"),
                                         ("📍 98402 it is.", "Where should I post it?"))),
     "marketplaces": ("preview", Answer(lambda s: s.press("Continue »"), ("",))),
@@ -264,7 +265,7 @@ class Case:
 
 async def html_title_is_shown_literally(scene: Scene) -> None:
     title = "<script>alert(1)</script> <b>Lamp</b> & co"
-    preview = await walk(scene.seller, "price", "preview")
+    preview = await walk(scene.seller, "category", "preview")
     assert preview is not None
     assert preview.text.startswith(title + "\n")
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;b&gt;Lamp&lt;/b&gt; &amp; co" in preview.html
@@ -273,7 +274,7 @@ async def html_title_is_shown_literally(scene: Scene) -> None:
 
 
 async def html_description_is_shown_literally(scene: Scene) -> None:
-    preview = await walk(scene.seller, "category", "preview")
+    preview = await walk(scene.seller, "location", "preview")
     assert preview is not None
     assert '<i>mint</i> & <a href="javascript:alert(1)">click</a>' in preview.text
     assert "&lt;i&gt;mint&lt;/i&gt; &amp; &lt;a href=" in preview.html
@@ -286,12 +287,12 @@ async def tables_are_intact(scene: Scene) -> None:
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"drafts", "draft_photos", "listings", "cross_posts"} <= tables
     assert (await db.fetchone("SELECT COUNT(*) FROM drafts"))[0] == 1
-    preview = await walk(scene.seller, "price", "preview")
+    preview = await walk(scene.seller, "category", "preview")
     assert preview is not None and preview.text.startswith("'; DROP TABLE drafts; --")
 
 
 async def bidi_title_moves_on(scene: Scene) -> None:
-    preview = await walk(scene.seller, "price", "preview")
+    preview = await walk(scene.seller, "category", "preview")
     assert preview is not None and preview.text.startswith("Brass lamp, 1970s\n")
 
 
@@ -336,12 +337,12 @@ CASES: list[Case] = [
     Case("title-photo-instead", "title", lambda s: s.seller.send_photo(small_photo()),
          "I'm waiting for the item's title, as text."),
     Case("title-html-script", "title", text("<script>alert(1)</script> <b>Lamp</b> & co"),
-         "What's the price", changes={"title": "<script>alert(1)</script> <b>Lamp</b> & co"},
+         "Category:", changes={"title": "<script>alert(1)</script> <b>Lamp</b> & co"},
          after=html_title_is_shown_literally),
-    Case("title-sql", "title", text("'; DROP TABLE drafts; --"), "What's the price",
+    Case("title-sql", "title", text("'; DROP TABLE drafts; --"), "Category:",
          changes={"title": "'; DROP TABLE drafts; --"}, after=tables_are_intact),
     Case("title-rtl-override-zero-width", "title",
-         text("Brass\u202e lamp\u200b, 1970s\u2066\u2069"), "What's the price",
+         text("Brass\u202e lamp\u200b, 1970s\u2066\u2069"), "Category:",
          changes={"title": "Brass lamp, 1970s"}, after=bidi_title_moves_on),
     # ── price ──
     *(Case(f"price-{name}", "price", text(value), sentence) for name, value, sentence in (
@@ -378,7 +379,7 @@ CASES: list[Case] = [
     Case("description-file", "description", document(b"hello", "notes.txt", "text/plain"),
          "I'm waiting for a description, as text (or tap Skip)."),
     Case("description-html", "description",
-         text('<i>mint</i> & <a href="javascript:alert(1)">click</a>'), "Category:",
+         text('<i>mint</i> & <a href="javascript:alert(1)">click</a>'), "Where is the item?",
          changes={"description": '<i>mint</i> & <a href="javascript:alert(1)">click</a>',
                   "description_set": True},
          after=html_description_is_shown_literally),

@@ -14,11 +14,12 @@ from bot.parsing import (
     BIDI_EMBEDDINGS,
     InputRejected,
     format_price,
-    make_sku,
     normalize_text,
+    parse_package,
     parse_postal_code,
     parse_price,
 )
+from bot.skus import make_sku
 
 PROPERTIES = settings(max_examples=300, deadline=None)
 MAX_CENTS = 100_000_000
@@ -413,3 +414,28 @@ def test_any_text_is_a_zip_or_a_sentence(typed: str) -> None:
     except InputRejected:
         return
     assert re.fullmatch(r"[0-9]{5}", code)
+
+
+# ── Parcels ───────────────────────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("3 lb 12x10x6", (48, 12, 10, 6)),
+        ("40 oz, 10 x 8 x 4 in", (40, 10, 8, 4)),
+        ("2.5 lbs 6×14.2×9", (40, 15, 9, 6)),  # rounded up, the longest side first
+        ("box 12*12*12, 1 pound", (16, 12, 12, 12)),
+    ],
+)
+def test_a_parcel_is_read_as_ounces_and_whole_inches(
+    typed: str, expected: tuple[int, int, int, int]
+) -> None:
+    assert parse_package(typed) == expected
+
+
+@pytest.mark.parametrize("typed", ["heavy box", "3 lb", "12x10x6", "0 lb 12x10x6",
+                                   "200 lb 12x10x6", "3 lb 12x10x200"])
+def test_a_parcel_without_weight_and_box_or_beyond_carriers_is_refused(typed: str) -> None:
+    with pytest.raises(InputRejected, match="like “3 lb 12x10x6”"):
+        parse_package(typed)

@@ -14,6 +14,8 @@ from PIL import Image
 
 from bot.runtime import BotRuntime
 from bot.selling.steps import Step
+from sandbox.autopilot import answer_until
+from sandbox.ebay import ANA
 from sandbox.world import SandboxWorld
 from tests.helpers import (
     MovableClock,
@@ -40,10 +42,15 @@ async def test_one_photo_to_three_marketplaces(world: SandboxWorld, bot: BotRunt
     await ana.press("Done ✅")
     preview = await fill_details(ana)
     assert "Brass desk lamp, 1970s" in preview.text
-    assert "$1,200 · Good" in preview.text
+    assert "$1,200 · Used" in preview.text  # eBay's word for the condition in Lamps
+    assert "🏷 Home & Garden › Lamps, Lighting & Ceiling Fans › Lamps" in preview.text
+    assert "📋 Type: Desk Lamp · Material: Brass · Brand: Unbranded" in preview.text
     assert "eBay, Facebook, OfferUp" in preview.text
     condition_prompt = next(m for m in ana.bot_messages if "What condition" in (m.text or ""))
-    assert condition_prompt.buttons[1] == ["Fair"]  # Facebook takes no "for parts"
+    assert "eBay's words for <b>Lamps</b>" in condition_prompt.html
+    assert condition_prompt.buttons == [  # eBay's list for Lamps; Facebook takes no "for parts"
+        ["New"], ["New other (see details)"], ["Used"], ["« Back"]
+    ]
 
     told = len(ana.bot_messages)
     progress = await post_and_wait(ana, preview)
@@ -55,6 +62,13 @@ async def test_one_photo_to_three_marketplaces(world: SandboxWorld, bot: BotRunt
                                 for name in ("ebay", "facebook", "offerup")}
     (on_ebay,) = world.ebay.listings  # eBay renders descriptions as HTML: ours arrives escaped
     assert on_ebay.description == "Rewired, &lt;b&gt;no&lt;/b&gt; dents.<br>Pick-up or shipping."
+    assert on_ebay.category_id == "112581"
+    item = next(iter(world.ebay.sellers[ANA].items.values()))
+    assert item["condition"] == "USED_EXCELLENT"  # eBay's "Used" (3000) in Lamps
+    assert item["product"]["aspects"] == {
+        "Type": ["Desk Lamp"], "Material": ["Brass"], "Brand": ["Unbranded"]
+    }
+    assert world.ebay.contract_violations == []
     sku = (await bot.db.fetchone("SELECT sku FROM listings"))[0]
     (product,) = world.facebook.products.values()  # its required link is our item page
     assert product.fields["link"] == f"{bot.settings.public_base_url}/items/{sku}"
@@ -114,6 +128,29 @@ async def test_each_refusal_says_what_works_and_loses_nothing(
     await ana.send_text("\u200b\u202e ")
     await reply(ana, "The title can't be empty")
     await ana.send_text("Lamp")
+    await reply(ana, "Which eBay category fits “Lamp”?",
+                "1. Home & Garden › Lamps, Lighting & Ceiling Fans › Lamps")
+    await ana.send_text("zzzz qqqq")  # words eBay has no category for: ask for others
+    await reply(ana, "eBay has no category for “zzzz qqqq”. Send a few words")
+    await ana.send_text("table lamp")
+    await reply(ana, "Which eBay category fits “table lamp”?")
+    await ana.press("1. Lamps")
+    await reply(ana, "What condition is it in? These are eBay's words for Lamps.")
+    await ana.send_text("good")
+    await reply(ana, "I'm waiting for you to pick the condition with a button")
+    await ana.press("Used")
+    await reply(ana, "Anything a buyer should know about its wear")
+    await ana.send_text("d" * 1001)
+    await reply(ana, "That note is 1001 characters; the limit is 1000.")
+    await ana.send_text("A dent in the shade.")
+    await reply(ana, "Brand? (eBay requires it for this category) Tap one, or type it.")
+    await ana.send_text("Stiffel")  # eBay takes any brand
+    await reply(ana, "Type? (eBay requires it for this category) Tap one.")
+    await ana.send_text("Lava lamp")  # eBay takes only its own types
+    await reply(ana, "eBay accepts only its own values for Type: tap one of the buttons.")
+    await ana.send_text("desk LAMP")  # one of eBay's, however it is typed
+    await reply(ana, "eBay buyers also filter by")
+    await ana.press("Skip")
     await reply(ana, "What's the price")
     for bad, sentence in (("free", "I couldn't read that as a price"), ("-5", "negative"),
                           ("0", "more than $0"), ("1e9", "I couldn't read that as a price"),
@@ -121,22 +158,19 @@ async def test_each_refusal_says_what_works_and_loses_nothing(
         await ana.send_text(bad)
         await reply(ana, sentence)
     await ana.send_text("25")
-    await reply(ana, "What condition is it in?")
-    await ana.send_text("good")
-    await reply(ana, "I'm waiting for you to pick the condition with a button")
-    await ana.press("Good")
     await reply(ana, "Add a description")
     await ana.press("Skip")
-    category = await reply(ana, "Category:")
-    await ana.send_text("Table lamps")
     await reply(ana, "Where is the item?")
     await ana.send_text("Tacoma")
     await reply(ana, "Send a 5-digit US ZIP code")
     draft = await bot.application.services.drafts.get(404)
     assert (draft.title, draft.price_cents, draft.condition, draft.category) == (
-        "Lamp", 2500, "good", "Table lamps"
+        "Lamp", 2500, "good", "Lamps"
     )
-    assert len(draft.photos) == 1 and category.buttons
+    assert draft.category_ids == {"ebay": "112581"} and draft.condition_ids == {"ebay": "3000"}
+    assert draft.condition_note == "A dent in the shade."
+    assert draft.aspects == {"Brand": ["Stiffel"], "Type": ["Desk Lamp"]}
+    assert len(draft.photos) == 1
 
 
 async def test_html_and_emoji_in_a_title_reach_the_preview_unharmed(
@@ -160,7 +194,7 @@ async def test_edit_from_the_preview_returns_to_the_preview(
     await reply(ana, "What's the price")
     await ana.send_text("30.50")
     again = await preview_summary(ana)
-    assert "$30.50 · Good" in again.text
+    assert "$30.50 · Used" in again.text
     await ana.press("✏️ Marketplaces", message_id=again.message_id)
     toggles = await reply(ana, "Where should I post it?")
     await ana.press("✅ Facebook", message_id=toggles.message_id)
@@ -179,10 +213,14 @@ async def test_cancel_at_every_step_keeps_the_draft(world: SandboxWorld, bot: Bo
     answers: list[Callable[[], object]] = [
         lambda: ana.send_photo(jpeg()),
         lambda: ana.send_text("Lamp"),
+        lambda: ana.press("1. Lamps"),  # eBay's category
+        lambda: ana.press("Used"),  # eBay's condition for it
+        lambda: ana.press("Skip"),  # the wear note
+        lambda: ana.press("Unbranded"),  # Brand
+        lambda: ana.press("Table Lamp"),  # Type
+        lambda: ana.press("Skip"),  # the optional item specifics
         lambda: ana.send_text("25"),
-        lambda: ana.press("Good"),
-        lambda: ana.press("Skip"),
-        lambda: ana.send_text("Lamps"),
+        lambda: ana.press("Skip"),  # the description
         lambda: ana.send_text("98402"),
     ]
     await ana.send_command("post")
@@ -204,6 +242,9 @@ async def test_cancel_at_every_step_keeps_the_draft(world: SandboxWorld, bot: Bo
             await ana.next_message()
     draft = await bot.application.services.drafts.get(407)
     assert (draft.title, draft.price_cents, draft.postal_code) == ("Lamp", 2500, "98402")
+    assert (draft.category_ids, draft.condition_ids) == ({"ebay": "112581"}, {"ebay": "3000"})
+    assert draft.aspects == {"Brand": ["Unbranded"], "Type": ["Table Lamp"]}
+    assert draft.condition_note_set and draft.details_set
 
 
 async def test_a_restart_resumes_exactly_where_the_seller_was(
@@ -215,16 +256,28 @@ async def test_a_restart_resumes_exactly_where_the_seller_was(
         await reply(ana, "What's the title?")
     async with start_bot():  # restart 1: at the title
         await ana.send_text("Lamp")
-        await reply(ana, "What's the price")
-    async with start_bot():  # restart 2: at the price
-        await ana.send_text("25")
+        await reply(ana, "Which eBay category fits")
+    async with start_bot():  # restart 2: at eBay's categories
+        await ana.press("1. Lamps")
         await reply(ana, "What condition")
     async with start_bot():  # restart 3: at the condition buttons
-        await ana.press("Fair")
-        await reply(ana, "Add a description")
+        await ana.press("Used")
+        await reply(ana, "Anything a buyer should know about its wear")
+    async with start_bot():  # restart 4: at the wear note
+        await ana.send_text("Scuffed base")
+        await reply(ana, "Brand?")
+    async with start_bot():  # restart 5: at an item specific
+        await ana.press("Unbranded")
+        await reply(ana, "Type?")
     async with start_bot() as bot:
         draft = await bot.application.services.drafts.get(408)
-        assert (draft.title, draft.price_cents, draft.condition) == ("Lamp", 2500, "fair")
+        assert (draft.title, draft.condition, draft.condition_note) == (
+            "Lamp", "good", "Scuffed base"
+        )
+        assert (draft.category_ids, draft.condition_ids) == (
+            {"ebay": "112581"}, {"ebay": "3000"}
+        )
+        assert draft.aspects == {"Brand": ["Unbranded"]}
 
 
 async def test_a_prompt_sent_just_before_a_crash_still_works_after_the_restart(
@@ -318,22 +371,11 @@ async def test_a_button_from_a_finished_draft_changes_nothing_in_the_next_one(
     pressed while the second listing is at those very steps, change nothing and say so."""
     ana = world.telegram.seller(416, "Ana")
     await start_with_photo(world, ana)
-    await reply(ana, "What's the title?")
-    await ana.send_text("Trail running shoes")
-    await reply(ana, "What's the price")
-    await ana.send_text("45")
-    first_condition = await reply(ana, "What condition is it in?")
-    await ana.press("Good")
-    await reply(ana, "Add a description")
-    await ana.press("Skip")
-    first_category = await reply(ana, "Category:", "Shoes")
-    await ana.press("Shoes", message_id=first_category.message_id)
-    await reply(ana, "Where is the item?")
-    await ana.send_text("98402")
-    await reply(ana, "98402 it is.")
-    await reply(ana, "Where should I post it?")
-    await ana.press("Continue »")
-    await post_and_wait(ana, await preview_summary(ana))
+    await post_and_wait(ana, await fill_details(ana, title="Trail running shoes"))
+    first_category = next(m for m in ana.bot_messages if "category fits" in (m.text or ""))
+    first_condition = next(m for m in ana.bot_messages if "What condition" in (m.text or ""))
+    assert first_category.buttons[0] == ["1. Athletic Shoes"]
+    assert first_condition.buttons[0] == ["New with box"]
 
     await ana.send_command("post")
     await reply(ana, "Let's list an item")
@@ -342,29 +384,22 @@ async def test_a_button_from_a_finished_draft_changes_nothing_in_the_next_one(
     await ana.press("Done ✅")
     await reply(ana, "What's the title?")
     await ana.send_text("Brass desk lamp")
-    await reply(ana, "What's the price")
-    await ana.send_text("30")
+    await reply(ana, "Which eBay category fits “Brass desk lamp”?")
+    stale = "That button belongs to something that has already finished."
+    answered = len(ana.callback_answers)
+    await ana.press("1. Athletic Shoes", message_id=first_category.message_id)
+    await ana.wait_for(lambda _: len(ana.callback_answers) > answered)
+    assert ana.callback_answers[-1]["text"] == stale
+    assert (await bot.application.services.drafts.get(416)).category is None
+    await ana.press("1. Lamps")
     await reply(ana, "What condition is it in?")
     answered = len(ana.callback_answers)
-    await ana.press("Good", message_id=first_condition.message_id)  # the first listing's button
+    await ana.press("New with box", message_id=first_condition.message_id)
     await ana.wait_for(lambda _: len(ana.callback_answers) > answered)
-    assert ana.callback_answers[-1]["text"] == (
-        "That button belongs to something that has already finished."
-    )
-    assert (await bot.application.services.drafts.get(416)).condition is None
-    await ana.press("Fair")
-    await reply(ana, "Add a description")
-    await ana.press("Skip")
-    await reply(ana, "Category:")
-    answered = len(ana.callback_answers)
-    await ana.press("Shoes", message_id=first_category.message_id)
-    await ana.wait_for(lambda _: len(ana.callback_answers) > answered)
-    assert ana.callback_answers[-1]["text"] == (
-        "That button belongs to something that has already finished."
-    )
+    assert ana.callback_answers[-1]["text"] == stale
     draft = await bot.application.services.drafts.get(416)
-    assert (draft.title, draft.condition, draft.category) == ("Brass desk lamp", "fair", None)
-    assert ana.bot_messages[-1].text.startswith("Category:")  # still asking, nothing sent
+    assert (draft.title, draft.category, draft.condition) == ("Brass desk lamp", "Lamps", None)
+    assert ana.bot_messages[-1].text.startswith("What condition")  # still asking
 
 
 async def test_post_with_a_draft_offers_to_continue_or_start_fresh(
@@ -374,7 +409,7 @@ async def test_post_with_a_draft_offers_to_continue_or_start_fresh(
     await start_with_photo(world, ana)
     await reply(ana, "What's the title?")
     await ana.send_text("Old lamp")
-    await reply(ana, "What's the price")
+    await reply(ana, "Which eBay category fits")
     await ana.send_command("post")
     offer = await reply(ana, "You have a draft: “Old lamp” with 1 photo.")
     assert offer.buttons == [["Continue", "Start fresh"]]
@@ -394,14 +429,14 @@ async def test_without_a_connected_marketplace_the_flow_points_to_connect(
     await ana.press("Done ✅")
     await reply(ana, "What's the title? Up to 70 characters — OfferUp's limit")
     await ana.send_text("Lamp")
-    await reply(ana, "price")
-    await ana.send_text("25")
+    await reply(ana, "Category")  # no eBay account: the categories every marketplace takes
+    await ana.send_text("Lamps")
     await reply(ana, "condition")
     await ana.press("Good")
+    await reply(ana, "price")
+    await ana.send_text("25")
     await reply(ana, "description")
     await ana.press("Skip")
-    await reply(ana, "Category")
-    await ana.send_text("Lamps")
     await reply(ana, "Where is the item?")
     await ana.send_text("98402")
     await reply(ana, "98402 it is")
@@ -416,24 +451,35 @@ async def test_back_buttons_and_a_shared_location(world: SandboxWorld, bot: BotR
     await ana.send_photo(jpeg())  # not what this step wants
     await reply(ana, "I'm waiting for the item's title, as text.")
     await ana.send_text("Lamp")
-    await reply(ana, "What's the price")
+    await reply(ana, "Which eBay category fits “Lamp”?")
     await ana.press("« Back")
     await reply(ana, "What's the title?")
     await ana.send_text("Brass lamp")
-    await reply(ana, "What's the price")
-    await ana.send_text("25")
+    await reply(ana, "Which eBay category fits “Brass lamp”?")
+    await ana.press("1. Lamps")
     await reply(ana, "What condition")
-    await ana.press("Good")
+    await ana.press("New")  # a new item: no note on its wear
+    await reply(ana, "From the title I filled in Material: Brass.")
+    await reply(ana, "Brand?")
+    await ana.press("« Back")
+    await reply(ana, "What condition")
+    await ana.press("Used")
+    await reply(ana, "Anything a buyer should know about its wear")
+    await ana.press("« Back")  # Back from the note: the condition again
+    await reply(ana, "What condition")
+    await ana.press("Used")
+    await reply(ana, "Anything a buyer should know about its wear")
+    await ana.press("Skip")
+    await answer_until(ana, "What's the price")
+    await ana.send_text("25")
     await reply(ana, "Add a description")
     await ana.press("Skip")
-    await reply(ana, "Category:")
-    await ana.send_text("Lamps")
     where = await reply(ana, "Where is the item?")
     assert where.reply_markup["keyboard"][0][0]["request_location"] is True
     await ana.press("« Back")  # a reply-keyboard button: typed as text
     await reply(ana, "OK.")
-    await reply(ana, "Category:")
-    await ana.send_text("Lamps")
+    await reply(ana, "Add a description")  # no parcel step: Ana's eBay shipping is flat
+    await ana.press("Skip")
     await reply(ana, "Where is the item?")
     await ana.send_location(47.2529, -122.4443)
     await reply(ana, "📍 Got it.")
@@ -496,4 +542,4 @@ async def test_continue_on_a_draft_offer_works_from_any_state(
     await ana.press("Continue", message_id=offer.message_id)  # the same button, state moved on
     await reply(ana, "What's the title?")
     await ana.send_text("Lamp")
-    await reply(ana, "What's the price")
+    await reply(ana, "Which eBay category fits “Lamp”?")
