@@ -6,8 +6,19 @@ documents."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
+from bot.buttons import (
+    AspectDone,
+    AspectPage,
+    AspectValue,
+    Button,
+    PickMarketplaceCondition,
+    UseTypicalPrice,
+    pack,
+)
 from bot.runtime import BotRuntime
+from bot.selling.texts import CHOOSE_A_VALUE, MOVED_ON
 from sandbox.autopilot import answer_until
 from sandbox.browser import connect
 from sandbox.ebay import ANA, BEA
@@ -200,3 +211,49 @@ async def test_calculated_shipping_asks_the_parcel_with_sizes_to_tap(
         "dimensions": {"height": 8, "length": 14, "width": 10, "unit": "INCH"},
         "weight": {"value": 56, "unit": "OUNCE"},
     }
+
+
+async def test_forged_buttons_at_ebays_steps_change_nothing(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    """Buttons of ours with values we never sent, at each step eBay asks for: one sentence
+    each, the draft as it was, and the step still taking its answer."""
+    ana = world.telegram.seller(957, "Ana")
+    drafts = bot.application.services.drafts
+
+    async def forge(make: Callable[[int], Button]) -> str:
+        draft = await drafts.get(957)
+        answered = len(ana.callback_answers)
+        live = [m for m in ana.bot_messages if not m.deleted]
+        await ana.press_data(live[-1].message_id, pack(make(draft.version)))
+        await ana.wait_for(lambda _: len(ana.callback_answers) > answered)
+        return ana.callback_answers[-1]["text"] or ""
+
+    await start_with_photo(world, ana)
+    await reply(ana, "What's the title?")
+    await ana.send_text("Brass desk lamp")
+    await reply(ana, "Which eBay category fits")
+    await ana.press("1. Lamps")
+    await reply(ana, "What condition is it in?")
+    assert await forge(lambda v: PickMarketplaceCondition(v, "2750")) == MOVED_ON  # not Lamps'
+    assert (await drafts.get(957)).condition_ids == {}
+    await ana.press("Used")
+    await reply(ana, "Anything a buyer should know about its wear")
+    await ana.press("Skip")
+    await reply(ana, "From the title I filled in")
+    await reply(ana, "Brand?")
+    before = (await drafts.get(957)).aspects
+    assert await forge(lambda v: AspectValue(v, 99, 0)) == MOVED_ON  # no such specific
+    assert await forge(lambda v: AspectValue(v, 0, 999)) == MOVED_ON  # no such value
+    assert await forge(lambda v: AspectPage(v, 0, 50)) == MOVED_ON  # no such page
+    assert await forge(lambda v: AspectDone(v, 0)) == CHOOSE_A_VALUE  # Brand is required
+    assert (await drafts.get(957)).aspects == before
+    await ana.press("Unbranded")
+    await reply(ana, "eBay buyers also filter by")
+    await ana.press("Skip")
+    await reply(ana, "What's the price")
+    refused = await forge(lambda v: UseTypicalPrice(v, 10**12))
+    assert refused.startswith("That's more than $1,000,000")
+    assert (await drafts.get(957)).price_cents is None
+    await ana.send_text("40")
+    await reply(ana, "Add a description")
