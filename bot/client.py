@@ -21,6 +21,7 @@ from telegram.request import HTTPXRequest
 
 from bot.buttons import ButtonCodec
 from bot.inbox import Inbox
+from marketplaces.http import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,9 @@ class DealScoutBot(ExtBot):
 
 def build_bot(*, token: str, base_url: str, base_file_url: str, defaults: Defaults,
               rate_limiter: AIORateLimiter, inbox: Inbox) -> DealScoutBot:
-    """The bot with the settings ApplicationBuilder would have applied itself."""
+    """The bot with the settings ApplicationBuilder would have applied itself; its two clients
+    share the process's one TLS context (building one reads the whole CA bundle)."""
+    tls = {"verify": tls_context()}
     return DealScoutBot(
         inbox=inbox,
         token=token,
@@ -68,6 +71,6 @@ def build_bot(*, token: str, base_url: str, base_file_url: str, defaults: Defaul
         base_file_url=base_file_url,
         defaults=defaults,
         rate_limiter=rate_limiter,
-        request=HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE),
-        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        request=HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE, httpx_kwargs=tls),
+        get_updates_request=HTTPXRequest(connection_pool_size=1, httpx_kwargs=tls),
     )

@@ -171,6 +171,10 @@ class OrderLookup(Protocol):
         """The marketplace's listing ids in the order; empty when it is not this seller's."""
         ...
 
+    def listing_url(self, listing_id: str) -> str:
+        """The listing's public page: the address the bot keeps for its copy."""
+        ...
+
 
 @runtime_checkable
 class Catalogs(Protocol):

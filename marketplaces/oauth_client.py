@@ -17,7 +17,7 @@ import httpx
 from authlib.deprecate import AuthlibDeprecationWarning
 
 from marketplaces.base import MarketplaceError, NeedsReconnect, OAuthSettings, Tokens
-from marketplaces.http import DEFAULT_TIMEOUT, status_error, transport_error
+from marketplaces.http import DEFAULT_TIMEOUT, status_error, tls_context, transport_error
 
 # authlib 1.9 prefers the "httpx2" fork and warns when it runs on httpx, the client this project
 # chose (DESIGN.md). The warning is about authlib's plans, not our use; authlib forces its own
@@ -56,6 +56,7 @@ def _client(marketplace: str, settings: OAuthSettings) -> AsyncOAuth2Client:
     return AsyncOAuth2Client(
         **_client_settings(settings),
         timeout=DEFAULT_TIMEOUT,
+        verify=tls_context(),
         event_hooks={"response": [refuse_overload]},
     )
 

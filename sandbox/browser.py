@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from marketplaces.http import tls_context
 from sandbox.kit import OAuthProvider
 from sandbox.telegram import ChatMessage, Seller
 
@@ -41,7 +42,8 @@ async def connect(
     account_id: str | None = None,
 ) -> tuple[httpx.Response, ChatMessage]:
     link = await request_link(seller, display_name)
-    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10,
+                                 verify=tls_context()) as browser:
         page = await finish_in_browser(
             browser, link, oauth, approve=approve, account_id=account_id
         )

@@ -231,21 +231,21 @@ class ListingRepository:
         return [row["id"] for row in rows]
 
     async def live_on(
-        self, marketplace: str, telegram_id: int, external_ids: list[str] | None = None
+        self, marketplace: str, telegram_id: int, urls: list[str] | None = None
     ) -> list[int]:
         """The seller's active listings with a published copy on `marketplace` (only those
-        copies in `external_ids`, when given)."""
+        copies at `urls`, when given)."""
         query = (
             "SELECT DISTINCT l.id FROM listings l JOIN cross_posts c ON c.listing_id = l.id"
             " WHERE l.state = 'active' AND c.state = 'published' AND c.marketplace = ?"
             " AND l.telegram_id = ?"
         )
         params: list[object] = [marketplace, telegram_id]
-        if external_ids is not None:
-            if not external_ids:
+        if urls is not None:
+            if not urls:
                 return []
-            query += f" AND c.external_id IN ({', '.join('?' * len(external_ids))})"
-            params += external_ids
+            query += f" AND c.url IN ({', '.join('?' * len(urls))})"
+            params += urls
         return [row["id"] for row in await self._db.fetchall(query, tuple(params))]
 
     async def mark_told(self, listing_id: int) -> None:

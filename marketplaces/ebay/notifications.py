@@ -15,6 +15,7 @@ sales subscribed, and every pushed message checked before anything is done about
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -66,6 +67,7 @@ class Notifications:
         self._alert_email = config.alert_email
         self._keys: dict[str, tuple[float, ec.EllipticCurvePublicKey]] = {}
         self._destination_id: str | None = None
+        self._destination_lock = asyncio.Lock()  # start-up and a seller connecting, at once
 
     @property
     def enabled(self) -> bool:
@@ -119,7 +121,6 @@ class Notifications:
         if not self.enabled:
             return
         token = await self._app_token.get()
-        await self._configured(token)
         destination = await self._destination(token)
         for topic in APPLICATION_TOPICS:
             await self._subscribe(token, topic, destination)
@@ -145,16 +146,20 @@ class Notifications:
                              json={"alertEmail": self._alert_email})
 
     async def _destination(self, token: str) -> str:
-        if self._destination_id is not None:
+        async with self._destination_lock:
+            if self._destination_id is None:
+                self._destination_id = await self._find_or_create_destination(token)
             return self._destination_id
+
+    async def _find_or_create_destination(self, token: str) -> str:
         body = await self._api.json(
             "GET", f"{NOTIFICATION}/destination", token=token, params={"limit": "100"}
         )
         for destination in body.get("destinations") or []:
             config = destination.get("deliveryConfig") or {}
             if config.get("endpoint") == self._endpoint and destination.get("destinationId"):
-                self._destination_id = str(destination["destinationId"])
-                return self._destination_id
+                return str(destination["destinationId"])
+        await self._configured(token)
         response = await self._api.call(
             "POST", f"{NOTIFICATION}/destination", token=token, ok=(200, 201, 204), json={
                 "name": DESTINATION_NAME,
@@ -164,8 +169,7 @@ class Notifications:
                 },
             },
         )
-        self._destination_id = _created_id(response.headers.get("Location", ""), "destination")
-        return self._destination_id
+        return _created_id(response.headers.get("Location", ""), "destination")
 
     async def _subscribe(self, token: str, topic: str, destination_id: str) -> None:
         body = await self._api.json(
@@ -180,7 +184,7 @@ class Notifications:
                         f"{subscription['subscriptionId']}/enable", token=token, ok=(200, 204),
                     )
                 return
-        version = await self._schema_version(token, topic)
+        version = await self._schema_version(topic)
         await self._api.call(
             "POST", f"{NOTIFICATION}/subscription", token=token, ok=(200, 201, 204), json={
                 "topicId": topic,
@@ -192,8 +196,10 @@ class Notifications:
             },
         )
 
-    async def _schema_version(self, token: str, topic: str) -> str:
-        body = await self._api.json("GET", f"{NOTIFICATION}/topic/{topic}", token=token)
+    async def _schema_version(self, topic: str) -> str:
+        """The newest payload version of the topic (getTopic takes the application token)."""
+        body = await self._api.json("GET", f"{NOTIFICATION}/topic/{topic}",
+                                    token=await self._app_token.get())
         versions = [str(p.get("schemaVersion")) for p in body.get("supportedPayloads") or []
                     if isinstance(p, dict) and p.get("schemaVersion")]
         return versions[-1] if versions else "1.0"

@@ -29,6 +29,7 @@ import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from marketplaces.http import tls_context
 from sandbox.ebay.marketplace import iso
 from sandbox.ebay.topics import SCHEMA_VERSION
 
@@ -58,6 +59,11 @@ def signature_header(kid: str, signature: bytes) -> str:
     decoded = {"alg": "ECDSA", "kid": kid, "signature": base64.b64encode(signature).decode(),
                "digest": "SHA1"}
     return base64.b64encode(json.dumps(decoded).encode()).decode()
+
+
+def _client() -> httpx.AsyncClient:
+    """eBay's side of a call to the receiver (loopback, the process's one TLS context)."""
+    return httpx.AsyncClient(timeout=PUSH_TIMEOUT_SECONDS, verify=tls_context())
 
 
 def challenge_response(challenge_code: str, verification_token: str, endpoint: str) -> str:
@@ -122,7 +128,7 @@ class NotificationHub:
         """eBay's endpoint check: the receiver must prove it knows the verification token."""
         code = secrets.token_hex(16)
         try:
-            async with httpx.AsyncClient(timeout=PUSH_TIMEOUT_SECONDS) as client:
+            async with _client() as client:
                 answer = await client.get(endpoint, params={"challenge_code": code})
             given = answer.json().get("challengeResponse") if answer.status_code == 200 else None
         except (httpx.HTTPError, ValueError, AttributeError):
@@ -174,7 +180,7 @@ class NotificationHub:
         if signature is not None:
             headers["X-EBAY-SIGNATURE"] = signature
         try:
-            async with httpx.AsyncClient(timeout=PUSH_TIMEOUT_SECONDS) as client:
+            async with _client() as client:
                 answer = await client.post(destination.endpoint, content=raw, headers=headers)
             status: int | None = answer.status_code
         except httpx.HTTPError:

@@ -15,6 +15,7 @@ from typing import Any, Final
 import httpx
 from PIL import Image, UnidentifiedImageError
 
+from marketplaces.http import tls_context
 from sandbox.facebook.items import (
     KNOWN_FIELDS,
     LIVE_AVAILABILITY,
@@ -239,7 +240,8 @@ class CatalogBackend:
     async def _fetch_image(self, name: str, url: str) -> str:
         """Download one image as Facebook's crawler would; refuse anything that is not one."""
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self.image_fetch_timeout, follow_redirects=True)
+            self._http = httpx.AsyncClient(timeout=self.image_fetch_timeout,
+                                           follow_redirects=True, verify=tls_context())
         self.image_fetches.append(url)
         try:
             response = await self._http.get(url)

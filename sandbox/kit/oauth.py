@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from aiohttp import web
 
+from marketplaces.http import tls_context
 from sandbox.kit.errors import ErrorResponder
 from sandbox.kit.grants import Grant, MarketplaceAccount, OAuthClient, TokenError, TokenRefused
 from sandbox.kit.pages import html_page
@@ -203,7 +204,8 @@ class OAuthProvider:
     ) -> str:
         """Play the seller in the browser: open the consent page, press Approve or Deny, and
         return where the marketplace redirects (our callback URL with code or error)."""
-        async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
+        async with httpx.AsyncClient(follow_redirects=False, timeout=10,
+                                     verify=tls_context()) as browser:
             page = await browser.get(authorize_url)
             if page.status_code == 302:
                 return page.headers["location"]
