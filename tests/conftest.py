@@ -40,10 +40,13 @@ def _restore_logging() -> Iterator[None]:
 
 @pytest.fixture
 async def world() -> AsyncIterator[SandboxWorld]:
+    """The stand-ins. Every exchange with the eBay one is held up to eBay's own OpenAPI
+    documents: whatever a test has the bot do, a request eBay's contract refuses fails it."""
     hang_report = report_hung_tasks(HANG_REPORT_AFTER)
     async with SandboxWorld() as sandboxes:
         yield sandboxes
     hang_report.cancel()
+    assert sandboxes.ebay.contract_violations == []
 
 
 @pytest.fixture

@@ -79,10 +79,15 @@ def a_listing(**changes: Any) -> Listing:
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator[EbaySandbox]:
+async def sandbox(request: pytest.FixtureRequest) -> AsyncIterator[EbaySandbox]:
+    """The eBay stand-in; afterwards every request the adapter sent (a test's own raw `api`
+    calls excepted) and every answer must match eBay's OpenAPI documents."""
     async with EbaySandbox(redirect_uris=(REDIRECT,)) as server:
         assert isinstance(server, EbaySandbox)
         yield server
+    assert server.response_violations == []
+    if "api" not in request.fixturenames:
+        assert server.contract_violations == []
 
 
 @pytest.fixture

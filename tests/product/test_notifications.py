@@ -9,6 +9,7 @@ changes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -138,3 +139,25 @@ async def test_the_status_check_leaves_pushed_sales_to_the_push_between_backstop
     await reply(ana, "sold on eBay!")
     assert await eventually(lambda: copies(bot), {"ebay": "sold", "facebook": "withdrawn",
                                                   "offerup": "withdrawn"})
+
+
+async def test_every_start_finds_what_the_last_one_registered(
+    world: SandboxWorld, start_bot: Callable[..., BotRuntime]
+) -> None:
+    """Set-up runs at every start and looks before it creates: after a restart eBay still holds
+    one destination and one subscription per topic."""
+    hub = world.ebay.state.notifications
+
+    async def registered() -> tuple[int, list[str]]:
+        return len(hub.destinations), sorted(s.topic_id for s in hub.subscriptions.values())
+
+    settled = (1, ["AUTHORIZATION_REVOCATION", "MARKETPLACE_ACCOUNT_DELETION"])
+    async with start_bot():
+        assert await eventually(registered, settled)
+    async def looked() -> int:
+        return world.ebay.requests.count("GET /commerce/notification/v1/subscription")
+
+    async with start_bot():  # its set-up has looked at the subscriptions once it is done
+        assert await eventually(looked, 4)  # two topics, two starts
+        assert await registered() == settled
+    assert hub.alert_email == "operator@dealscout.example"
