@@ -45,7 +45,8 @@ STALL_SECONDS = 120.0  # a seller who gets nowhere for this long is a finding, n
 FINISHED = ("is live on", "couldn't be posted")  # the final progress text either way
 PHOTO_COUNT = re.compile(r"— (\d+) of up to|(\d+) photos? so far")
 MARKETPLACES = (
-    ("eBay", "ebay", None), ("Facebook", "facebook", ROSA), ("OfferUp", "offerup", None),
+    ("eBay", "ebay", None), ("Facebook Shop (catalog)", "facebook", ROSA),
+    ("OfferUp", "offerup", None),
 )
 
 

@@ -77,7 +77,7 @@ SETTLE_SECONDS = 2.0  # after the last final message, for stray edits or message
 # (marketplace, button name, account to approve as; None = the sandbox's first account)
 MARKETPLACES: tuple[tuple[str, str, str | None], ...] = (
     ("ebay", "eBay", None),
-    ("facebook", "Facebook", ROSA),
+    ("facebook", "Facebook Shop (catalog)", ROSA),
     ("offerup", "OfferUp", None),
 )
 FINAL = ("is live on", "couldn't be posted")

@@ -138,7 +138,7 @@ async def run(pushes: int, burst: int, polls: int, live: int) -> None:
             async with BotRuntime(settings) as runtime:
                 seller = world.telegram.seller(SELLER, "Ana")
                 for display, sandbox, account in (
-                    ("eBay", world.ebay, None), ("Facebook", world.facebook, ROSA),
+                    ("eBay", world.ebay, None), ("Facebook Shop (catalog)", world.facebook, ROSA),
                     ("OfferUp", world.offerup, None),
                 ):
                     page, _ = await connect(seller, display, sandbox.oauth, account_id=account)

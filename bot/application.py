@@ -29,6 +29,8 @@ from telegram.ext import (
 
 from bot import basics, jobs
 from bot.accounts import catalog, connect, overview
+from bot.assisted import links, reminders
+from bot.assisted.kits import resume_kits
 from bot.buttons import (
     AccountAction,
     CardAction,
@@ -38,9 +40,12 @@ from bot.buttons import (
     ConnectMenu,
     DraftButton,
     FixRefusal,
+    KitLater,
     ListingsPage,
     OpenListing,
+    ReminderDone,
     RetryPosting,
+    SkipKit,
 )
 from bot.client import build_bot
 from bot.commands import bot_commands, deep_link
@@ -97,6 +102,14 @@ def add_handlers(application: DealScoutApplication) -> None:
     # 🔁 Retry on a posting outcome.
     add(CallbackQueryHandler(publish.retry_pressed, pattern=RetryPosting))
 
+    # Kits for marketplaces without a listing API: Skip, Remind me later, a reminder's Done,
+    # and the link of a listing the seller posted by hand (text no flow took).
+    add(CallbackQueryHandler(links.kit_skipped, pattern=SkipKit))
+    add(CallbackQueryHandler(links.kit_later, pattern=KitLater))
+    add(CallbackQueryHandler(reminders.reminder_done, pattern=ReminderDone))
+    add(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
+                       links.link_pasted))
+
     # What no flow took: /cancel, commands we don't know, and anything else in a private chat.
     add(CommandHandler("cancel", basics.cancel))
     add(MessageHandler(filters.COMMAND, basics.unknown_command))
@@ -111,12 +124,13 @@ def add_handlers(application: DealScoutApplication) -> None:
 
 async def post_init(application: Application) -> None:
     """Register the command menu (what the seller sees when they type /), then finish what a
-    crash interrupted: updates received but not handled, and publishing."""
+    crash interrupted: updates received but not handled, publishing, and kits not sent."""
     assert isinstance(application, DealScoutApplication)
     await application.bot.set_my_commands(bot_commands())
     # Before polling starts, so a seller's older messages are handled before their newer ones.
     await application.inbox.requeue(application.update_queue, application.bot)
     await application.publishing.resume()
+    application.job_queue.run_once(resume_kits, 0, name="resume-kits")
 
 
 async def post_shutdown(application: Application) -> None:

@@ -352,6 +352,30 @@ class FixRefusal(ListingButton, tag="fix"):
     marketplace: str
 
 
+# ── Kits: copies the seller posts by hand ─────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class SkipKit(ListingButton, tag="kskip"):
+    """Not posting this copy after all: its kit stops waiting for a link."""
+
+    marketplace: str
+
+
+@dataclass(frozen=True)
+class KitLater(ListingButton, tag="klater"):
+    """Remind me later: the kit comes again in a while."""
+
+    marketplace: str
+
+
+@dataclass(frozen=True)
+class ReminderDone(Button, tag="rdone"):
+    """Done ✅ on a reminder: the seller did it (ended the copy, changed its price…)."""
+
+    reminder: int
+
+
 # ── Accounts ──────────────────────────────────────────────────────────────────────────────────
 
 

@@ -11,12 +11,14 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import Settings
 from bot.inbox import Inbox
 from bot.publishing import Publishing
+from marketplaces.assisted import AssistedMarketplace
 from marketplaces.base import Marketplace
 from marketplaces.connections import ConnectionService
 from marketplaces.crosspost import CrossPoster, ListingManager
 from marketplaces.media import MediaStore
 from marketplaces.oauth import ConnectionBroker
 from storage.accounts import AccountRepository
+from storage.assisted import AssistedRepository
 from storage.crypto import TokenCipher
 from storage.db import Database
 from storage.drafts import DraftRepository
@@ -47,10 +49,15 @@ class Services:
     listings: ListingRepository
     crossposter: CrossPoster
     manager: ListingManager
+    assisted: AssistedRepository  # copies posted by hand, and their reminders
+    kits: Mapping[str, AssistedMarketplace]  # marketplaces the bot gives a kit for
 
     def display_names(self) -> dict[str, str]:
         """Marketplace key → the name sellers know it by ("ebay" → "eBay")."""
-        return {name: adapter.display_name for name, adapter in self.marketplaces.items()}
+        return {
+            **{name: kit.display_name for name, kit in self.kits.items()},
+            **{name: adapter.display_name for name, adapter in self.marketplaces.items()},
+        }
 
 
 class DealScoutApplication(Application):
@@ -68,8 +75,8 @@ class DealScoutApplication(Application):
         self.services = services
         self.inbox = inbox
         self.publishing = Publishing(
-            services.crossposter, services.listings, services.display_names(), self.bot,
-            self.job_queue,
+            services.crossposter, services.listings, services.assisted,
+            services.display_names(), self.bot, self.job_queue,
         )
 
 

@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import texts
+from bot.assisted import reminders
 from bot.buttons import Connect, button
 from bot.context import BotContext
 from marketplaces.capabilities import PushNotifications
@@ -100,6 +101,7 @@ async def check_listings(context: BotContext) -> None:
         except TelegramError as exc:
             log.warning("could not tell user %s about listing %s: %s", change.telegram_id,
                         listing_id, exc)
+        reminders.deliver_soon(context.application)  # what to do on the copies by hand
 
 
 async def purge_expired_states(context: BotContext) -> None:
@@ -130,3 +132,4 @@ def schedule(application: Application) -> None:
     queue.run_repeating(refresh_tokens, interval=REFRESH_EVERY, first=5)
     queue.run_repeating(warn_expiring_connections, interval=timedelta(hours=1), first=10)
     queue.run_repeating(check_listings, interval=STATUS_EVERY, first=30, data={})
+    queue.run_repeating(reminders.reminders_job, interval=reminders.EVERY, first=5)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
 from typing import Any, cast
@@ -23,6 +23,7 @@ from telegram.ext import CallbackContext, JobQueue
 from bot import texts
 from bot.buttons import FixRefusal, RetryPosting, button
 from marketplaces.crosspost import CrossPoster
+from storage.assisted import AssistedRepository
 from storage.listings import CrossPost, ListingRepository, StoredListing
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,11 @@ def finished(rows: list[CrossPost]) -> bool:
     return all(r.state == "published" or (r.state == "failed" and not r.retryable) for r in rows)
 
 
-def progress_text(title: str, rows: list[CrossPost], names: Mapping[str, str]) -> str:
+def progress_text(
+    title: str, rows: list[CrossPost], names: Mapping[str, str], kits: Sequence[str] = ()
+) -> str:
+    """The one progress message: each copy posted by API as it lands, and the kits (copies
+    the seller posts by hand), which are never called live."""
     lines = [f"Posting <b>{escape(title)}</b>…"]
     now = datetime.now(UTC)
     for row in rows:
@@ -58,7 +63,12 @@ def progress_text(title: str, rows: list[CrossPost], names: Mapping[str, str]) -
         elif problem:
             line += f" — {escape(problem)}"
         lines.append(line)
-    if finished(rows):
+    if kits:
+        listed = " and ".join(escape(names.get(kit, kit)) for kit in kits)
+        lines.append(f"📝 Ready for you on {listed}: your kits are below.")
+    if not rows:
+        lines[0] = f"📝 <b>{escape(title)}</b>"
+    elif finished(rows):
         done = sum(row.state == "published" for row in rows)
         lines[0] = (
             f"🎉 <b>{escape(title)}</b> is live on {done} of {len(rows)} marketplaces."
@@ -89,12 +99,14 @@ class Publishing:
         self,
         crossposter: CrossPoster,
         listings: ListingRepository,
+        assisted: AssistedRepository,
         names: Mapping[str, str],
         bot: Bot,
         job_queue: JobQueue[Any] | None,
     ) -> None:
         self._crossposter = crossposter
         self._listings = listings
+        self._assisted = assisted
         self._names = names
         self._bot = bot
         self._job_queue = job_queue
@@ -118,7 +130,8 @@ class Publishing:
         listing = await self._listings.get(listing_id)
         if listing is None:
             return
-        text = progress_text(listing.title, rows, self._names)
+        kits = [copy.marketplace for copy in await self._assisted.copies(listing_id)]
+        text = progress_text(listing.title, rows, self._names, kits)
         if self._shown.get(listing_id) == text:
             return
         markup = outcome_buttons(listing_id, rows, self._names) if finished(rows) else None

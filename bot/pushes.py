@@ -14,6 +14,7 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot import texts
+from bot.assisted.reminders import deliver_soon
 from bot.buttons import Connect, button
 from bot.context import DealScoutApplication
 from marketplaces.base import MarketplaceError
@@ -69,6 +70,7 @@ class PushHandler:
             if change is not None:
                 await self._say(change.telegram_id,
                                 texts.sold_elsewhere(change, services.display_names()))
+                deliver_soon(self._application)  # then what to do on the copies by hand
 
     async def _order_listings(self, account: StoredAccount, pushed: Pushed) -> list[str]:
         """The listings of the pushed order, looked up with the seller's token."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 from bot.config import Settings
 from bot.context import Services
 from marketplaces import registry
+from marketplaces.assisted import ASSISTED
 from marketplaces.connections import ConnectionService
 from marketplaces.crosspost import CrossPoster, ListingManager
 from marketplaces.media import MediaStore
 from marketplaces.oauth import ConnectionBroker
 from storage.accounts import AccountRepository
+from storage.assisted import AssistedRepository
 from storage.crypto import TokenCipher
 from storage.db import Database
 from storage.drafts import DraftRepository
@@ -34,6 +36,7 @@ def build_services(settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK
     states = OAuthStateRepository(db, cipher, clock)
     connections = ConnectionService(marketplaces, accounts)
     listings = ListingRepository(db, settings.data_dir / "listings", clock)
+    assisted = AssistedRepository(db, clock)
     return Services(
         settings=settings,
         db=db,
@@ -52,5 +55,8 @@ def build_services(settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK
         crossposter=CrossPoster(
             connections, listings, retry_base_seconds=settings.publish_retry_base_seconds
         ),
-        manager=ListingManager(connections, listings),
+        manager=ListingManager(connections, listings, assisted),
+        assisted=assisted,
+        # A marketplace posted by API (OfferUp through a partner) needs no kit
+        kits={kit.name: kit for kit in ASSISTED if kit.name not in marketplaces},
     )

@@ -85,10 +85,18 @@ def connection_line(marketplace: str, account: StoredAccount | None) -> str:
     return f"• {marketplace} — connected as <b>{escape(account.display_name)}</b>"
 
 
-def connect_menu(lines: list[str]) -> str:
+def connect_menu(lines: list[str], kits: list[str]) -> str:
+    """The /connect menu: the marketplaces posted by API, which need a connection, and the
+    ones the seller posts by hand from a kit, which don't."""
+    no_connection = (
+        f"\n\nNo connection needed for {escape(', '.join(kits))}: they have no listing API, so "
+        "when you /post I give you a ready kit to paste in, and keep the copy in step once you "
+        "send me its link." if kits else ""
+    )
     return (
         "Connect your marketplace accounts once, and I'll post your listings there and keep "
         "them in step.\n\n" + "\n".join(lines) + "\n\nTap a marketplace to connect it."
+        + no_connection
     )
 
 
@@ -212,7 +220,9 @@ def expiry_warning(marketplace: str, days: int) -> str:
 
 
 def choose_catalog(marketplace: str) -> str:
-    return f"You manage several {marketplace} catalogs. Which one should I list your items in?"
+    return (
+        f"You manage several catalogs. Which one should {marketplace} list your items in?"
+    )
 
 
 CATALOG_GONE = "That catalog isn't one you manage any more. Use /connect to pick again."

@@ -34,6 +34,7 @@ from marketplaces.base import (
 )
 from marketplaces.capabilities import PriceUpdates
 from marketplaces.connections import ConnectionService
+from storage.assisted import AssistedRepository
 from storage.listings import CrossPost, ListingRepository, StoredListing
 
 log = logging.getLogger(__name__)
@@ -234,9 +235,13 @@ class ListingManager:
     """Withdraw, mark sold, change price, and the status check that ends the other copies
     when one sells: the guard against selling one item twice."""
 
-    def __init__(self, connections: ConnectionService, listings: ListingRepository) -> None:
+    def __init__(
+        self, connections: ConnectionService, listings: ListingRepository,
+        assisted: AssistedRepository,
+    ) -> None:
         self._connections = connections
         self._listings = listings
+        self._assisted = assisted  # the copies the seller posted by hand get reminders
 
     async def _each_published(
         self,
@@ -261,9 +266,11 @@ class ListingManager:
 
     async def withdraw_all(
         self, listing_id: int, on_progress: Progress | None = None, *, skip: str | None = None,
-        listing_state: str = "withdrawn",
+        listing_state: str = "withdrawn", reason: str = "withdrawn",
     ) -> list[CrossPost]:
-        """End every live copy (but `skip`'s); the listing becomes `listing_state`."""
+        """End every live copy (but `skip`'s); the listing becomes `listing_state`. Each copy
+        the seller posted by hand gets a reminder to end it there (`reason`: why, with `skip`
+        as where it sold or ended)."""
         stored = await self._listings.get(listing_id)
         if stored is None:
             return []
@@ -285,6 +292,7 @@ class ListingManager:
 
         rows = await self._each_published(listing_id, withdraw, on_progress, skip=skip)
         await self._listings.set_state(listing_id, listing_state)
+        await self._assisted.remind(listing_id, reason, sold_on=skip)
         return rows
 
     async def mark_sold(
@@ -293,7 +301,8 @@ class ListingManager:
         """Sold (on `sold_on`, or elsewhere when None): every other copy is withdrawn."""
         if sold_on is not None:
             await self._listings.mark(listing_id, sold_on, "sold")
-        return await self.withdraw_all(listing_id, on_progress, skip=sold_on, listing_state="sold")
+        return await self.withdraw_all(listing_id, on_progress, skip=sold_on, listing_state="sold",
+                                       reason="sold")
 
     async def change_price(
         self, listing_id: int, price_cents: int, on_progress: Progress | None = None
@@ -304,6 +313,7 @@ class ListingManager:
         stored = await self._listings.get(listing_id)
         if stored is None:
             return []
+        await self._assisted.remind(listing_id, "price", price_cents=price_cents)
         listing = as_listing(stored, await self._listings.photo_bytes(stored))
 
         async def reprice(adapter: Marketplace, tokens: Tokens, row: CrossPost) -> Published:
@@ -360,6 +370,6 @@ class ListingManager:
                 rows = await self.mark_sold(listing_id, row.marketplace)
             else:
                 await self._listings.mark(listing_id, row.marketplace, "ended")
-                rows = await self.withdraw_all(listing_id, skip=row.marketplace)
+                rows = await self.withdraw_all(listing_id, skip=row.marketplace, reason="ended")
             return StatusChange.of(stored, row.marketplace, sold=sold, rows=rows)
         return None

@@ -4,6 +4,13 @@ Everything is real except the outside world: the Application with its handlers, 
 HTTP on loopback. The script walks through every flow the bot has, prints the chat as a
 transcript, and exits 0 only when every step got the reply it expects. When a capability lands,
 its steps land here too.
+
+The seller lists on eBay and Facebook Shop (catalog) by their APIs, and on Facebook Marketplace
+and OfferUp by kit: those two have no listing API for individual sellers (and this bot runs, as
+most operators will, without an OfferUp partnership), so the bot hands over everything ready to
+paste in and tracks each copy by the link the seller pastes back. The transcript counts the taps
+from a kit to a tracked copy, and shows the reminders a sale on eBay sends for the copies the
+seller posted by hand.
 """
 
 from __future__ import annotations
@@ -12,20 +19,23 @@ import logging
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 
 from bot.commands import COMMANDS
+from bot.config import Settings
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
+from marketplaces.assisted import ASSISTED_BY_NAME
 from sandbox.browser import connect
 from sandbox.harness import demo_photo, sandbox_settings
-from sandbox.telegram import Seller, TelegramEmulator
+from sandbox.telegram import ChatMessage, Seller, TelegramEmulator
 from sandbox.world import SandboxWorld
 
 REPLY_TIMEOUT = 10.0
+KITS = ("facebook_marketplace", "offerup")  # no listing API there: posted by the seller
 
 
 @dataclass
@@ -63,16 +73,20 @@ class DemoScript:
             ("health check reports a live database", self.health),
             *[
                 (f"connect {name} through its consent page", self.connector(name))
-                for name in self.world.marketplaces
+                for name in self.runtime.application.services.marketplaces
             ],
             ("/accounts lists every connection", self.accounts),
             ("checking a connection asks the marketplace", self.check_connection),
             ("declining consent is reported plainly", self.decline),
             ("a bad price is refused with an example", self.post_until_price),
-            ("/post lists an item on every marketplace", self.post_item),
+            ("/post lists it by API on eBay and Facebook Shop, by kit on Facebook Marketplace "
+             "and OfferUp", self.post_item),
+            ("each kit to a tracked copy in at most 6 taps and one paste", self.kits),
             ("/listings shows it with its links", self.listings),
-            ("changing the price updates every copy", self.change_price),
-            ("an eBay sale, pushed, ends the others in seconds", self.sale_elsewhere),
+            ("changing the price updates every copy, and reminds the copies by hand",
+             self.change_price),
+            ("an eBay sale, pushed, ends the others in seconds; the reminders answered",
+             self.sale_elsewhere),
         ]
 
     async def expect_reply(self, seller: Seller, *fragments: str) -> str:
@@ -186,28 +200,77 @@ class DemoScript:
         await self.expect_reply(ana, "Where is the item?")
         await ana.send_text("98402")
         await self.expect_reply(ana, "98402 it is")
-        await self.expect_reply(ana, "Where should I post it?")
-        await ana.press("Continue »")
+        choice = await ana.next_message(timeout=REPLY_TIMEOUT)
+        for kit in KITS:  # no listing API there: Deal Scout hands over a kit
+            label = f"⬜ {ASSISTED_BY_NAME[kit].display_name} · kit"
+            await ana.press(label, message_id=choice.message_id)
+            await ana.wait_for(lambda _, label=label: [label.replace("⬜", "✅")] in choice.buttons)
+        await ana.press("Continue »", message_id=choice.message_id)
         while "Tap a field to change it" not in ((message := await ana.next_message()).text
                                                   or ""):
             pass
-        for shown in ("$40 · Used", "Brand: Stiffel", "A small dent in the shade"):
+        for shown in ("$40 · Used", "Brand: Stiffel", "A small dent in the shade",
+                      "Facebook Marketplace (kit), OfferUp (kit)"):
             if shown not in (message.text or ""):
                 raise DemoFailure(f"the preview lacks {shown!r}: {message.text!r}")
         await ana.press("✅ Post", message_id=message.message_id)
         progress = message  # the preview card becomes the progress message
         await ana.wait_for(lambda _: "is live on" in (progress.text or ""), timeout=30)
-        count = len(self.world.marketplaces)
-        if f"is live on {count} of {count}" not in (progress.text or ""):
-            raise DemoFailure(f"posting ended with {progress.text!r}")
+        count = len(self.runtime.application.services.marketplaces)
+        for said in (f"is live on {count} of {count}",
+                     "Ready for you on Facebook Marketplace and OfferUp: your kits are below."):
+            if said not in (progress.text or ""):
+                raise DemoFailure(f"posting ended with {progress.text!r}")
         if self.world.ebay.contract_violations:
             raise DemoFailure(f"eBay's documents refuse: {self.world.ebay.contract_violations}")
+
+    async def kits(self) -> None:
+        """Each kit as a seller uses it: open the marketplace, copy each field and the
+        description, post there, paste the link back. Every tap is counted."""
+        ana = self.ana
+        for name in KITS:
+            kit = ASSISTED_BY_NAME[name]
+            card = await self._next_containing(f"{kit.display_name} kit for")
+            description = await ana.next_message(timeout=REPLY_TIMEOUT)
+            taps = 0
+            ana.open_link(f"Open {kit.display_name} ↗", message_id=card.message_id)
+            taps += 1
+            for row in card.buttons:
+                for label in row:
+                    if label.startswith("📋"):
+                        ana.copy(label, message_id=card.message_id)
+                        taps += 1
+            ana.copy_message(description)
+            taps += 1
+            await ana.send_text(f"Here it is: {kit.listing_url_example}")  # the one paste
+            await self.expect_reply(ana, f"Your {kit.display_name} listing of", "is tracked")
+            ana.note(f"({kit.display_name}: {taps} taps and one paste from the kit to a "
+                     "tracked copy)")
+            if taps > 6:
+                raise DemoFailure(f"{kit.display_name} took {taps} taps")
+
+    async def _next_containing(self, words: str) -> ChatMessage:
+        while words not in ((message := await self.ana.next_message(REPLY_TIMEOUT)).text or ""):
+            pass
+        return message
+
+    async def _answer_reminders(self, words: str) -> None:
+        """The reminder for each copy by hand: Done ✅ once it is done there."""
+        for name in KITS:
+            display = ASSISTED_BY_NAME[name].display_name
+            reminder = await self.expect_reply(self.ana, words, display)
+            message = self.ana.bot_messages[-1]
+            if "Done ✅" not in str(message.buttons):
+                raise DemoFailure(f"no Done on {reminder!r}")
+            await self.ana.press("Done ✅", message_id=message.message_id)
+            await self.ana.wait_for(lambda _, m=message: "✅ Done" in (m.text or ""))
 
     async def listings(self) -> None:
         await self.ana.send_command("listings")
         page = await self.expect_reply(self.ana, "Your listings (page 1 of 1):", "$40")
-        if page.count("✅") != len(self.world.marketplaces):
-            raise DemoFailure(f"expected every copy live: {page!r}")
+        copies = len(self.runtime.application.services.marketplaces) + len(KITS)
+        if page.count("✅") != copies or page.count("(posted by you)") != len(KITS):
+            raise DemoFailure(f"expected every copy live or tracked: {page!r}")
 
     async def change_price(self) -> None:
         ana = self.ana
@@ -219,6 +282,7 @@ class DemoScript:
         await ana.send_text("35")
         done = await ana.next_message()
         await ana.wait_for(lambda _: (done.text or "").startswith("✅ Done"), timeout=30)
+        await self._answer_reminders("New price for")
 
     async def sale_elsewhere(self) -> None:
         """A buyer checks out on eBay; eBay pushes the signed ORDER_CONFIRMATION to our web
@@ -231,9 +295,13 @@ class DemoScript:
         await self.expect_reply(self.ana, "sold on eBay!", "so it can't sell twice")
         seconds = time.perf_counter() - started
         after = {r.marketplace: r.state for r in await services.listings.cross_posts(listing.id)}
-        if after != {"ebay": "sold", "facebook": "withdrawn", "offerup": "withdrawn"}:
+        if after != {"ebay": "sold", "facebook": "withdrawn"}:
             raise DemoFailure(f"the copies are {after}")
         self.ana.note(f"(pushed by eBay: every other copy ended {seconds:.1f} s after checkout)")
+        await self._answer_reminders("so it can't sell twice")
+        by_hand = {c.marketplace: c.state for c in await services.assisted.copies(listing.id)}
+        if by_hand != dict.fromkeys(KITS, "ended"):
+            raise DemoFailure(f"the copies by hand are {by_hand}")
 
     async def health(self) -> None:
         assert self.runtime.web is not None
@@ -244,6 +312,14 @@ class DemoScript:
             raise DemoFailure(f"/healthz answered {response.status_code} {body!r}")
 
 
+def demo_settings(world: SandboxWorld, data_dir: Path) -> Settings:
+    """The sandbox's settings without an OfferUp partner (the usual case): OfferUp gets a kit,
+    as Facebook Marketplace does; eBay and Facebook Shop (catalog) are posted by API."""
+    settings = sandbox_settings(world, data_dir)
+    apis = {name: config for name, config in settings.marketplaces.items() if name != "offerup"}
+    return replace(settings, marketplaces=apis)
+
+
 async def run_demo(*, quiet: bool = False) -> int:
     configure_logging("WARNING")
     results: list[StepResult] = []
@@ -252,7 +328,7 @@ async def run_demo(*, quiet: bool = False) -> int:
         async with SandboxWorld() as world:
             telegram = world.telegram
             configure_logging("WARNING", [telegram.token])
-            async with BotRuntime(sandbox_settings(world, Path(tmp))) as runtime:
+            async with BotRuntime(demo_settings(world, Path(tmp))) as runtime:
                 script = DemoScript(world, runtime)
                 for name, step in script.steps():
                     try:

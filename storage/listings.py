@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -65,11 +66,13 @@ class ListingRepository:
         self._clock = clock
 
     async def create_from_draft(
-        self, draft: Draft, sku: str, *, progress_message_id: int | None = None
+        self, draft: Draft, sku: str, *, progress_message_id: int | None = None,
+        assisted: Collection[str] = (),
     ) -> int:
         """Copy the draft's photos, then in ONE transaction: the listing (with the chat message
-        that will show its progress), its photos, a pending cross-post per chosen marketplace,
-        and the draft gone."""
+        that will show its progress), its photos, a pending cross-post per chosen marketplace
+        (a pending kit for those in `assisted`, which the seller posts by hand), and the draft
+        gone."""
         folder = self.directory / sku
         paths = await asyncio.to_thread(_copy_photos, [p.path for p in draft.photos], folder)
         now = self._clock.now_db()
@@ -94,9 +97,15 @@ class ListingRepository:
                 [(listing_id, i, str(path), photo.file_id)
                  for i, (path, photo) in enumerate(zip(paths, draft.photos, strict=True))],
             )
+            chosen = draft.marketplaces or []
             await tx.executemany(
                 "INSERT INTO cross_posts (listing_id, marketplace, updated_at) VALUES (?, ?, ?)",
-                [(listing_id, name, now) for name in draft.marketplaces or []],
+                [(listing_id, name, now) for name in chosen if name not in assisted],
+            )
+            await tx.executemany(
+                "INSERT INTO assisted_copies (listing_id, marketplace, updated_at)"
+                " VALUES (?, ?, ?)",
+                [(listing_id, name, now) for name in chosen if name in assisted],
             )
             await tx.execute("DELETE FROM drafts WHERE telegram_id = ?", (draft.telegram_id,))
         return listing_id

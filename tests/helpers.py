@@ -54,7 +54,7 @@ async def connect_all(
 ) -> None:
     """eBay, Facebook (as Rosa, who has one catalog) and OfferUp, through the consent pages."""
     for display, sandbox, account in (
-        ("eBay", world.ebay, ebay_account), ("Facebook", world.facebook, ROSA),
+        ("eBay", world.ebay, ebay_account), ("Facebook Shop (catalog)", world.facebook, ROSA),
         ("OfferUp", world.offerup, None),
     ):
         link_page, _ = await connect(seller, display, sandbox.oauth, account_id=account)

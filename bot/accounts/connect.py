@@ -25,7 +25,8 @@ async def _menu(context: BotContext, telegram_id: int) -> tuple[str, InlineKeybo
         lines.append(texts.connection_line(adapter.display_name, account))
         label = f"{adapter.display_name} ✅" if account else f"Connect {adapter.display_name}"
         rows.append([button(label, Connect(name))])
-    return texts.connect_menu(lines), InlineKeyboardMarkup(rows)
+    kits = [kit.display_name for kit in services.kits.values()]
+    return texts.connect_menu(lines, kits), InlineKeyboardMarkup(rows)
 
 
 async def connect_command(update: Update, context: BotContext) -> None:

@@ -25,9 +25,9 @@ from bot.selling.steps import (
     DEFAULT_TITLE_MAX,
     EDITING,
     Step,
-    connected,
     current_draft,
     draft_pressed,
+    offered,
     rules_for,
     strictest,
 )
@@ -149,7 +149,7 @@ async def marketplace_toggled(update: Update, context: BotContext) -> Step:
     toggled, draft = found
     query = update.callback_query
     telegram_id = update.effective_user.id
-    available = await connected(context, telegram_id)
+    available, _ = await offered(context, telegram_id)
     name = toggled.marketplace
     if name not in available:
         await query.answer(texts.MOVED_ON)

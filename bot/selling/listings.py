@@ -5,6 +5,7 @@ handler checks it is the pressing seller's own."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
 
@@ -13,6 +14,7 @@ from telegram.error import BadRequest
 from telegram.ext import ConversationHandler
 
 from bot import texts
+from bot.assisted.reminders import deliver_soon
 from bot.buttons import (
     AddMarketplace,
     CardAction,
@@ -31,6 +33,7 @@ from bot.context import BotContext
 from bot.parsing import InputRejected, format_price, parse_price
 from bot.selling.question import ANSWER
 from bot.selling.texts import NOT_YOURS
+from storage.assisted import ENDED, ENDING, KIT_SENT, SKIPPED, TRACKED, AssistedCopy
 from storage.listings import CrossPost, StoredListing
 
 log = logging.getLogger(__name__)
@@ -43,14 +46,44 @@ PRICE_FOR = "price_for_listing"  # user_data: the listing whose price is being c
 NOTHING_LISTED = "You haven't listed anything yet. Send /post to list an item."
 
 
-def _copies(rows: list[CrossPost], names: dict[str, str]) -> str:
+def _copies(
+    rows: list[CrossPost], names: dict[str, str], by_hand: Sequence[AssistedCopy] = (),
+    waiting: Mapping[str, str] | None = None,
+) -> str:
+    """Every copy in a line: those posted by API, then those the seller posts by hand (a kit
+    waiting for its link, a copy tracked by its link, one the seller still has to end)."""
     parts = []
     for row in rows:
         name = names.get(row.marketplace, row.marketplace)
         label = (f'<a href="{escape(row.url)}">{name}</a>'
                  if row.url and row.state == "published" else name)
         parts.append(f"{COPY_ICONS.get(row.state, '•')} {label}")
+    for copy in by_hand:
+        parts.append(_by_hand(copy, names.get(copy.marketplace, copy.marketplace),
+                              (waiting or {}).get(copy.marketplace)))
     return " · ".join(parts) or "not posted anywhere"
+
+
+def _by_hand(copy: AssistedCopy, name: str, waiting_for: str | None) -> str:
+    linked = f'<a href="{escape(copy.url)}">{escape(name)}</a>' if copy.url else escape(name)
+    if waiting_for == "price":
+        return f"⏳ {linked} — waiting for you to change its price"
+    if waiting_for in ENDING:
+        return f"⏳ {linked} — waiting for you to end it"
+    return {
+        KIT_SENT: f"📝 {linked} — kit sent, waiting for your link",
+        TRACKED: f"✅ {linked} (posted by you)",
+        SKIPPED: f"⏭ {linked} — skipped",
+        ENDED: f"🛑 {linked}",
+    }.get(copy.state, f"📝 {linked} — kit coming")
+
+
+async def _copies_of(context: BotContext, listing_id: int) -> str:
+    services = context.services
+    return _copies(
+        await services.listings.cross_posts(listing_id), _names(context),
+        await services.assisted.copies(listing_id), await services.assisted.waiting(listing_id),
+    )
 
 
 async def _own_listing(
@@ -84,11 +117,10 @@ async def _page(context: BotContext, telegram_id: int, page: int) -> Screen:
     lines = [f"Your listings (page {page + 1} of {pages}):"]
     rows = []
     for number, listing in enumerate(listings, start=page * PAGE_SIZE + 1):
-        copies = await services.listings.cross_posts(listing.id)
         lines.append(
             f"\n{number}. <b>{escape(listing.title)}</b> — {format_price(listing.price_cents)}"
             f" · {STATE_LABELS.get(listing.state, listing.state)}\n"
-            f"   {_copies(copies, _names(context))}"
+            f"   {await _copies_of(context, listing.id)}"
         )
         rows.append([button(f"{number}. {listing.title[:40]}", OpenListing(listing.id, page))])
     nav = []
@@ -105,7 +137,8 @@ async def _card(context: BotContext, listing: StoredListing, page: int) -> Scree
     copies = await context.services.listings.cross_posts(listing.id)
     text = (
         f"<b>{escape(listing.title)}</b>\n{format_price(listing.price_cents)} · "
-        f"{STATE_LABELS.get(listing.state, listing.state)}\n{_copies(copies, _names(context))}"
+        f"{STATE_LABELS.get(listing.state, listing.state)}\n"
+        f"{await _copies_of(context, listing.id)}"
     )
     rows = []
     if listing.state == "active":
@@ -197,6 +230,7 @@ async def act(update: Update, context: BotContext) -> None:
         else:
             rows = await manager.withdraw_all(listing_id, report)
         await report(rows, done=True)
+        deliver_soon(context.application)  # what to do on the copies posted by hand
     elif isinstance(action, PostElsewhere):
         copies = await context.services.listings.cross_posts(listing_id)
         names = _names(context)
@@ -282,6 +316,7 @@ async def new_price(update: Update, context: BotContext) -> int:
                                       f"Changing the price to {format_price(cents)} for")
     rows = await context.services.manager.change_price(listing.id, cents, report)
     await report(rows, done=True)
+    deliver_soon(context.application)  # the new price, for the copies posted by hand
     return ConversationHandler.END
 
 

@@ -40,8 +40,8 @@ from bot.selling.steps import (
     ON_SCREEN,
     Step,
     combined_rules,
-    connected,
     current_draft,
+    offered,
     rules_for,
     strictest,
 )
@@ -123,21 +123,16 @@ async def advance(update: Update, context: BotContext) -> Step:
 
 async def _ask_marketplaces(update: Update, context: BotContext, draft: Draft) -> None:
     telegram_id = update.effective_user.id
-    available = await connected(context, telegram_id)
-    if not available:
-        await context.bot.send_message(
-            update.effective_chat.id, texts.NO_MARKETPLACES,
-            reply_markup=InlineKeyboardMarkup([
-                [button("Connect a marketplace", ConnectFirst())],
-                [button(BACK_LABEL, Back(draft.version))],
-            ]),
-        )
-        return
-    chosen = draft.marketplaces if draft.marketplaces is not None else available
+    available, usual = await offered(context, telegram_id)
+    chosen = draft.marketplaces if draft.marketplaces is not None else usual
     if draft.marketplaces is None:
         await context.services.drafts.update(telegram_id, marketplaces=chosen)
+    services = context.services
+    to_connect = [] if any(name in services.marketplaces for name in available) else [
+        adapter.display_name for adapter in services.marketplaces.values()]
     await context.bot.send_message(
-        update.effective_chat.id, texts.ask_marketplaces(available),
+        update.effective_chat.id,
+        texts.ask_marketplaces(has_kits=bool(services.kits), to_connect=to_connect),
         reply_markup=marketplace_keyboard(context, draft, available, chosen),
     )
 
@@ -145,12 +140,18 @@ async def _ask_marketplaces(update: Update, context: BotContext, draft: Draft) -
 def marketplace_keyboard(
     context: BotContext, draft: Draft, available: list[str], chosen: list[str]
 ) -> InlineKeyboardMarkup:
-    adapters = context.services.marketplaces
+    """A toggle per marketplace (a kit's says so), Continue, and Connect when the seller has
+    connected none of those posted by API."""
+    services = context.services
+    names = services.display_names()
     rows = [
-        [button(f"{'✅' if name in chosen else '⬜'} {adapters[name].display_name}",
+        [button(f"{'✅' if name in chosen else '⬜'} {names[name]}"
+                + (" · kit" if name in services.kits else ""),
                 ToggleMarketplace(draft.version, name))]
         for name in available
     ]
+    if not any(name in services.marketplaces for name in available):
+        rows.append([button("Connect a marketplace", ConnectFirst())])
     rows.append([button("Continue »", MarketplacesChosen(draft.version))])
     rows.append([button(BACK_LABEL, Back(draft.version))])
     return InlineKeyboardMarkup(rows)
@@ -158,14 +159,15 @@ def marketplace_keyboard(
 
 async def _send_preview(update: Update, context: BotContext, draft: Draft) -> None:
     chat_id = update.effective_chat.id
-    adapters = context.services.marketplaces
     if len(draft.photos) >= 2:
         await context.bot.send_media_group(
             chat_id, [InputMediaPhoto(p.file_id) for p in draft.photos[:10]]
         )
     elif draft.photos:
         await context.bot.send_photo(chat_id, draft.photos[0].file_id)
-    names = [adapters[m].display_name for m in (draft.marketplaces or []) if m in adapters]
+    known = context.services.display_names()
+    names = [known[m] + (" (kit)" if m in context.services.kits else "")
+             for m in (draft.marketplaces or []) if m in known]
     price = format_price(draft.price_cents) if draft.price_cents else "—"
     editable = list(EDITABLE)
     if await requirements.applies(context, draft, Step.ASPECTS):

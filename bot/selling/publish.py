@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ConversationHandler
 
+from bot.assisted.kits import KitSender
 from bot.buttons import PostDraft, RetryPosting, pressed
 from bot.context import BotContext
 from bot.selling import texts
@@ -31,13 +32,19 @@ async def post_listing(update: Update, context: BotContext) -> int | None:
     # a second one.
     card = query.message.message_id if query.message else None
     listing_id = await services.listings.create_from_draft(
-        draft, make_sku(draft.title or ""), progress_message_id=card
+        draft, make_sku(draft.title or ""), progress_message_id=card, assisted=services.kits
     )
     await services.drafts.delete(telegram_id)  # the files; the row went with the listing
-    publishing = context.application.publishing
+    application = context.application
+    publishing = application.publishing
     await publishing.report(listing_id, await services.listings.cross_posts(listing_id))
-    context.application.create_task(
+    application.create_task(
         publishing.run(listing_id), update=update, name=f"publish:{listing_id}"
+    )
+    # The marketplaces posted by hand get their kits while the others publish.
+    application.create_task(
+        KitSender(application).send_pending(listing_id), update=update,
+        name=f"kits:{listing_id}",
     )
     return ConversationHandler.END
 

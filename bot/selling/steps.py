@@ -85,13 +85,29 @@ async def connected(context: BotContext, telegram_id: int) -> list[str]:
     ]
 
 
+async def offered(context: BotContext, telegram_id: int) -> tuple[list[str], list[str]]:
+    """(every marketplace the seller can choose, those chosen unless they say otherwise): the
+    connected ones posted by API, then those the bot gives a kit for, which need no
+    connection; the kits chosen for the seller's last listing start switched on."""
+    services = context.services
+    api = await connected(context, telegram_id)
+    kits = list(services.kits)
+    again = [name for name in await services.assisted.last_chosen(telegram_id) if name in kits]
+    return [*api, *kits], [*api, *again]
+
+
 async def rules_for(
     context: BotContext, telegram_id: int, chosen: list[str] | None = None
 ) -> list[Rules]:
-    """Rules of the marketplaces that matter: those chosen, else those connected, else all."""
-    adapters = context.services.marketplaces
-    names = chosen or await connected(context, telegram_id) or list(adapters)
-    return [adapters[name].rules for name in names if name in adapters]
+    """Rules of the marketplaces that matter: those chosen, else those the seller would post
+    to (connected, and the kits of their last listing), else every one posted by API."""
+    services = context.services
+    names = chosen or (await offered(context, telegram_id))[1] or list(services.marketplaces)
+    return [
+        services.marketplaces[name].rules if name in services.marketplaces
+        else services.kits[name].rules
+        for name in names if name in services.marketplaces or name in services.kits
+    ]
 
 
 def strictest(rules: list[Rules], attribute: str, default: int) -> tuple[int, str | None]:

@@ -112,16 +112,20 @@ def ask_location(remembered: str | None) -> str:
     return base + CANCEL_HINT
 
 
-def ask_marketplaces(names: list[str]) -> str:
+def ask_marketplaces(*, has_kits: bool, to_connect: list[str]) -> str:
+    """`to_connect`: the marketplaces posted by API, when the seller has connected none."""
+    kits = (
+        "\n📝 <b>kit</b>: no listing API there, so I give you everything ready to paste in, "
+        "and keep that copy in step once you send me its link." if has_kits else ""
+    )
+    connect = (
+        f"\nConnect {escape(' or '.join(to_connect))} to have me post there myself."
+        if to_connect else ""
+    )
     return (
         "Where should I post it? Tap to turn a marketplace on or off, then <b>Continue</b>."
-        + CANCEL_HINT
+        + kits + connect + CANCEL_HINT
     )
-
-
-NO_MARKETPLACES = (
-    "You haven't connected a marketplace yet. Connect one and come back — your draft is kept."
-)
 CHOOSE_ONE = "Turn on at least one marketplace."
 MOVED_ON = "This draft has moved on — that button is from an earlier step."
 CANCELLED = "Stopped. I've kept your draft for 7 days — /post picks it up again."

@@ -1,7 +1,9 @@
 """Facebook: a listing becomes a product in the seller's Commerce catalog, over the Graph API.
 
-Meta offers no API for personal Marketplace posts; the route it documents for listing products by
-API is the Commerce catalog (Facebook and Instagram Shops, Marketplace for Shops). So:
+Meta offers no API that posts a personal item for sale; the route it documents for listing
+products by API is the Commerce catalog, which feeds Facebook and Instagram Shops and ads. So
+this is "Facebook Shop (catalog)", for sellers with a Commerce Manager catalog; a seller's
+personal listing gets a kit instead (marketplaces/assisted.py). So:
 
 - Connecting is Facebook Login's code flow: the code buys a short-lived user token, which is
   swapped at once (grant_type=fb_exchange_token) for a ~60-day one. Facebook issues no refresh

@@ -12,7 +12,7 @@ from marketplaces.facebook.config import NAME
 
 RULES: Final = Rules(
     marketplace=NAME,
-    display_name="Facebook",
+    display_name="Facebook Shop (catalog)",
     title_max=200, description_max=9999,
     # image_link plus up to 20 additional_image_link; Commerce images are at least 500 x 500
     photo_max=21, photo_min_side=500, photo_max_side=2048, photo_max_bytes=8 * 1024 * 1024,

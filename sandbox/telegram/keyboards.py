@@ -12,6 +12,9 @@ MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_BUTTONS = 100
 
 
+MAX_COPY_TEXT = 256  # CopyTextButton.text: "1-256 characters"
+
+
 class KeyboardValidator:
     """Checks reply_markup the way Telegram does before it accepts a message."""
 
@@ -96,9 +99,9 @@ class KeyboardValidator:
             self._button_url(value["url"], https_only=action == "web_app")
         elif action == "copy_text":
             text = value.get("text") if isinstance(value, dict) else None
-            if not isinstance(text, str) or not 1 <= len(text) <= 256:
-                raise bad_request("can't parse inline keyboard button: copy_text must have a text "
-                                  "of 1-256 characters")
+            if not isinstance(text, str) or not 1 <= len(text) <= MAX_COPY_TEXT:
+                # what api.telegram.org answers (seen in go-telegram/bot#167)
+                raise bad_request("BUTTON_COPY_TEXT_INVALID")
         elif action in ("callback_game", "pay"):
             raise bad_request(f"{action} buttons are not supported by the sandbox emulator")
         return {"text": button["text"], action: value}

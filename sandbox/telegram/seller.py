@@ -58,6 +58,7 @@ class Seller:
         self.messages: list[ChatMessage] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.chat_actions: list[str] = []
+        self.clipboard = ""  # what the last copy-text button or message copy put there
         self.chat_instance = str(-(10**18 + secrets.randbelow(8 * 10**18)))
         self.started = False
         self._emulator = emulator
@@ -214,6 +215,22 @@ class Seller:
         kinds = ", ".join(key for key in button if key != "text")
         raise EmulatorError(f"[{button_text}] is a {kinds} button, which the sandbox cannot press")
 
+    def copy(self, button_text: str, *, message_id: int | None = None) -> str:
+        """Tap a copy-text button: Telegram puts its text on the clipboard and tells the bot
+        nothing. The clipboard's new text is returned (and noted in the transcript)."""
+        _, button = self._find_button(button_text, message_id)
+        if "copy_text" not in button:
+            raise EmulatorError(f"[{button_text}] is not a copy-text button")
+        self.clipboard = str(button["copy_text"]["text"])
+        self.note(f"{self.first_name} ⟶ copied [{button_text}]")
+        return self.clipboard
+
+    def copy_message(self, message: ChatMessage) -> str:
+        """Long-press a message and tap Copy: its whole text on the clipboard, nothing sent."""
+        self.clipboard = message.text or message.caption or ""
+        self.note(f"{self.first_name} ⟶ copied message #{message.message_id}")
+        return self.clipboard
+
     def open_link(self, button_text: str, *, message_id: int | None = None) -> str:
         """The address a tap on a URL or Login URL button opens in the seller's browser.
 
@@ -222,6 +239,7 @@ class Seller:
         with SHA-256 of the bot token), so the site can trust who opened the link.
         """
         _, button = self._find_button(button_text, message_id)
+        self.note(f"{self.first_name} ⟶ opened [{button_text}]")
         if "url" in button:
             return str(button["url"])
         if "login_url" not in button:
@@ -276,6 +294,12 @@ class Seller:
         )
         self._cursor += 1
         return self._from_bot[self._cursor - 1]
+
+    def read_all(self) -> list[ChatMessage]:
+        """Every bot message `next_message` has not returned yet; they count as read now."""
+        unread = self._from_bot[self._cursor:]
+        self._cursor = len(self._from_bot)
+        return unread
 
     async def wait_for(self, predicate: Callable[[list[ChatMessage]], bool],
                        timeout: float = 5.0) -> None:  # noqa: ASYNC109

@@ -308,14 +308,16 @@ async def test_a_refused_refresh_marks_the_account_and_tells_the_seller_once(
 
 # ── Facebook: catalogs and a token that cannot be refreshed ───────────────────────────────────
 
+FACEBOOK_DOWN = "Facebook Shop (catalog) didn't answer while I was setting up your account"
+
 
 async def test_facebook_with_one_catalog_connects_straight_away(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
     rosa = world.telegram.seller(320, "Rosa")
-    page, message = await connect(rosa, "Facebook", world.facebook.oauth)
+    page, message = await connect(rosa, "Facebook Shop (catalog)", world.facebook.oauth)
     assert page.status_code == 200
-    assert message.text == "✅ Facebook is connected as Rosa Delgado."
+    assert message.text == "✅ Facebook Shop (catalog) is connected as Rosa Delgado."
     stored = await bot.application.services.accounts.get(320, "facebook")
     assert stored.extra["catalog_id"] == "810000000000001"
     assert stored.refresh_token is None and stored.expires_at is not None
@@ -325,7 +327,7 @@ async def test_facebook_asks_which_catalog_when_there_are_several(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
     marcus = world.telegram.seller(321, "Marcus")
-    link = await request_link(marcus, "Facebook")
+    link = await request_link(marcus, "Facebook Shop (catalog)")
     async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
         start = await browser.get(link)
         back = await world.facebook.oauth.consent(
@@ -333,7 +335,7 @@ async def test_facebook_asks_which_catalog_when_there_are_several(
         )
         assert (await browser.get(back)).status_code == 200
     question = await marcus.next_message()
-    assert "You manage several Facebook catalogs" in question.text
+    assert "You manage several catalogs" in question.text
     assert question.buttons == [["Bell Street – Sneakers"], ["Bell Street – Electronics"]]
 
     answered = len(marcus.callback_answers)
@@ -344,7 +346,9 @@ async def test_facebook_asks_which_catalog_when_there_are_several(
 
     await marcus.press("Bell Street – Electronics")
     await marcus.wait_for(lambda _: question.text.startswith("👍"))
-    assert question.text == "👍 Facebook will list your items in Bell Street – Electronics."
+    assert question.text == (
+        "👍 Facebook Shop (catalog) will list your items in Bell Street – Electronics."
+    )
     stored = await bot.application.services.accounts.get(321, "facebook")
     assert stored.extra["catalog_id"] == "810000000000003"
 
@@ -353,7 +357,7 @@ async def test_facebook_without_a_catalog_says_what_to_set_up(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
     jenny = world.telegram.seller(322, "Jenny")
-    link = await request_link(jenny, "Facebook")
+    link = await request_link(jenny, "Facebook Shop (catalog)")
     async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
         start = await browser.get(link)
         back = await world.facebook.oauth.consent(
@@ -361,8 +365,10 @@ async def test_facebook_without_a_catalog_says_what_to_set_up(
         )
         await browser.get(back)
     message = await jenny.next_message()
-    assert message.text.startswith("✅ Facebook is connected as Jenny Nguyen.")
-    assert "Before I can post on Facebook, one thing to set up there:" in message.text
+    assert message.text.startswith("✅ Facebook Shop (catalog) is connected as Jenny Nguyen.")
+    assert "Before I can post on Facebook Shop (catalog), one thing to set up there:" in (
+        message.text
+    )
     assert "Commerce Manager" in message.text
 
 
@@ -372,9 +378,9 @@ async def test_a_brief_outage_while_setting_up_facebook_is_ridden_out(
     # The first set-up try fails (its call and both quick retries); the second goes through.
     world.facebook.faults.next("error", status=503, times=3, path_contains="/businesses")
     rosa = world.telegram.seller(323, "Rosa")
-    page, message = await connect(rosa, "Facebook", world.facebook.oauth)
+    page, message = await connect(rosa, "Facebook Shop (catalog)", world.facebook.oauth)
     assert page.status_code == 200
-    assert message.text == "✅ Facebook is connected as Rosa Delgado."
+    assert message.text == "✅ Facebook Shop (catalog) is connected as Rosa Delgado."
     stored = await bot.application.services.accounts.get(323, "facebook")
     assert stored.extra["catalog_id"] == "810000000000001"
     assert world.facebook.faults.injected["error"] == 3
@@ -386,16 +392,16 @@ async def test_facebook_down_while_setting_up_connects_nothing_and_says_try_agai
     # Three set-up tries, each call sent three times (base.CALL_RETRY): nine failures.
     world.facebook.faults.next("error", status=503, times=9, path_contains="/businesses")
     rosa = world.telegram.seller(324, "Rosa")
-    page, message = await connect(rosa, "Facebook", world.facebook.oauth)
+    page, message = await connect(rosa, "Facebook Shop (catalog)", world.facebook.oauth)
     assert page.status_code == 503
-    assert "Facebook didn't answer while I was setting up your account" in page.text
-    assert "Facebook didn't answer while I was setting up your account" in message.text
+    assert FACEBOOK_DOWN in page.text
+    assert FACEBOOK_DOWN in message.text
     assert "Try again" in [label for row in message.buttons for label in row]
     assert await bot.application.services.accounts.get(324, "facebook") is None
 
-    page, message = await connect(rosa, "Facebook", world.facebook.oauth)  # Facebook is back
+    page, message = await connect(rosa, "Facebook Shop (catalog)", world.facebook.oauth)  # back
     assert page.status_code == 200
-    assert message.text == "✅ Facebook is connected as Rosa Delgado."
+    assert message.text == "✅ Facebook Shop (catalog) is connected as Rosa Delgado."
 
 
 async def test_a_marketplace_that_hangs_while_setting_up_does_not_hold_the_browser(
@@ -405,9 +411,9 @@ async def test_a_marketplace_that_hangs_while_setting_up_does_not_hold_the_brows
     world.facebook.faults.hang_seconds = 5  # then it answers: only the deadline refuses
     world.facebook.faults.next("hang", path_contains="/businesses")
     rosa = world.telegram.seller(325, "Rosa")
-    page, message = await connect(rosa, "Facebook", world.facebook.oauth)
+    page, message = await connect(rosa, "Facebook Shop (catalog)", world.facebook.oauth)
     assert page.status_code == 503
-    assert "Facebook didn't answer while I was setting up your account" in message.text
+    assert FACEBOOK_DOWN in message.text
     assert await bot.application.services.accounts.get(325, "facebook") is None
 
 
@@ -415,12 +421,12 @@ async def test_facebook_seller_is_warned_before_the_token_lapses(
     world: SandboxWorld, bot: BotRuntime, clock: MovableClock
 ) -> None:
     rosa = world.telegram.seller(323, "Rosa")
-    await connect(rosa, "Facebook", world.facebook.oauth)
+    await connect(rosa, "Facebook Shop (catalog)", world.facebook.oauth)
     await move_to(bot, clock, timedelta(days=3, hours=1))
     await run_job(bot, "warn_expiring_connections")
     await run_job(bot, "warn_expiring_connections")
     warning = await rosa.next_message()
-    assert warning.text.startswith("⏳ Your Facebook connection expires in 3 days")
+    assert warning.text.startswith("⏳ Your Facebook Shop (catalog) connection expires in 3 days")
     assert warning.buttons == [["Reconnect"]]
     assert sum(m.text.startswith("⏳") for m in rosa.bot_messages) == 1
 
@@ -462,7 +468,9 @@ async def test_deep_link_start_connect_opens_the_connect_menu(
     await ana.send_command("start", "connect")
     menu = await ana.next_message()
     assert menu.text.startswith("Connect your marketplace accounts once")
-    assert menu.buttons == [["Connect eBay"], ["Connect Facebook"], ["Connect OfferUp"]]
+    assert menu.buttons == [
+        ["Connect eBay"], ["Connect Facebook Shop (catalog)"], ["Connect OfferUp"]
+    ]
 
 
 async def test_expired_states_are_purged_on_schedule(

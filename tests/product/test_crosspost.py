@@ -213,7 +213,7 @@ async def test_a_refused_field_is_fixed_and_posted_to_that_marketplace_alone(
 ) -> None:
     ana = world.telegram.seller(508, "Ana")
     for display, sandbox, account in (
-        ("eBay", world.ebay, None), ("Facebook", world.facebook, ROSA),
+        ("eBay", world.ebay, None), ("Facebook Shop (catalog)", world.facebook, ROSA),
         ("OfferUp", world.offerup, None),
     ):
         await connect(ana, display, sandbox.oauth, account_id=account)

@@ -44,7 +44,7 @@ async def test_a_sale_on_one_marketplace_ends_the_others_and_tells_the_seller(
     world.offerup.sell(await external_id(bot, "offerup"))
     await run_status_check(bot)
     told = await reply(ana, "💰 Brass desk lamp, 1970s sold on OfferUp!")
-    assert "I ended it on eBay, Facebook so it can't sell twice." in told.text
+    assert "I ended it on eBay, Facebook Shop (catalog) so it can't sell twice." in told.text
     assert statuses(world) == {"ebay": "ENDED", "facebook": "ended", "offerup": "sold"}
     row = await bot.db.fetchone("SELECT state FROM listings")
     assert row[0] == "sold"
@@ -154,14 +154,14 @@ async def test_post_to_another_marketplace_from_the_card(
     await ana.press("Done ✅")
     progress = await post_and_wait(ana, await fill_details(ana))
     assert "is live on 2 of 2" in progress.text
-    await connect(ana, "Facebook", world.facebook.oauth, account_id=ROSA)
+    await connect(ana, "Facebook Shop (catalog)", world.facebook.oauth, account_id=ROSA)
 
     await open_card(ana)
     await ana.press("➕ Post to another marketplace")
     card = ana.bot_messages[-1]
-    await ana.wait_for(lambda _: ["Facebook"] in card.buttons)
+    await ana.wait_for(lambda _: ["Facebook Shop (catalog)"] in card.buttons)
     sent_before = len(ana.bot_messages)
-    await ana.press("Facebook")
+    await ana.press("Facebook Shop (catalog)")
     # The card itself becomes the progress message (stored with the new copy, so a crash
     # can't leave a "Posting…" nobody edits); the first post's message keeps its outcome.
     await ana.wait_for(lambda _: "is live on 3 of 3" in (card.text or ""), timeout=20)

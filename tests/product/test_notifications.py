@@ -65,7 +65,7 @@ async def test_a_sale_pushed_by_ebay_ends_every_other_copy_at_once(
     await world.ebay.checkout(await ebay_listing_id(bot))
 
     told = await reply(ana, "💰 Brass desk lamp, 1970s sold on eBay!")
-    assert "I ended it on Facebook, OfferUp so it can't sell twice." in told.text
+    assert "I ended it on Facebook Shop (catalog), OfferUp so it can't sell twice." in told.text
     assert await copies(bot) == {"ebay": "sold", "facebook": "withdrawn", "offerup": "withdrawn"}
     assert [push.status for push in world.ebay.notifications] == [204]
     assert bot.application.job_queue.get_jobs_by_name("check_listings")  # the backstop stays

@@ -45,7 +45,7 @@ async def test_one_photo_to_three_marketplaces(world: SandboxWorld, bot: BotRunt
     assert "$1,200 · Used" in preview.text  # eBay's word for the condition in Lamps
     assert "🏷 Home & Garden › Lamps, Lighting & Ceiling Fans › Lamps" in preview.text
     assert "📋 Type: Desk Lamp · Material: Brass · Brand: Unbranded" in preview.text
-    assert "eBay, Facebook, OfferUp" in preview.text
+    assert "eBay, Facebook Shop (catalog), OfferUp" in preview.text
     condition_prompt = next(m for m in ana.bot_messages if "What condition" in (m.text or ""))
     assert "eBay's words for <b>Lamps</b>" in condition_prompt.html
     assert condition_prompt.buttons == [  # eBay's list for Lamps; Facebook takes no "for parts"
@@ -197,8 +197,8 @@ async def test_edit_from_the_preview_returns_to_the_preview(
     assert "$30.50 · Used" in again.text
     await ana.press("✏️ Marketplaces", message_id=again.message_id)
     toggles = await reply(ana, "Where should I post it?")
-    await ana.press("✅ Facebook", message_id=toggles.message_id)
-    await ana.wait_for(lambda _: ["⬜ Facebook"] in toggles.buttons)
+    await ana.press("✅ Facebook Shop (catalog)", message_id=toggles.message_id)
+    await ana.wait_for(lambda _: ["⬜ Facebook Shop (catalog)"] in toggles.buttons)
     await ana.press("Continue »", message_id=toggles.message_id)
     final = await preview_summary(ana)
     assert "🛒 eBay, OfferUp" in final.text
@@ -440,8 +440,15 @@ async def test_without_a_connected_marketplace_the_flow_points_to_connect(
     await reply(ana, "Where is the item?")
     await ana.send_text("98402")
     await reply(ana, "98402 it is")
-    nothing = await reply(ana, "You haven't connected a marketplace yet.")
-    assert nothing.buttons == [["Connect a marketplace"], ["« Back"]]
+    choice = await reply(ana, "Where should I post it?",
+                         "Connect eBay or Facebook Shop (catalog) or OfferUp to have me post "
+                         "there myself.")
+    assert choice.buttons[0] == ["⬜ Facebook Marketplace · kit"]  # no connection needed
+    assert choice.buttons[-3:] == [["Connect a marketplace"], ["Continue »"], ["« Back"]]
+    answered = len(ana.callback_answers)
+    await ana.press("Continue »", message_id=choice.message_id)  # nothing chosen yet
+    await ana.wait_for(lambda _: len(ana.callback_answers) > answered)
+    assert ana.callback_answers[-1]["text"] == "Turn on at least one marketplace."
 
 
 async def test_back_buttons_and_a_shared_location(world: SandboxWorld, bot: BotRuntime) -> None:

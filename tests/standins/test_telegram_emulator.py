@@ -803,3 +803,28 @@ async def test_real_ptb_application_parses_everything_the_emulator_sends(emulato
     problems = [r.getMessage() for r in caplog.records
                 if r.name.startswith("telegram") and r.levelno >= logging.ERROR]
     assert problems == []
+
+
+
+async def test_copy_text_buttons_copy_without_telling_the_bot_and_refuse_over_256(
+    emulator, http, ana
+):
+    def copying(text: str) -> dict[str, Any]:
+        return {"inline_keyboard": [[{"text": "📋 Title", "copy_text": {"text": text}}]]}
+
+    offset = await drain(http, emulator)
+    result(await call(http, emulator, "sendMessage", chat_id=ana.chat_id, text="Your kit",
+                      reply_markup=copying("Brass desk lamp")))
+
+    assert ana.copy("📋 Title") == "Brass desk lamp" == ana.clipboard
+    assert "Ana ⟶ copied [📋 Title]" in ana.transcript()
+    assert result(await call(http, emulator, "getUpdates", offset=offset, timeout=0)) == []
+    with pytest.raises(EmulatorError, match="a copy_text button"):
+        await ana.press("📋 Title")  # copying is the client's own business
+
+    for text in ("", "x" * 257):
+        assert_refused(await call(http, emulator, "sendMessage", chat_id=ana.chat_id,
+                                  text="Your kit", reply_markup=copying(text)),
+                       400, "Bad Request: BUTTON_COPY_TEXT_INVALID")
+    assert result(await call(http, emulator, "sendMessage", chat_id=ana.chat_id, text="Kit",
+                             reply_markup=copying("x" * 256)))
