@@ -27,7 +27,12 @@ async def remember_seller(update: Update, context: BotContext) -> None:
 
 
 async def start(update: Update, context: BotContext) -> None:
-    await update.effective_message.reply_text(texts.welcome(update.effective_user.first_name))
+    services = context.services
+    await update.effective_message.reply_text(texts.welcome(
+        update.effective_user.first_name,
+        [adapter.display_name for adapter in services.marketplaces.values()],
+        [kit.display_name for kit in services.kits.values()],
+    ))
 
 
 async def help_command(update: Update, context: BotContext) -> None:

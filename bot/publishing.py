@@ -64,7 +64,7 @@ def progress_text(
             line += f" — {escape(problem)}"
         lines.append(line)
     if kits:
-        listed = " and ".join(escape(names.get(kit, kit)) for kit in kits)
+        listed = escape(texts.in_words([names.get(kit, kit) for kit in kits]))
         lines.append(f"📝 Ready for you on {listed}: your kits are below.")
     if not rows:
         lines[0] = f"📝 <b>{escape(title)}</b>"

@@ -16,14 +16,31 @@ def command_list() -> str:
     return "\n".join(f"/{command} — {escape(description)}" for command, description in COMMANDS)
 
 
-def welcome(first_name: str) -> str:
+def in_words(names: list[str]) -> str:
+    """"eBay", "eBay and Facebook", "eBay, Facebook and OfferUp"."""
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def welcome(first_name: str, by_api: list[str], by_kit: list[str]) -> str:
+    """`by_api`: the marketplaces this bot posts to itself; `by_kit`: those it gives a kit for."""
+    api, kits = in_words(by_api), in_words(by_kit)
+    where = []
+    if api:
+        where.append(f"I post it for you on {escape(api)}")
+    if kits:
+        where.append(f"I hand you a ready-to-paste kit for {escape(kits)}, which have no "
+                     "listing API")
+    first = (f"connect {escape(' or '.join(by_api))} with /connect"
+             + (" (the kits need no connection)" if kits else "") + ". Then send /post"
+             if by_api else "send /post")
     return (
         f"👋 Hi {escape(first_name)}! I'm <b>Deal Scout</b>.\n\n"
-        "Send me photos of something you're selling and a few details, and I'll list it on "
-        "eBay, Facebook and OfferUp at once, then keep the copies in step: when it sells on one, "
-        "I end the others so you never sell it twice.\n\n"
-        "<b>First step:</b> connect your marketplace accounts with /connect. "
-        "Then send /post to list an item.\n\n"
+        "Send me photos of something you're selling and a few details. "
+        + "; ".join(where) + ". Then I keep every copy in step: when it sells on one, I end the "
+        "others, or remind you to, so you never sell it twice.\n\n"
+        f"<b>First step:</b> {first} to list an item.\n\n"
         f"{command_list()}"
     )
 

@@ -37,7 +37,10 @@ async def test_start_welcomes_seller_by_name_and_records_them(
     await ana.send_command("start")
     reply = await ana.next_message()
     assert reply.text.startswith("👋 Hi Ana <3! I'm Deal Scout.")
-    assert "eBay, Facebook and OfferUp" in reply.text
+    # Honest about how: OfferUp has a partner API in the sandbox, the rest get kits
+    assert "I post it for you on eBay, Facebook Shop (catalog) and OfferUp" in reply.text
+    assert ("a ready-to-paste kit for Facebook Marketplace, Mercari, Poshmark, Depop and "
+            "Craigslist, which have no listing API") in reply.text
     assert "/help — Everything I can do for you" in reply.text
     # The name was escaped for HTML, so Telegram accepted it and shows it verbatim.
     assert "Ana &lt;3" in reply.html
