@@ -106,7 +106,7 @@ def connect_menu(lines: list[str], kits: list[str]) -> str:
     """The /connect menu: the marketplaces posted by API, which need a connection, and the
     ones the seller posts by hand from a kit, which don't."""
     no_connection = (
-        f"\n\nNo connection needed for {escape(', '.join(kits))}: they have no listing API, so "
+        f"\n\nNo connection needed for {escape(in_words(kits))}: they have no listing API, so "
         "when you /post I give you a ready kit to paste in, and keep the copy in step once you "
         "send me its link." if kits else ""
     )

@@ -471,6 +471,9 @@ async def test_deep_link_start_connect_opens_the_connect_menu(
     assert menu.buttons == [
         ["Connect eBay"], ["Connect Facebook Shop (catalog)"], ["Connect OfferUp"]
     ]
+    # the marketplaces posted by kit need no connection, and the menu says so
+    assert ("No connection needed for Facebook Marketplace, Mercari, Poshmark, Depop and "
+            "Craigslist: they have no listing API") in menu.text
 
 
 async def test_expired_states_are_purged_on_schedule(

@@ -283,3 +283,21 @@ async def test_without_any_connection_a_seller_can_post_by_kit(
     assert progress.text.startswith("📝 Brass desk lamp, 1970s")
     assert "Ready for you on Facebook Marketplace: your kits are below." in progress.text
     await kit_messages(ana, ASSISTED_BY_NAME["facebook_marketplace"])
+
+
+async def test_withdrawing_everywhere_reminds_the_copies_by_hand(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(1206, "Ana")
+    await tracked_both(world, bot, ana)
+    await ana.send_command("listings")
+    page = await reply(ana, "Your listings")
+    await ana.press(page.buttons[0][0], message_id=page.message_id)
+    await ana.wait_for(lambda _: "🛑 Withdraw everywhere" in str(page.buttons))
+    await ana.press("🛑 Withdraw everywhere", message_id=page.message_id)
+    await ana.wait_for(lambda _: "Yes, withdraw" in str(page.buttons))
+    await ana.press("Yes, withdraw", message_id=page.message_id)
+    withdrawn = "You withdrew Brass desk lamp, 1970s. End it on OfferUp too."
+    await ana.wait_for(lambda _: reminders_of(ana, withdrawn))
+    assert await bot.application.services.assisted.waiting(1) == {
+        "facebook_marketplace": "withdrawn", "offerup": "withdrawn"}
