@@ -250,6 +250,18 @@ class UseTypicalPrice(DraftButton, tag="comp"):
 
 
 @dataclass(frozen=True)
+class ConfirmPrice(DraftButton, tag="pok"):
+    """Yes to a price read from a shorthand like "12k"."""
+
+    cents: int
+
+
+@dataclass(frozen=True)
+class RetypePrice(DraftButton, tag="pno"):
+    """No to a price read from a shorthand: the seller types it again."""
+
+
+@dataclass(frozen=True)
 class PickPackage(DraftButton, tag="pkg"):
     preset: int
 

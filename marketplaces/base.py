@@ -117,6 +117,7 @@ class Rules:
     price_max_cents: int = 100_000_000
     photo_max_bytes: int = 12 * 1024 * 1024
     photo_min_long_side: int = 0  # pixels on the longer side below which a photo is refused
+    takes_free_items: bool = False  # lists an item given away (price 0 or a "free" section)
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,28 @@ nothing the seller entered before is lost.
 
 from __future__ import annotations
 
-from telegram import ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot.buttons import (
+    ConfirmPrice,
     EditField,
     MarketplacesChosen,
     PickCondition,
+    RetypePrice,
     SkipDescription,
     ToggleMarketplace,
+    button,
 )
 from bot.context import BotContext
-from bot.parsing import InputRejected, normalize_text, parse_postal_code, parse_price
+from bot.parsing import (
+    InputRejected,
+    PriceIsFree,
+    PriceToConfirm,
+    format_price,
+    normalize_text,
+    parse_postal_code,
+    parse_price,
+)
 from bot.selling import texts
 from bot.selling.prompts import advance, ask, marketplace_keyboard
 from bot.selling.steps import (
@@ -31,6 +42,7 @@ from bot.selling.steps import (
     rules_for,
     strictest,
 )
+from marketplaces.base import Rules
 
 EDIT_STEPS = {"photos": Step.PHOTOS, "title": Step.TITLE, "price": Step.PRICE,
               "condition": Step.CONDITION, "description": Step.DESCRIPTION,
@@ -71,11 +83,54 @@ async def price_received(update: Update, context: BotContext) -> Step:
     high = min((r.price_max_cents for r in rules), default=100_000_000)
     try:
         cents = parse_price(update.effective_message.text, min_cents=low, max_cents=high)
+    except PriceToConfirm as shorthand:
+        price = format_price(shorthand.cents)
+        await update.effective_message.reply_text(
+            texts.price_to_confirm(price), reply_markup=InlineKeyboardMarkup([[
+                button(f"✅ Yes, {price}", ConfirmPrice(draft.version, shorthand.cents)),
+                button("✏️ No, retype it", RetypePrice(draft.version)),
+            ]]),
+        )
+        return Step.PRICE
+    except PriceIsFree:
+        await update.effective_message.reply_text(free_explained(context, rules))
+        return Step.PRICE
     except InputRejected as refused:
         await update.effective_message.reply_text(refused.message)
         return Step.PRICE
     await context.services.drafts.update(telegram_id, price_cents=cents)
     return await advance(update, context)
+
+
+def free_explained(context: BotContext, rules: list[Rules]) -> str:
+    """Which marketplaces in play refuse a free item (with their lowest price), and which kits
+    have a way to give one away."""
+    paid = [(r.display_name, format_price(r.price_min_cents)) for r in rules
+            if not r.takes_free_items]
+    free = [kit.display_name for kit in context.services.kits.values()
+            if kit.rules.takes_free_items]
+    return texts.free_explained(paid, free)
+
+
+async def price_confirmed(update: Update, context: BotContext) -> Step:
+    """✅ Yes on "Did you mean $12,000?": the price is kept, the prompt says so."""
+    found = await draft_pressed(update, context, ConfirmPrice)
+    if found is None:
+        return Step.PRICE
+    price = format_price(found[0].cents)
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_text(texts.price_confirmed(price))
+    await context.services.drafts.update(update.effective_user.id, price_cents=found[0].cents)
+    return await advance(update, context)
+
+
+async def price_retyped(update: Update, context: BotContext) -> Step:
+    """✏️ No on "Did you mean $12,000?": the question goes, the price is asked again."""
+    if await draft_pressed(update, context, RetypePrice) is None:
+        return Step.PRICE
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_text(texts.PRICE_RETYPE)
+    return Step.PRICE
 
 
 async def condition_chosen(update: Update, context: BotContext) -> Step:

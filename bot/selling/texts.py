@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from bot.texts import in_words
 from storage.drafts import Draft
 
 CONDITIONS = {
@@ -80,6 +81,34 @@ def ask_title(limit: int, reason: str | None) -> str:
 
 def ask_price() -> str:
     return "What's the price in US dollars? For example 25, $25.50 or 1,200." + CANCEL_HINT
+
+
+def price_to_confirm(price: str) -> str:
+    return f"Did you mean <b>{price}</b>? (“k” counts as a thousand.)"
+
+
+def price_confirmed(price: str) -> str:
+    return f"💲 Price set to {price}."
+
+
+PRICE_RETYPE = "OK — send the price again, like 25 or 1,200."
+
+
+def free_explained(paid: list[tuple[str, str]], free: list[str]) -> str:
+    """`paid`: (marketplace, its lowest price) of those in play that take no free item;
+    `free`: the marketplaces (kits) that have a way to give an item away."""
+    parts = []
+    if paid:
+        lowest = in_words([f"{escape(name)} (lowest {price})" for name, price in paid])
+        parts.append(f"A free item can't be listed on {lowest}.")
+    if free:
+        verb, kit = ("takes", "its kit") if len(free) == 1 else ("take", "their kits")
+        parts.append(
+            f"{escape(in_words(free))} {verb} free items: turn {kit} on at the marketplace step "
+            "and choose Free there when you post."
+        )
+    parts.append("Send a price to go on, like 1.")
+    return " ".join(parts)
 
 
 def ask_condition() -> str:

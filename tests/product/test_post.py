@@ -152,8 +152,7 @@ async def test_each_refusal_says_what_works_and_loses_nothing(
     await reply(ana, "eBay buyers also filter by")
     await ana.press("Skip")
     await reply(ana, "What's the price")
-    for bad, sentence in (("free", "I couldn't read that as a price"), ("-5", "negative"),
-                          ("0", "more than $0"), ("1e9", "I couldn't read that as a price"),
+    for bad, sentence in (("-5", "negative"), ("1e9", "I couldn't read that as a price"),
                           ("25 EUR", "Prices are in US dollars")):
         await ana.send_text(bad)
         await reply(ana, sentence)
