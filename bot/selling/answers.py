@@ -241,6 +241,8 @@ async def edit_field(update: Update, context: BotContext) -> Step:
         await update.callback_query.answer(texts.MOVED_ON)
         return Step.PREVIEW
     await update.callback_query.answer()
+    # This card is done: the new one comes after the change, so its buttons go.
+    await update.callback_query.edit_message_reply_markup(None)
     context.user_data[EDITING] = True
     telegram_id = update.effective_user.id
     if step is Step.PHOTOS:

@@ -56,6 +56,7 @@ from bot.selling.steps import (
     EDITING,
     ON_SCREEN,
     ORDER,
+    PHOTOS_SHOWN,
     WAITING_FOR,
     Step,
     current_draft,
@@ -82,6 +83,7 @@ async def start_post(update: Update, context: BotContext) -> Step:
     if update.callback_query:
         await update.callback_query.answer()
     context.user_data.pop(EDITING, None)
+    context.user_data.pop(PHOTOS_SHOWN, None)  # back after a while: show the photos again
     draft = await context.services.drafts.get(telegram_id)
     if draft is not None and (draft.photos or draft.title):
         # The offer is on screen now, not the step before it: a crash after Continue must

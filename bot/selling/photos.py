@@ -42,6 +42,7 @@ class IncomingPhoto:
     file_id: str
     file_unique_id: str
     file_size: int | None
+    as_photo: bool  # sent as a photo (its file id can be shown again), not as a file
 
 
 class NotAPhoto(Exception):
@@ -52,7 +53,7 @@ def incoming(message: Message) -> IncomingPhoto | None:
     """The photo in a message: the largest size of a photo, or an image sent as a file."""
     if message.photo:
         largest = message.photo[-1]
-        return IncomingPhoto(largest.file_id, largest.file_unique_id, largest.file_size)
+        return IncomingPhoto(largest.file_id, largest.file_unique_id, largest.file_size, True)
     document = message.document
     if document is None:
         return None
@@ -60,7 +61,7 @@ def incoming(message: Message) -> IncomingPhoto | None:
     name = (document.file_name or "").lower()
     if mime not in IMAGE_MIME_TYPES and not name.endswith(IMAGE_SUFFIXES):
         raise NotAPhoto(document.file_name or "file")
-    return IncomingPhoto(document.file_id, document.file_unique_id, document.file_size)
+    return IncomingPhoto(document.file_id, document.file_unique_id, document.file_size, False)
 
 
 async def clean(data: bytes, each: list[Rules]) -> tuple[bytes, int, int]:
@@ -107,7 +108,8 @@ async def photo_received(update: Update, context: BotContext) -> Step:
                                  texts.photo_refused("Telegram couldn't give it to me."))
         return Step.PHOTOS
     added = await context.services.drafts.add_photo(
-        telegram_id, found.file_unique_id, found.file_id, cleaned, width, height
+        telegram_id, found.file_unique_id, found.file_id, cleaned, width, height,
+        photo_file_id=found.file_id if found.as_photo else None,
     )
     if message.media_group_id:
         ALBUMS.settle(context, update.effective_chat.id, telegram_id, message.media_group_id)

@@ -6,6 +6,7 @@ moved to another draft changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -38,6 +39,7 @@ from bot.selling.steps import (
     EDITING,
     MAX_PHOTOS,
     ON_SCREEN,
+    PHOTOS_SHOWN,
     Step,
     combined_rules,
     current_draft,
@@ -157,14 +159,32 @@ def marketplace_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
+async def show_photos(context: BotContext, chat_id: int, draft: Draft) -> None:
+    """The draft's photos above its preview, unless these very photos were the last shown.
+    A photo that came as a file has a document's file id, which Telegram refuses as a photo:
+    its cleaned JPEG is uploaded once and the photo file id Telegram returns is kept."""
+    photos = draft.photos[:10]
+    shown = [draft.version, [p.file_unique_id for p in photos]]
+    if not photos or context.user_data.get(PHOTOS_SHOWN) == shown:
+        return
+    media = [p.photo_file_id or await asyncio.to_thread(p.path.read_bytes) for p in photos]
+    if len(photos) >= 2:
+        sent = await context.bot.send_media_group(
+            chat_id, [InputMediaPhoto(m, filename=f"photo{n}.jpg") for n, m in enumerate(media, 1)]
+        )
+    else:
+        sent = (await context.bot.send_photo(chat_id, media[0], filename="photo1.jpg"),)
+    uploaded = {p.file_unique_id: message.photo[-1].file_id
+                for p, message in zip(photos, sent, strict=True)
+                if p.photo_file_id is None and message.photo}
+    if uploaded:
+        await context.services.drafts.remember_photo_file_ids(draft.telegram_id, uploaded)
+    context.user_data[PHOTOS_SHOWN] = shown
+
+
 async def _send_preview(update: Update, context: BotContext, draft: Draft) -> None:
     chat_id = update.effective_chat.id
-    if len(draft.photos) >= 2:
-        await context.bot.send_media_group(
-            chat_id, [InputMediaPhoto(p.file_id) for p in draft.photos[:10]]
-        )
-    elif draft.photos:
-        await context.bot.send_photo(chat_id, draft.photos[0].file_id)
+    await show_photos(context, chat_id, draft)
     known = context.services.display_names()
     names = [known[m] + (" (kit)" if m in context.services.kits else "")
              for m in (draft.marketplaces or []) if m in known]

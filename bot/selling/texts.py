@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape, unescape
 
 from bot.texts import in_words
 from storage.drafts import Draft
@@ -265,10 +266,18 @@ def package_text(package: dict[str, int]) -> str:
             f"{package['height_inches']} in")
 
 
+MESSAGE_LIMIT = 4096  # Telegram's, in UTF-16 code units of the text as shown
+DESCRIPTION_SHORTENED = (
+    "✂️ <i>The description is shortened here; the marketplaces get all of it.</i>"
+)
+
+
 def preview(
     draft: Draft, price: str, marketplaces: list[str], location: str | None,
     condition: str | None = None,
 ) -> str:
+    """The preview card: every field, and the description shortened when the whole card would
+    not fit in one Telegram message (the marketplaces still get it whole)."""
     lines = [
         f"<b>{escape(draft.title or '')}</b>",
         f"💵 {escape(price)} · {escape(condition or CONDITIONS.get(draft.condition or '', '—'))}",
@@ -285,10 +294,33 @@ def preview(
         lines.append(f"📦 {package_text(draft.package)}")
     if location:
         lines.append(f"📍 {escape(location)}")
-    lines.append(f"🛒 {', '.join(marketplaces) or '—'}")
+    lines.append(f"🛒 {', '.join(escape(name) for name in marketplaces) or '—'}")
+    ending = ["", "Tap a field to change it, or <b>Post</b> when it looks right."]
     if draft.description:
-        lines.append("")
-        lines.append(escape(draft.description))
-    lines.append("")
-    lines.append("Tap a field to change it, or <b>Post</b> when it looks right.")
-    return "\n".join(lines)
+        room = MESSAGE_LIMIT - shown_length("\n".join([*lines, "", *ending]))
+        description = draft.description
+        if shown_length(escape(description)) > room:
+            room -= shown_length(DESCRIPTION_SHORTENED) + 2
+            description = shorten(description, room)
+            ending.insert(0, DESCRIPTION_SHORTENED)
+            ending.insert(0, "")
+        lines += ["", escape(description)]
+    return "\n".join([*lines, *ending])
+
+
+def shown_length(html_text: str) -> int:
+    """How long Telegram counts `html_text` once its tags are parsed: UTF-16 code units of the
+    visible text."""
+    visible = unescape(re.sub(r"<[^>]*>", "", html_text))
+    return len(visible.encode("utf-16-le")) // 2
+
+
+def shorten(text: str, room: int) -> str:
+    """`text` cut at a word within `room` UTF-16 units, with an ellipsis."""
+    cut = text
+    while shown_length(escape(cut)) > room - 1 and cut:
+        over = shown_length(escape(cut)) - (room - 1)
+        cut = cut[: max(0, len(cut) - max(over, 1))]
+    if " " in cut[-40:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip() + "…"

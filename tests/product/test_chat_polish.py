@@ -7,7 +7,15 @@ from bot.runtime import BotRuntime
 from sandbox.autopilot import answer_until
 from sandbox.telegram import Seller
 from sandbox.world import SandboxWorld
-from tests.helpers import reply, start_with_photo
+from tests.helpers import (
+    connect_all,
+    fill_details,
+    jpeg,
+    post_and_wait,
+    preview_summary,
+    reply,
+    start_with_photo,
+)
 
 
 async def at_the_price_step(world: SandboxWorld, user_id: int) -> Seller:
@@ -52,3 +60,55 @@ async def test_free_says_which_marketplaces_take_a_free_item(
     )
     draft = await bot.application.services.drafts.get(1402)
     assert draft.price_cents is None and draft.title == "Brass desk lamp, 1970s"
+
+
+async def test_a_photo_sent_as_a_file_is_shown_in_the_preview(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(1403, "Ana")
+    await connect_all(world, ana)
+    await ana.send_command("post")
+    await reply(ana, "Send me its photos")
+    await ana.send_document(jpeg(1600, 1200), file_name="IMG_2041.JPG", mime_type="image/jpeg")
+    await reply(ana, "Added 1 photo")
+    await ana.send_photo(jpeg(1200, 900, (10, 80, 200)))
+    await reply(ana, "Added 1 photo — 2 of up to")
+    await ana.press("Done ✅")
+    preview = await fill_details(ana)
+    album = [m for m in ana.bot_messages if m.photo_sizes]
+    assert len(album) == 2 and album[0].media_group_id == album[1].media_group_id
+    # Uploaded once: the photo file id Telegram gave it is kept for the next preview.
+    rows = await bot.db.fetchall(
+        "SELECT photo_file_id FROM draft_photos WHERE telegram_id = 1403 ORDER BY position")
+    assert all(row["photo_file_id"] for row in rows)
+    assert rows[0]["photo_file_id"] == album[0].photo_sizes[-1]["file_id"]
+    # An edit brings a new card, not the photos again, and the old card loses its buttons.
+    await ana.press("✏️ Title", message_id=preview.message_id)
+    await reply(ana, "What's the title?")
+    assert preview.buttons == []
+    await ana.send_text("Brass desk lamp, 1970s, rewired")
+    again = await preview_summary(ana)
+    assert again.text.startswith("Brass desk lamp, 1970s, rewired")
+    assert len([m for m in ana.bot_messages if m.photo_sizes]) == 2
+    progress = await post_and_wait(ana, again)
+    assert "is live on 3 of 3 marketplaces" in progress.text
+    assert [len(listing.images) for listing in world.ebay.listings] == [2]
+
+
+async def test_a_4000_character_description_fits_the_preview(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(1404, "Ana")
+    await start_with_photo(world, ana)
+    description = ("Solid brass & walnut, <rewired> in 2023. " * 120)[:3990] + " The end."
+    preview = await fill_details(ana, description=description)
+    assert preview.text.endswith(
+        "✂️ The description is shortened here; the marketplaces get all of it.\n\n"
+        "Tap a field to change it, or Post when it looks right."
+    )
+    assert len(preview.text.encode("utf-16-le")) // 2 <= 4096
+    assert "Solid brass & walnut, <rewired> in 2023." in preview.text
+    assert "…" in preview.text and "The end." not in preview.text
+    await post_and_wait(ana, preview)
+    assert world.offerup.listings and all(
+        "The end." in listing.description for listing in world.offerup.listings.values())
