@@ -53,7 +53,7 @@ from bot.config import Settings
 from bot.context import BotContext, DealScoutApplication
 from bot.inbox import Inbox
 from bot.processor import PerSellerUpdateProcessor
-from bot.selling import fix, listings, publish
+from bot.selling import edits, fix, listings, publish
 from bot.selling.conversation import button_after_the_conversation, post_conversation
 from bot.selling.question import one_question
 from bot.services import build_services
@@ -68,6 +68,9 @@ def add_handlers(application: DealScoutApplication) -> None:
     # Before anything else, in a group of its own: remember each seller the first time.
     add(TypeHandler(Update, basics.remember_seller), group=-100)
 
+    # A seller's edit of an earlier message: the /post field it answered changes; an edit of
+    # anything else is ignored (never taken as the answer to the step on screen).
+    add(MessageHandler(filters.UpdateType.EDITED, edits.answer_edited))
     # /post, /start post and 📦 Post an item: the listing conversation, step by step.
     add(post_conversation())
     # A /post button pressed when no /post is going on.

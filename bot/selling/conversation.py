@@ -120,6 +120,7 @@ async def cancel(update: Update, context: BotContext) -> int | None:
             return None
         await update.callback_query.answer()
     context.user_data.pop(EDITING, None)
+    context.user_data.pop(ON_SCREEN, None)  # no step on screen: the draft waits for /post
     await context.bot.send_message(
         update.effective_chat.id, texts.CANCELLED, reply_markup=ReplyKeyboardRemove()
     )
@@ -261,7 +262,11 @@ def post_conversation() -> ConversationHandler[BotContext]:
         # Continue / Start fresh work from any state: the offer may outlive a crash that kept
         # the conversation's previous state.
         fallbacks=[CommandHandler("cancel", cancel), CommandHandler("post", start_post),
-                   *resume_buttons, on(DraftButton, button_out_of_step)],
+                   *resume_buttons,
+                   # "Did you mean $12,000?" may answer an edited price at any step.
+                   on(ConfirmPrice, answers.price_confirmed),
+                   on(RetypePrice, answers.price_retyped),
+                   on(DraftButton, button_out_of_step)],
         name="post",
         persistent=True,
         allow_reentry=True,

@@ -95,6 +95,31 @@ def price_confirmed(price: str) -> str:
 PRICE_RETYPE = "OK — send the price again, like 25 or 1,200."
 
 
+def price_updated(price: str) -> str:
+    return f"💲 Price updated to {price}."
+
+
+def price_kept(price: str | None) -> str:
+    return f"OK — the price stays {price}." if price else "OK — no price yet."
+
+
+def field_updated(field: str, value: str | None) -> str:
+    """After an edited answer was taken: what changed, in the seller's words."""
+    shown = f" to “{escape(value)}”" if value else ""
+    return f"✏️ {FIELD_NAMES[field]} updated{shown}."
+
+
+def edit_refused(field: str, reason: str, kept: str | None) -> str:
+    """An edited answer that can't be used: why, and that nothing changed."""
+    stays = f" “{escape(kept)}”" if kept else ""
+    return f"{reason} Your {FIELD_NAMES[field].lower()} stays{stays or ' as it was'}."
+
+
+FIELD_NAMES = {"title": "Title", "price": "Price", "description": "Description",
+               "condition_note": "Note on wear", "postal_code": "ZIP code"}
+DRAFT_WAITS = "Your draft is kept — /post picks it up again."
+
+
 def free_explained(paid: list[tuple[str, str]], free: list[str]) -> str:
     """`paid`: (marketplace, its lowest price) of those in play that take no free item;
     `free`: the marketplaces (kits) that have a way to give an item away."""

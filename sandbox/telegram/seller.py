@@ -31,6 +31,8 @@ class Chats(Protocol):
     def callback(self, seller: Seller, message: ChatMessage, data: str,
                  line: str) -> dict[str, Any]: ...
 
+    def edited_by_seller(self, seller: Seller, message: ChatMessage) -> dict[str, Any]: ...
+
     async def store_photo(self, image: bytes) -> list[StoredFile]: ...
 
     async def store_document(self, data: bytes, *, file_name: str,
@@ -190,6 +192,20 @@ class Seller:
         document = await self._emulator.store_document(data, file_name=file_name,
                                                        mime_type=mime_type)
         return self._emulator.from_seller(self, ChatMessage(document=document))
+
+    async def edit_text(self, message_id: int, text: str) -> dict[str, Any]:
+        """Edit one of the person's own text messages, as the apps allow (48 hours): Telegram
+        sends the whole message again as an edited_message update."""
+        message = self._by_id.get(message_id)
+        if message is None or message.from_bot or message.text is None:
+            raise EmulatorError(f"Message {message_id} is not a text this person sent")
+        if message.text == text:
+            raise EmulatorError("An edit must change the text")
+        message.text, message.entities = text, command_entities(text)
+        message.edits += 1
+        message.edit_date = int(time.time())
+        self.note(prefixed(f"{self.first_name} ✎ ", text.splitlines() or [""]))
+        return self._emulator.edited_by_seller(self, message)
 
     async def send_location(self, latitude: float, longitude: float) -> dict[str, Any]:
         """Share a location pin."""

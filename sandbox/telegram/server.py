@@ -198,6 +198,10 @@ class TelegramEmulator(LoopbackServer):
         seller.add(message, f"{seller.first_name} → ")
         return self._emit("message", seller.api_message(message))
 
+    def edited_by_seller(self, seller: Seller, message: ChatMessage) -> dict[str, Any]:
+        """Queue the edited_message update of a seller's message edited in place."""
+        return self._emit("edited_message", seller.api_message(message))
+
     def callback(self, seller: Seller, message: ChatMessage, data: str,
                  line: str) -> dict[str, Any]:
         """Queue a callback_query for a button press on a bot message."""

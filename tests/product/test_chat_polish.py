@@ -112,3 +112,50 @@ async def test_a_4000_character_description_fits_the_preview(
     await post_and_wait(ana, preview)
     assert world.offerup.listings and all(
         "The end." in listing.description for listing in world.offerup.listings.values())
+
+
+async def test_an_edited_answer_changes_its_field_and_says_so(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(1405, "Ana")
+    await start_with_photo(world, ana)
+    await reply(ana, "What's the title?")
+    title = await ana.send_text("Brass desk lamp, 1907s")
+    await answer_until(ana, "What's the price in US dollars?")
+    # At the price step, she fixes a typo in the title she sent earlier.
+    await ana.edit_text(title["message"]["message_id"], "Brass desk lamp, 1970s")
+    await reply(ana, "✏️ Title updated to “Brass desk lamp, 1970s”.")
+    await reply(ana, "I'm waiting for the price, like 25 or $1,200")
+    price = await ana.send_text("45")
+    await reply(ana, "Add a description")
+    # An edit to the price that can't be a price changes nothing and says so.
+    await ana.edit_text(price["message"]["message_id"], "forty five")
+    await reply(ana, "I couldn't read that as a price")
+    # An edit to a message that answered nothing is ignored.
+    stray = await ana.send_command("help")
+    await reply(ana)
+    await ana.edit_text(stray["message"]["message_id"], "/help me")
+    description = await ana.send_text("Rewired in 2023.")
+    assert "Ana ✎ /help me\nAna → Rewired in 2023." in ana.transcript()
+    await answer_until(ana, "Where is the item?")
+    await ana.send_text("98402")
+    await reply(ana, "📍 98402 it is.")
+    toggles = await reply(ana, "Where should I post it?")
+    await ana.press("Continue »", message_id=toggles.message_id)
+    preview = await preview_summary(ana)
+    assert preview.text.startswith("Brass desk lamp, 1970s\n💵 $45")
+    # At the preview, an edited answer brings the card again, changed.
+    await ana.edit_text(price["message"]["message_id"], "12k")
+    question = await reply(ana, "Did you mean $12,000?")
+    await ana.press("✅ Yes, $12,000", message_id=question.message_id)
+    await ana.wait_for(lambda _: question.text == "💲 Price updated to $12,000.")
+    again = await preview_summary(ana)
+    assert "💵 $12,000" in again.text
+    await ana.edit_text(description["message"]["message_id"], "Rewired in 2024, new cord.")
+    await reply(ana, "✏️ Description updated.")
+    final = await preview_summary(ana)
+    assert final.text.endswith("Rewired in 2024, new cord.\n\n"
+                               "Tap a field to change it, or Post when it looks right.")
+    draft = await bot.application.services.drafts.get(1405)
+    assert (draft.title, draft.price_cents, draft.description) == (
+        "Brass desk lamp, 1970s", 1_200_000, "Rewired in 2024, new cord.")
