@@ -53,7 +53,7 @@ from bot.config import Settings
 from bot.context import BotContext, DealScoutApplication
 from bot.inbox import Inbox
 from bot.processor import PerSellerUpdateProcessor
-from bot.selling import edits, fix, listings, publish
+from bot.selling import edits, fix, listings, loose_photos, publish
 from bot.selling.conversation import button_after_the_conversation, post_conversation
 from bot.selling.question import one_question
 from bot.services import build_services
@@ -112,6 +112,9 @@ def add_handlers(application: DealScoutApplication) -> None:
     add(CallbackQueryHandler(reminders.reminder_done, pattern=ReminderDone))
     add(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
                        links.link_pasted))
+    # A photo (or an image file) sent when no /post is going on: offer to start a listing.
+    add(MessageHandler(filters.ChatType.PRIVATE & (filters.PHOTO | filters.Document.IMAGE),
+                       loose_photos.photo_outside_flow))
 
     # What no flow took: /cancel, commands we don't know, and anything else in a private chat.
     add(CommandHandler("cancel", basics.cancel))

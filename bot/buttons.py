@@ -178,6 +178,14 @@ class NewPost(Button, tag="new"):
 
 
 @dataclass(frozen=True)
+class StartWithPhotos(Button, tag="lphoto"):
+    """📦 A listing from the photos sent when no /post was going on: a new draft, or (add)
+    the draft the seller already has."""
+
+    add: bool
+
+
+@dataclass(frozen=True)
 class ContinueDraft(DraftButton, tag="cont"):
     pass
 

@@ -44,13 +44,22 @@ from bot.buttons import (
     SkipConditionNote,
     SkipDescription,
     StartFresh,
+    StartWithPhotos,
     ToggleMarketplace,
     UseTypicalPrice,
     button,
 )
 from bot.commands import deep_link
 from bot.context import BotContext
-from bot.selling import answers, marketplace_answers, photos, publish, requirements, texts
+from bot.selling import (
+    answers,
+    loose_photos,
+    marketplace_answers,
+    photos,
+    publish,
+    requirements,
+    texts,
+)
 from bot.selling.prompts import BACK_LABEL, ask
 from bot.selling.steps import (
     EDITING,
@@ -209,6 +218,7 @@ def post_conversation() -> ConversationHandler[BotContext]:
             CommandHandler("post", start_post),
             CommandHandler("start", start_post, deep_link("post")),  # t.me/<bot>?start=post
             CallbackQueryHandler(start_post, pattern=NewPost),
+            CallbackQueryHandler(loose_photos.start_with_photos, pattern=StartWithPhotos),
             *resume_buttons,
         ],
         states={

@@ -24,7 +24,7 @@ from bot.selling.prompts import advance, done_button
 from bot.selling.steps import Step, combined_rules, current_draft, draft_pressed, rules_for
 from marketplaces.base import Rules
 from marketplaces.photos import PhotoRejected, check, prepare_async
-from storage.drafts import PhotoAdded
+from storage.drafts import Draft, PhotoAdded
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,43 @@ async def clean(data: bytes, each: list[Rules]) -> tuple[bytes, int, int]:
     return cleaned, info.width, info.height
 
 
+class PhotoNotKept(Exception):
+    """A photo that was not added; `message` tells the seller why, and what works."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def keep_photo(
+    context: BotContext, draft: Draft, found: IncomingPhoto
+) -> tuple[PhotoAdded, int]:
+    """Download, check and clean one photo and add it to `draft`; PhotoNotKept says why not.
+    Also returns how many photos the marketplaces in play take."""
+    telegram_id = draft.telegram_id
+    each = await rules_for(context, telegram_id, draft.marketplaces)
+    rules = combined_rules(each)
+    if len(draft.photos) >= rules.photo_max:
+        raise PhotoNotKept(texts.photo_limit_reached(rules.photo_max))
+    if found.file_size and found.file_size > TELEGRAM_DOWNLOAD_LIMIT:
+        raise PhotoNotKept(texts.FILE_TOO_BIG)
+    try:
+        file = await context.bot.get_file(found.file_id)
+        data = bytes(await file.download_as_bytearray())
+        cleaned, width, height = await clean(data, each)
+    except PhotoRejected as refused:
+        raise PhotoNotKept(texts.photo_refused(refused.message)) from None
+    except TelegramError as exc:
+        log.warning("download of a photo for user %s failed: %s", telegram_id, exc)
+        raise PhotoNotKept(texts.FILE_TOO_BIG if "too big" in str(exc) else
+                           texts.photo_refused("Telegram couldn't give it to me.")) from None
+    added = await context.services.drafts.add_photo(
+        telegram_id, found.file_unique_id, found.file_id, cleaned, width, height,
+        photo_file_id=found.file_id if found.as_photo else None,
+    )
+    return added, rules.photo_max
+
+
 async def photo_received(update: Update, context: BotContext) -> Step:
     message = update.effective_message
     telegram_id = update.effective_user.id
@@ -87,41 +124,20 @@ async def photo_received(update: Update, context: BotContext) -> Step:
     if found is None:
         return Step.PHOTOS
     draft = await current_draft(context, telegram_id)
-    each = await rules_for(context, telegram_id, draft.marketplaces)
-    rules = combined_rules(each)
-    if len(draft.photos) >= rules.photo_max:
-        await message.reply_text(texts.photo_limit_reached(rules.photo_max))
-        return Step.PHOTOS
-    if found.file_size and found.file_size > TELEGRAM_DOWNLOAD_LIMIT:
-        await message.reply_text(texts.FILE_TOO_BIG)
-        return Step.PHOTOS
     try:
-        file = await context.bot.get_file(found.file_id)
-        data = bytes(await file.download_as_bytearray())
-        cleaned, width, height = await clean(data, each)
-    except PhotoRejected as refused:
-        await message.reply_text(texts.photo_refused(refused.message))
+        added, limit = await keep_photo(context, draft, found)
+    except PhotoNotKept as refused:
+        await message.reply_text(refused.message)
         return Step.PHOTOS
-    except TelegramError as exc:
-        log.warning("download of a photo for user %s failed: %s", telegram_id, exc)
-        await message.reply_text(texts.FILE_TOO_BIG if "too big" in str(exc) else
-                                 texts.photo_refused("Telegram couldn't give it to me."))
-        return Step.PHOTOS
-    added = await context.services.drafts.add_photo(
-        telegram_id, found.file_unique_id, found.file_id, cleaned, width, height,
-        photo_file_id=found.file_id if found.as_photo else None,
-    )
     if message.media_group_id:
         ALBUMS.settle(context, update.effective_chat.id, telegram_id, message.media_group_id)
     elif added is PhotoAdded.SAME_PICTURE:
         await message.reply_text(
-            texts.photo_already_there(len(draft.photos), rules.photo_max),
-            reply_markup=done_button(draft),
+            texts.photo_already_there(len(draft.photos), limit), reply_markup=done_button(draft),
         )
     elif added is PhotoAdded.ADDED:
         await message.reply_text(
-            texts.photos_added(len(draft.photos) + 1, rules.photo_max, 1),
-            reply_markup=done_button(draft),
+            texts.photos_added(len(draft.photos) + 1, limit, 1), reply_markup=done_button(draft),
         )
     return Step.PHOTOS
 

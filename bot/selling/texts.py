@@ -61,6 +61,17 @@ def photo_refused(reason: str) -> str:
     return f"⚠️ I couldn't use that photo: {escape(reason)} The others are kept."
 
 
+def loose_photos(several: bool, draft_title: str | None) -> str:
+    """Photos sent when no /post was going on: the seller is most likely starting a listing."""
+    text = f"📷 Shall I start a listing with {'these photos' if several else 'this photo'}?"
+    if draft_title:
+        text += f" Or add {'them' if several else 'it'} to your draft “{escape(draft_title)}”?"
+    return text
+
+
+LOOSE_PHOTOS_GONE = "I no longer have those photos — send them again."
+
+
 FILE_TOO_BIG = (
     "That file is over 20 MB, which is more than Telegram lets bots download. "
     "Send it as a photo instead of a file, or make it smaller."

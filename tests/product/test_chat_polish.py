@@ -3,7 +3,9 @@ as "12k" or "free", photos sent as files, long descriptions, edits of earlier an
 
 from __future__ import annotations
 
+from bot.buttons import StartWithPhotos, pack
 from bot.runtime import BotRuntime
+from bot.selling.texts import LOOSE_PHOTOS_GONE
 from sandbox.autopilot import answer_until
 from sandbox.telegram import Seller
 from sandbox.world import SandboxWorld
@@ -159,3 +161,38 @@ async def test_an_edited_answer_changes_its_field_and_says_so(
     draft = await bot.application.services.drafts.get(1405)
     assert (draft.title, draft.price_cents, draft.description) == (
         "Brass desk lamp, 1970s", 1_200_000, "Rewired in 2024, new cord.")
+
+
+async def test_a_photo_outside_any_flow_offers_to_start_a_listing(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(1406, "Ana")
+    await connect_all(world, ana)
+    await ana.send_photo(jpeg())
+    offer = await reply(ana, "📷 Shall I start a listing with this photo?")
+    assert offer.buttons == [["📦 Start a listing"]]
+    await ana.press("📦 Start a listing", message_id=offer.message_id)
+    await reply(ana, "📷 1 photo so far (up to 12). Send more, or tap Done.")
+    assert offer.buttons == []
+    await ana.press("Done ✅")
+    await reply(ana, "What's the title?")
+    await ana.send_text("Brass desk lamp")
+    await answer_until(ana, "What's the price in US dollars?")
+    await ana.send_command("cancel")
+    await reply(ana, "Stopped.")
+    # With a draft in hand, an album is answered once, and can join that draft.
+    await ana.send_album([jpeg(color=(1, 2, 3)), jpeg(color=(200, 2, 3))])
+    album_offer = await reply(
+        ana, "📷 Shall I start a listing with these photos? Or add them to your draft "
+        "“Brass desk lamp”?")
+    assert album_offer.buttons == [["📦 Start a listing"], ["➕ Add to my draft"]]
+    await ana.press("➕ Add to my draft", message_id=album_offer.message_id)
+    await reply(ana, "📷 3 photos so far")
+    assert [m.text for m in ana.read_all() if m.text and "Shall I" in m.text] == []
+    draft = await bot.application.services.drafts.get(1406)
+    assert draft.title == "Brass desk lamp" and len(draft.photos) == 3
+    # A second tap that reached the bot before the button went (a double tap) changes nothing.
+    await ana.press_data(offer.message_id, pack(StartWithPhotos(add=False)))
+    await ana.wait_for(lambda _: ana.callback_answers
+                       and ana.callback_answers[-1].get("text") == LOOSE_PHOTOS_GONE)
+    assert len((await bot.application.services.drafts.get(1406)).photos) == 3
