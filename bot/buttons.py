@@ -178,6 +178,11 @@ class NewPost(Button, tag="new"):
 
 
 @dataclass(frozen=True)
+class StartAnyway(Button, tag="anyway"):
+    """▶️ Start anyway: /post although no marketplace is connected (kits only, for now)."""
+
+
+@dataclass(frozen=True)
 class StartWithPhotos(Button, tag="lphoto"):
     """📦 A listing from the photos sent when no /post was going on: a new draft, or (add)
     the draft the seller already has."""

@@ -29,6 +29,7 @@ from bot.buttons import (
     Back,
     CancelDraft,
     ConfirmPrice,
+    Connect,
     ContinueDraft,
     DraftButton,
     EditField,
@@ -43,6 +44,7 @@ from bot.buttons import (
     RetypePrice,
     SkipConditionNote,
     SkipDescription,
+    StartAnyway,
     StartFresh,
     StartWithPhotos,
     ToggleMarketplace,
@@ -68,10 +70,13 @@ from bot.selling.steps import (
     PHOTOS_SHOWN,
     WAITING_FOR,
     Step,
+    connected,
     current_draft,
     draft_pressed,
     position,
 )
+
+KITS_ONLY = "post_kits_only"  # user_data: the seller chose to /post with nothing connected
 
 # Which step each /post button belongs to, to tell an old button from one ahead of the state.
 BUTTON_STEPS: dict[type[DraftButton], Step] = {
@@ -86,11 +91,15 @@ BUTTON_STEPS: dict[type[DraftButton], Step] = {
 }
 
 
-async def start_post(update: Update, context: BotContext) -> Step:
-    """/post, the deep link, or 📦 Post an item: offer the draft in hand, else start one."""
+async def start_post(update: Update, context: BotContext) -> Step | int:
+    """/post, the deep link, or 📦 Post an item: offer the draft in hand, else start one (but
+    first say so when no marketplace is connected, before eight steps are filled in)."""
     telegram_id = update.effective_user.id
     if update.callback_query:
         await update.callback_query.answer()
+        if isinstance(update.callback_query.data, StartAnyway):
+            context.user_data[KITS_ONLY] = True
+            await update.callback_query.edit_message_reply_markup(None)
     context.user_data.pop(EDITING, None)
     context.user_data.pop(PHOTOS_SHOWN, None)  # back after a while: show the photos again
     draft = await context.services.drafts.get(telegram_id)
@@ -106,8 +115,26 @@ async def start_post(update: Update, context: BotContext) -> Step:
             ]]),
         )
         return Step.RESUME
+    if (context.services.marketplaces and not context.user_data.get(KITS_ONLY)
+            and not await connected(context, telegram_id)):
+        await connect_first(update, context)
+        return ConversationHandler.END
     await context.services.drafts.start(telegram_id)
     return await ask(update, context, Step.PHOTOS)
+
+
+async def connect_first(update: Update, context: BotContext) -> None:
+    """No marketplace connected: Connect buttons, and Start anyway for the kits."""
+    services = context.services
+    rows = [[button(f"🔗 Connect {adapter.display_name}", Connect(name))]
+            for name, adapter in services.marketplaces.items()]
+    rows.append([button("▶️ Start anyway", StartAnyway())])
+    await context.bot.send_message(
+        update.effective_chat.id,
+        texts.connect_first([a.display_name for a in services.marketplaces.values()],
+                            [kit.display_name for kit in services.kits.values()]),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
 
 
 async def resume(update: Update, context: BotContext) -> Step | None:
@@ -218,6 +245,7 @@ def post_conversation() -> ConversationHandler[BotContext]:
             CommandHandler("post", start_post),
             CommandHandler("start", start_post, deep_link("post")),  # t.me/<bot>?start=post
             CallbackQueryHandler(start_post, pattern=NewPost),
+            CallbackQueryHandler(start_post, pattern=StartAnyway),
             CallbackQueryHandler(loose_photos.start_with_photos, pattern=StartWithPhotos),
             *resume_buttons,
         ],

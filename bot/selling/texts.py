@@ -61,6 +61,22 @@ def photo_refused(reason: str) -> str:
     return f"⚠️ I couldn't use that photo: {escape(reason)} The others are kept."
 
 
+def connect_first(by_api: list[str], by_kit: list[str]) -> str:
+    """/post with no marketplace connected: said before the seller fills in anything."""
+    text = (
+        "You haven't connected a marketplace yet, so I can't post anywhere myself. Connect "
+        f"{escape(in_words(by_api).replace(' and ', ' or '))} (a minute, once)"
+    )
+    if by_kit:
+        text += (
+            f", or start anyway: I'll give you a ready kit for {escape(in_words(by_kit))}, "
+            "and you can connect before you post."
+        )
+    else:
+        text += ", or start anyway and connect before you post."
+    return text
+
+
 def loose_photos(several: bool, draft_title: str | None) -> str:
     """Photos sent when no /post was going on: the seller is most likely starting a listing."""
     text = f"📷 Shall I start a listing with {'these photos' if several else 'this photo'}?"

@@ -422,7 +422,21 @@ async def test_without_a_connected_marketplace_the_flow_points_to_connect(
 ) -> None:
     ana = world.telegram.seller(411, "Ana")
     await ana.send_command("post")
+    first = await reply(
+        ana, "You haven't connected a marketplace yet, so I can't post anywhere myself. Connect "
+        "eBay, Facebook Shop (catalog) or OfferUp (a minute, once), or start anyway: I'll give "
+        "you a ready kit for Facebook Marketplace, Mercari, Poshmark, Depop and Craigslist, and "
+        "you can connect before you post.")
+    assert first.buttons == [["🔗 Connect eBay"], ["🔗 Connect Facebook Shop (catalog)"],
+                             ["🔗 Connect OfferUp"], ["▶️ Start anyway"]]
+    assert await bot.application.services.drafts.get(411) is None  # nothing asked yet
+    await ana.press("🔗 Connect eBay", message_id=first.message_id)
+    await ana.wait_for(lambda _: "🔗 Open eBay" in str(first.buttons))
+    await ana.send_command("post")  # not connected after all: asked again, then starts anyway
+    again = await reply(ana, "You haven't connected a marketplace yet")
+    await ana.press("▶️ Start anyway", message_id=again.message_id)
     await reply(ana, "Send me its photos")
+    assert again.buttons == []
     await ana.send_photo(jpeg())
     await reply(ana, "Added 1 photo")
     await ana.press("Done ✅")
