@@ -221,14 +221,16 @@ class DraftRepository:
         await self._db.execute("DELETE FROM drafts WHERE telegram_id = ?", (telegram_id,))
         await asyncio.to_thread(shutil.rmtree, self._folder(telegram_id), True)
 
-    async def purge_older_than(self, age: timedelta) -> int:
-        """Remove drafts untouched for `age`, with their files."""
+    async def purge_older_than(self, age: timedelta) -> dict[int, str]:
+        """Remove drafts untouched for `age`, with their files; return each one's seller and
+        what the seller called it (its title, or "" for an untitled one)."""
         rows = await self._db.fetchall(
-            "SELECT telegram_id FROM drafts WHERE updated_at < ?", (to_db(self._clock.now() - age),)
+            "SELECT telegram_id, title FROM drafts WHERE updated_at < ?",
+            (to_db(self._clock.now() - age),),
         )
         for row in rows:
             await self.delete(row["telegram_id"])
-        return len(rows)
+        return {row["telegram_id"]: row["title"] or "" for row in rows}
 
     async def saved_location(self, telegram_id: int) -> SavedLocation | None:
         row = await self._db.fetchone(

@@ -64,6 +64,7 @@ from bot.selling import (
 )
 from bot.selling.prompts import BACK_LABEL, ask
 from bot.selling.steps import (
+    DRAFT_EXPIRED,
     EDITING,
     ON_SCREEN,
     ORDER,
@@ -102,6 +103,9 @@ async def start_post(update: Update, context: BotContext) -> Step | int:
             await update.callback_query.edit_message_reply_markup(None)
     context.user_data.pop(EDITING, None)
     context.user_data.pop(PHOTOS_SHOWN, None)  # back after a while: show the photos again
+    expired = context.user_data.pop(DRAFT_EXPIRED, None)
+    if expired is not None:
+        await context.bot.send_message(update.effective_chat.id, texts.draft_expired(expired))
     draft = await context.services.drafts.get(telegram_id)
     if draft is not None and (draft.photos or draft.title):
         # The offer is on screen now, not the step before it: a crash after Continue must
@@ -215,6 +219,31 @@ async def button_after_the_conversation(update: Update, context: BotContext) -> 
         await stale_button(update, context)
 
 
+async def draft_expired(update: Update, context: BotContext, title: str) -> Step:
+    """The seller's draft was purged while the conversation waited at a step: say so, and
+    start again from the photos rather than take this input for an answer to it."""
+    if update.callback_query:
+        await update.callback_query.answer()
+    await context.bot.send_message(update.effective_chat.id, texts.draft_expired(title))
+    context.user_data.pop(EDITING, None)
+    await context.services.drafts.start(update.effective_user.id)
+    return await ask(update, context, Step.PHOTOS)
+
+
+def unless_expired(
+    callback: Callable[[Update, BotContext], Awaitable[object]],
+) -> Callable[[Update, BotContext], Awaitable[object]]:
+    """`callback`, unless the draft it would act on expired (the purge job leaves a note)."""
+
+    async def guarded(update: Update, context: BotContext) -> object:
+        title = context.user_data.pop(DRAFT_EXPIRED, None)
+        if title is not None:
+            return await draft_expired(update, context, title)
+        return await callback(update, context)
+
+    return guarded
+
+
 def waiting(step: Step) -> Callable[[Update, BotContext], Awaitable[Step]]:
     """A reply for input that belongs to no step: say what the bot is waiting for."""
 
@@ -240,7 +269,7 @@ def post_conversation() -> ConversationHandler[BotContext]:
 
     back_button = on(Back, back)
     resume_buttons = [on(ContinueDraft, resume), on(StartFresh, resume)]
-    return ConversationHandler(
+    conversation = ConversationHandler(
         entry_points=[
             CommandHandler("post", start_post),
             CommandHandler("start", start_post, deep_link("post")),  # t.me/<bot>?start=post
@@ -309,3 +338,7 @@ def post_conversation() -> ConversationHandler[BotContext]:
         persistent=True,
         allow_reentry=True,
     )
+    for handlers in conversation.states.values():
+        for handler in handlers:
+            handler.callback = unless_expired(handler.callback)
+    return conversation

@@ -27,6 +27,14 @@ def resume_offer(draft: Draft) -> str:
     )
 
 
+def draft_expired(title: str) -> str:
+    what = f"“{escape(title)}”" if title else "your untitled draft"
+    return (
+        f"⌛ Your draft {what} expired: I keep a draft 7 days after its last change. "
+        "Let's start it again."
+    )
+
+
 def ask_photos(count: int, limit: int) -> str:
     if count:
         return (

@@ -3,6 +3,8 @@ as "12k" or "free", photos sent as files, long descriptions, edits of earlier an
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.buttons import StartWithPhotos, pack
 from bot.runtime import BotRuntime
 from bot.selling.texts import LOOSE_PHOTOS_GONE
@@ -10,6 +12,7 @@ from sandbox.autopilot import answer_until
 from sandbox.telegram import Seller
 from sandbox.world import SandboxWorld
 from tests.helpers import (
+    MovableClock,
     connect_all,
     fill_details,
     jpeg,
@@ -196,3 +199,22 @@ async def test_a_photo_outside_any_flow_offers_to_start_a_listing(
     await ana.wait_for(lambda _: ana.callback_answers
                        and ana.callback_answers[-1].get("text") == LOOSE_PHOTOS_GONE)
     assert len((await bot.application.services.drafts.get(1406)).photos) == 3
+
+
+async def test_an_expired_draft_is_named_as_expired(
+    world: SandboxWorld, bot: BotRuntime, clock: MovableClock
+) -> None:
+    ana = await at_the_price_step(world, 1407)
+    (purge,) = bot.application.job_queue.get_jobs_by_name("purge_abandoned_drafts")
+    clock.advance(timedelta(days=7, minutes=1))
+    await purge.run(bot.application)
+    assert await bot.application.services.drafts.get(1407) is None
+    await ana.send_text("25")  # the price, a week later: not an answer to a draft that's gone
+    await reply(ana, "⌛ Your draft “Brass desk lamp, 1970s” expired: I keep a draft 7 days "
+                "after its last change. Let's start it again.")
+    await reply(ana, "Let's list an item. Send me its photos")
+    draft = await bot.application.services.drafts.get(1407)
+    assert draft.price_cents is None and draft.photos == ()
+    # Said once: the next answer is taken as usual.
+    await ana.send_photo(jpeg())
+    await reply(ana, "Added 1 photo")
