@@ -187,8 +187,12 @@ def _split_amount(number: str) -> tuple[str, str]:
     return whole, fraction
 
 
-def parse_price(text: str, *, min_cents: int = 1, max_cents: int = 100_000_000) -> int:
-    """The price the seller typed, in integer cents, so money is never a float anywhere."""
+def parse_price(
+    text: str, *, min_cents: int = 1, max_cents: int = 100_000_000,
+    min_reason: str | None = None, max_reason: str | None = None,
+) -> int:
+    """The price the seller typed, in integer cents, so money is never a float anywhere.
+    `min_reason` and `max_reason` name the marketplace whose limit each bound is."""
     if not 0 <= min_cents <= max_cents:
         raise ValueError(f"bad price range {min_cents}..{max_cents}")
     plain = _plain_price_text(text)
@@ -199,10 +203,11 @@ def parse_price(text: str, *, min_cents: int = 1, max_cents: int = 100_000_000) 
     thousands = _THOUSANDS.match(plain)
     if thousands:
         whole = parse_price(thousands["number"] + thousands["rest"], min_cents=0,
-                            max_cents=max_cents)
+                            max_cents=max_cents, max_reason=max_reason)
         cents = whole * 1000
         if cents > max_cents or cents < min_cents:
-            parse_price(f"{cents / 100:.2f}", min_cents=min_cents, max_cents=max_cents)
+            parse_price(f"{cents / 100:.2f}", min_cents=min_cents, max_cents=max_cents,
+                        min_reason=min_reason, max_reason=max_reason)
         raise PriceToConfirm(cents)
     if _names_foreign_currency(plain):
         raise InputRejected(PRICE_CURRENCY)
@@ -226,9 +231,10 @@ def parse_price(text: str, *, min_cents: int = 1, max_cents: int = 100_000_000) 
     whole, fraction = _split_amount(number.group())
     if negative:
         raise InputRejected(PRICE_NEGATIVE)
+    whose_max = f" ({max_reason}'s limit)" if max_reason else ""
     too_high = (
-        f"That's more than {format_price(max_cents)} — check for an extra digit and send the "
-        "price again."
+        f"That's more than {format_price(max_cents)}{whose_max} — check for an extra digit and "
+        "send the price again."
     )
     # Far more digits than the maximum has: refuse before int() meets a huge string.
     if len(whole.lstrip("0")) > len(str(max_cents)):
@@ -237,8 +243,10 @@ def parse_price(text: str, *, min_cents: int = 1, max_cents: int = 100_000_000) 
     if cents == 0 and min_cents > 0:
         raise InputRejected(PRICE_ZERO)
     if cents < min_cents:
+        whose_min = f" ({min_reason}'s)" if min_reason else ""
         raise InputRejected(
-            f"The lowest price I can list is {format_price(min_cents)} — send at least that."
+            f"The lowest price I can list is {format_price(min_cents)}{whose_min} — send at "
+            "least that."
         )
     if cents > max_cents:
         raise InputRejected(too_high)

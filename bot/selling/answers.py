@@ -79,9 +79,13 @@ async def read_price(context: BotContext, draft: Draft, text: str) -> int:
     """Cents every chosen marketplace takes. PriceToConfirm for a shorthand like "12k",
     PriceIsFree (worded by `free_explained`), InputRejected for the rest."""
     rules = await rules_for(context, draft.telegram_id, draft.marketplaces)
-    low = max((r.price_min_cents for r in rules), default=1)  # every marketplace must take it
-    high = min((r.price_max_cents for r in rules), default=100_000_000)
-    return parse_price(text, min_cents=low, max_cents=high)
+    if not rules:
+        return parse_price(text)
+    # Every marketplace must take it: the highest minimum and the lowest maximum, named.
+    low = max(rules, key=lambda r: r.price_min_cents)
+    high = min(rules, key=lambda r: r.price_max_cents)
+    return parse_price(text, min_cents=low.price_min_cents, max_cents=high.price_max_cents,
+                       min_reason=low.display_name, max_reason=high.display_name)
 
 
 async def price_refused(

@@ -67,12 +67,14 @@ def incoming(message: Message) -> IncomingPhoto | None:
 async def clean(data: bytes, each: list[Rules]) -> tuple[bytes, int, int]:
     """Check and clean one photo for every marketplace in play; PhotoRejected carries the
     sentence for the seller, naming the marketplace whose rule the photo breaks."""
-    for own in each:
+    for own in each:  # each refusal names the marketplace whose rule it is
         check(data, own)
-    rules = combined_rules(each)
-    check(data, rules)
-    cleaned = await prepare_async(data, rules)
-    info = check(cleaned, rules)
+    cleaned = await prepare_async(data, combined_rules(each))
+    info = None
+    for own in each:
+        info = check(cleaned, own)
+    if info is None:  # no marketplace in play: the photo must still be one
+        info = check(cleaned, combined_rules(each))
     return cleaned, info.width, info.height
 
 

@@ -51,6 +51,16 @@ async def test_12k_is_confirmed_before_it_becomes_the_price(
     assert draft.price_cents == 120_000
 
 
+async def test_price_limits_name_the_marketplace_whose_rule_they_are(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = await at_the_price_step(world, 1408)
+    await ana.send_text("0.50")
+    await reply(ana, "The lowest price I can list is $1 (OfferUp's) — send at least that.")
+    await ana.send_text("2,000,000")
+    await reply(ana, "That's more than $1,000,000 (eBay's limit) — check for an extra digit")
+
+
 async def test_free_says_which_marketplaces_take_a_free_item(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:

@@ -109,7 +109,8 @@ async def test_photos_sent_as_files_heic_and_all(world: SandboxWorld, bot: BotRu
     await ana.send_document(b"%PDF-1.7\n", file_name="receipt.pdf", mime_type="application/pdf")
     await reply(ana, "That file isn't a photo.")
     await ana.send_photo(jpeg(320, 240))
-    await reply(ana, "I couldn't use that photo", "320×240", "The others are kept.")
+    await reply(ana, "I couldn't use that photo: This photo is only 320×240 pixels; eBay needs "
+                "at least 500 pixels on its longest side.", "The others are kept.")
     await ana.send_document(b"\xff\xd8\xff" + b"0" * 100, file_name="broken.jpg",
                             mime_type="image/jpeg")
     await reply(ana, "I couldn't use that photo")
