@@ -206,6 +206,21 @@ class PhotosDone(DraftButton, tag="done"):
 
 
 @dataclass(frozen=True)
+class RemovePhoto(DraftButton, tag="prm"):
+    """🗑 N on ✏️ Photos; `photo` is the end of the photo's file_unique_id (fits 64 bytes),
+    so a double tap can never remove the photo that moved into its place."""
+
+    photo: str
+
+
+@dataclass(frozen=True)
+class CoverPhoto(DraftButton, tag="pcv"):
+    """⭐ N on ✏️ Photos: that photo becomes the first, the one marketplaces show."""
+
+    photo: str
+
+
+@dataclass(frozen=True)
 class Back(DraftButton, tag="back"):
     pass
 

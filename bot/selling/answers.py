@@ -294,9 +294,7 @@ async def edit_field(update: Update, context: BotContext) -> Step:
     await update.callback_query.edit_message_reply_markup(None)
     context.user_data[EDITING] = True
     telegram_id = update.effective_user.id
-    if step is Step.PHOTOS:
-        await context.services.drafts.clear_photos(telegram_id)
-    elif step is Step.ASPECTS:  # asked afresh, the obvious ones filled from the title again
+    if step is Step.ASPECTS:  # asked afresh, the obvious ones filled from the title again
         context.user_data.pop(ADDING_DETAILS, None)
         await context.services.drafts.update(telegram_id, aspects={}, details_set=0)
     return await ask(update, context, step)

@@ -31,6 +31,7 @@ from bot.buttons import (
     ConfirmPrice,
     Connect,
     ContinueDraft,
+    CoverPhoto,
     DraftButton,
     EditField,
     MarketplacesChosen,
@@ -41,6 +42,7 @@ from bot.buttons import (
     PickMarketplaceCondition,
     PickPackage,
     PostDraft,
+    RemovePhoto,
     RetypePrice,
     SkipConditionNote,
     SkipDescription,
@@ -81,7 +83,8 @@ KITS_ONLY = "post_kits_only"  # user_data: the seller chose to /post with nothin
 
 # Which step each /post button belongs to, to tell an old button from one ahead of the state.
 BUTTON_STEPS: dict[type[DraftButton], Step] = {
-    PhotosDone: Step.PHOTOS, PickCategory: Step.CATEGORY, PickCondition: Step.CONDITION,
+    PhotosDone: Step.PHOTOS, RemovePhoto: Step.PHOTOS, CoverPhoto: Step.PHOTOS,
+    PickCategory: Step.CATEGORY, PickCondition: Step.CONDITION,
     PickMarketplaceCondition: Step.CONDITION, SkipConditionNote: Step.CONDITION_NOTE,
     AspectValue: Step.ASPECTS, AspectPage: Step.ASPECTS, AspectDone: Step.ASPECTS,
     AddDetails: Step.ASPECTS, UseTypicalPrice: Step.PRICE, ConfirmPrice: Step.PRICE,
@@ -283,6 +286,8 @@ def post_conversation() -> ConversationHandler[BotContext]:
             Step.PHOTOS: [MessageHandler(filters.PHOTO | filters.Document.ALL,
                                          photos.photo_received),
                           on(PhotosDone, photos.photos_done),
+                          on(RemovePhoto, photos.photo_removed),
+                          on(CoverPhoto, photos.photo_to_front),
                           MessageHandler(anything, waiting(Step.PHOTOS))],
             Step.TITLE: [MessageHandler(text, answers.title_received), back_button,
                          MessageHandler(anything, waiting(Step.TITLE))],

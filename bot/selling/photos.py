@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from telegram import Message, Update
 from telegram.error import TelegramError
 
-from bot.buttons import PhotosDone
+from bot.buttons import CoverPhoto, PhotosDone, RemovePhoto
 from bot.context import BotContext
 from bot.selling import texts
-from bot.selling.prompts import advance, done_button
+from bot.selling.prompts import advance, done_button, photo_manager
 from bot.selling.steps import Step, combined_rules, current_draft, draft_pressed, rules_for
 from marketplaces.base import Rules
 from marketplaces.photos import PhotoRejected, check, prepare_async
@@ -206,3 +206,43 @@ async def photos_done(update: Update, context: BotContext) -> Step:
         return Step.PHOTOS
     await update.callback_query.answer()
     return await advance(update, context)
+
+
+async def photo_removed(update: Update, context: BotContext) -> Step:
+    """🗑 N on ✏️ Photos: that photo leaves the draft; the same message shows what is left."""
+    return await _change_photo(update, context, RemovePhoto)
+
+
+async def photo_to_front(update: Update, context: BotContext) -> Step:
+    """⭐ N on ✏️ Photos: that photo becomes the cover; the same message shows the new order."""
+    return await _change_photo(update, context, CoverPhoto)
+
+
+async def _change_photo(
+    update: Update, context: BotContext, kind: type[RemovePhoto] | type[CoverPhoto]
+) -> Step:
+    found = await draft_pressed(update, context, kind)
+    if found is None:
+        return Step.PHOTOS
+    pressed, draft = found
+    query = update.callback_query
+    telegram_id = update.effective_user.id
+    numbered = [(n, photo) for n, photo in enumerate(draft.photos, 1)
+                if photo.file_unique_id.endswith(pressed.photo)]
+    if not numbered:
+        await query.answer(texts.PHOTO_GONE)
+        return Step.PHOTOS
+    number, photo = numbered[0]
+    drafts = context.services.drafts
+    if isinstance(pressed, RemovePhoto):
+        await drafts.remove_photo(telegram_id, photo.file_unique_id)
+        done = texts.photo_removed(number)
+    else:
+        await drafts.move_to_front(telegram_id, photo.file_unique_id)
+        done = texts.photo_made_cover(number)
+    await query.answer()
+    draft = await drafts.get(telegram_id) or draft
+    limit = combined_rules(await rules_for(context, telegram_id, draft.marketplaces)).photo_max
+    await query.edit_message_text(texts.manage_photos(len(draft.photos), limit, done),
+                                  reply_markup=photo_manager(draft) if draft.photos else None)
+    return Step.PHOTOS

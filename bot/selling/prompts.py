@@ -7,6 +7,7 @@ moved to another draft changes nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -17,14 +18,17 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
+from telegram.error import BadRequest
 
 from bot.buttons import (
     Back,
     CancelDraft,
+    CoverPhoto,
     EditField,
     MarketplacesChosen,
     PhotosDone,
     PostDraft,
+    RemovePhoto,
     SkipDescription,
     ToggleMarketplace,
     button,
@@ -71,6 +75,21 @@ def done_button(draft: Draft) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button("Done ✅", PhotosDone(draft.version))]])
 
 
+def photo_manager(draft: Draft) -> InlineKeyboardMarkup:
+    """🗑 N and ⭐ N for each photo, four to a row, then Done."""
+    def rows(buttons: list) -> list[list]:
+        return [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
+
+    ids = [photo.file_unique_id[-PHOTO_ID_CHARS:] for photo in draft.photos]
+    remove = [button(f"🗑 {n}", RemovePhoto(draft.version, i)) for n, i in enumerate(ids, 1)]
+    cover = [button(f"⭐ {n}", CoverPhoto(draft.version, i)) for n, i in enumerate(ids, 1)][1:]
+    return InlineKeyboardMarkup([*rows(remove), *rows(cover),
+                                 [button("Done ✅", PhotosDone(draft.version))]])
+
+
+PHOTO_ID_CHARS = 16  # of a file_unique_id, in a photo's buttons (64 bytes of callback data)
+
+
 def _back_only(draft: Draft) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(BACK_LABEL, Back(draft.version))]])
 
@@ -86,8 +105,12 @@ async def ask(update: Update, context: BotContext, step: Step) -> Step:
     back = button(BACK_LABEL, Back(draft.version))
     if step is Step.PHOTOS:
         limit = combined_rules(rules).photo_max if rules else MAX_PHOTOS
-        await send(chat_id, texts.ask_photos(len(draft.photos), limit),
-                   reply_markup=done_button(draft) if draft.photos else None)
+        if context.user_data.get(EDITING) and draft.photos:  # ✏️ Photos: one at a time
+            await send(chat_id, texts.manage_photos(len(draft.photos), limit),
+                       reply_markup=photo_manager(draft))
+        else:
+            await send(chat_id, texts.ask_photos(len(draft.photos), limit),
+                       reply_markup=done_button(draft) if draft.photos else None)
     elif step is Step.TITLE:
         limit, reason = strictest(rules, "title_max", DEFAULT_TITLE_MAX)
         await send(chat_id, texts.ask_title(limit, reason), reply_markup=_back_only(draft))
@@ -118,6 +141,11 @@ async def advance(update: Update, context: BotContext) -> Step:
     """After a step is saved: the next thing the draft lacks (the preview once it lacks
     nothing, which is where an edit from the preview returns)."""
     context.user_data.pop(EDITING, None)
+    query = update.callback_query
+    if query is not None and query.message is not None and query.message.reply_markup:
+        # The prompt whose button was pressed is answered: its buttons go.
+        with contextlib.suppress(BadRequest):  # already edited by the handler
+            await query.edit_message_reply_markup(None)
     return await ask(
         update, context, await requirements.first_missing(context, update.effective_user.id)
     )

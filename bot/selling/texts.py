@@ -47,6 +47,30 @@ def ask_photos(count: int, limit: int) -> str:
     )
 
 
+def manage_photos(count: int, limit: int, done: str | None = None) -> str:
+    """✏️ Photos: what the buttons do, in the order the preview showed the photos."""
+    said = f"{done} " if done else ""
+    if not count:
+        return f"{said}No photos left — send at least one (up to {limit})." + CANCEL_HINT
+    noun = "photo" if count == 1 else "photos"
+    return (
+        f"{said}📷 {count} {noun}, numbered as in the preview; the first is the cover buyers "
+        f"see. 🗑 N removes photo N, ⭐ N makes it the cover. Send more to add them (up to "
+        f"{limit}), or tap <b>Done</b>." + CANCEL_HINT
+    )
+
+
+def photo_removed(number: int) -> str:
+    return f"🗑 Removed photo {number}."
+
+
+def photo_made_cover(number: int) -> str:
+    return f"⭐ Photo {number} is now the cover."
+
+
+PHOTO_GONE = "That photo isn't in the draft any more."
+
+
 def photos_added(count: int, limit: int, added: int) -> str:
     noun = "photo" if added == 1 else "photos"
     return (

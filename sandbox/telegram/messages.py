@@ -135,7 +135,7 @@ class MessagesApi:
               markup: dict[str, Any] | None) -> dict[str, Any]:
         """Count the send against the rate limit and show the bot's message in the chat."""
         message.from_bot = True
-        message.reply_markup = markup
+        message.reply_markup = message.sent_markup = markup
         message.reply_to_message_id = self._reply_target(seller, params)
         message.protected = params.boolean("protect_content")
         self._limiter.acquire()

@@ -228,3 +228,35 @@ async def test_an_expired_draft_is_named_as_expired(
     # Said once: the next answer is taken as usual.
     await ana.send_photo(jpeg())
     await reply(ana, "Added 1 photo")
+
+
+async def test_edit_photos_removes_or_moves_one_photo(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(1409, "Ana")
+    await connect_all(world, ana)
+    await ana.send_command("post")
+    await reply(ana, "Send me its photos")
+    colors = [(200, 30, 30), (30, 200, 30), (30, 30, 200)]
+    await ana.send_album([jpeg(color=c) for c in colors])
+    await reply(ana, "📷 3 photos so far")
+    await ana.press("Done ✅")
+    preview = await fill_details(ana)
+    before = [p.file_unique_id for p in (await bot.application.services.drafts.get(1409)).photos]
+    await ana.press("✏️ Photos", message_id=preview.message_id)
+    manager = await reply(ana, "📷 3 photos, numbered as in the preview; the first is the cover")
+    assert manager.buttons == [["🗑 1", "🗑 2", "🗑 3"], ["⭐ 2", "⭐ 3"], ["Done ✅"]]
+    await ana.press("⭐ 3", message_id=manager.message_id)
+    await ana.wait_for(lambda _: manager.text.startswith("⭐ Photo 3 is now the cover."))
+    await ana.press("🗑 2", message_id=manager.message_id)  # the first photo, now second
+    await ana.wait_for(lambda _: manager.text.startswith("🗑 Removed photo 2. 📷 2 photos"))
+    assert manager.buttons == [["🗑 1", "🗑 2"], ["⭐ 2"], ["Done ✅"]]
+    after = [p.file_unique_id for p in (await bot.application.services.drafts.get(1409)).photos]
+    assert after == [before[2], before[1]]
+    await ana.press("Done ✅", message_id=manager.message_id)
+    again = await preview_summary(ana)
+    shown = [m for m in ana.bot_messages if m.photo_sizes][-2:]  # the new order, shown again
+    assert len({m.media_group_id for m in shown}) == 1
+    progress = await post_and_wait(ana, again)
+    assert "is live on 3 of 3 marketplaces" in progress.text
+    assert [len(listing.images) for listing in world.ebay.listings] == [2]
