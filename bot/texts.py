@@ -139,6 +139,15 @@ def connect_refused(reason: str) -> str:
 
 
 START_AGAIN = "Start again from Telegram with /connect."
+LOGIN_UNSIGNED = f"Open this link with the button in Telegram, not by copying it. {START_AGAIN}"
+
+
+def login_too_old(minutes: int) -> str:
+    return (
+        f"This link was opened more than {minutes} minutes after it was tapped in Telegram, so "
+        "I can't be sure it's you. Open the link from the chat again."
+    )
+
 _REFUSALS = {  # why a connect link connected nothing, for its page and the chat
     Refusal.INVALID_LINK: f"This link is not valid. {START_AGAIN}",
     Refusal.NOT_YOURS: f"This link isn't yours, or it was already opened. {START_AGAIN}",
