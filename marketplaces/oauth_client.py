@@ -243,8 +243,8 @@ async def refresh(marketplace: str, settings: OAuthSettings, refresh_token: str)
             window = settings.refresh_reuse_seconds - REUSE_MARGIN_SECONDS
             if wait is None or elapsed + wait > window:
                 raise
-            log.warning("refreshing a %s connection timed out after %.1f s: sending the same "
-                        "refresh token again in %.0f s", marketplace, elapsed, wait)
+            log.warning("refreshing %s timed out after %.1f s: sending the same refresh token "
+                        "again in %.0f s", marketplace, elapsed, wait)
             await asyncio.sleep(wait)
 
 

@@ -271,7 +271,7 @@ async def test_a_refresh_answer_lost_after_rotating_is_retried_with_the_same_tok
         assert stored.access_token == grant.access_token
         assert [r["grant_type"] for r in oauth.token_requests] == [
             "authorization_code", "refresh_token", "refresh_token"]
-        assert any(line.startswith("refreshing a offerup connection timed out after 1.")
+        assert any(line.startswith("refreshing offerup timed out after 1.")
                    and line.endswith(": sending the same refresh token again in 2 s")
                    for line in warnings_of(caplog))
 
