@@ -245,7 +245,7 @@ class OAuthProvider:
         form = {**dict(request.query), **{k: str(v) for k, v in (await request.post()).items()}}
         self.token_requests.append({"grant_type": form.get("grant_type", "")})
         fault = self.token_faults.draw(form.get("grant_type", ""))
-        if fault is not None and (instead := TokenFaults.refusal(fault)) is not None:
+        if fault is not None and (instead := TokenFaults.refusal(fault, self.error)) is not None:
             return instead
         if fault and fault.kind is TokenFault.NARROW_SCOPE:
             self._narrow(form.get("code", ""), fault)

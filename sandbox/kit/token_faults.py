@@ -1,7 +1,8 @@
 """Ways a real OAuth token endpoint misbehaves, queued by a test for the next token calls: an
 HTML page with 200, a 400 whose JSON has no `error`, an answer lost after the work was done
-(the code redeemed, the refresh token rotated), a grant narrower than asked for, and an answer
-without `expires_in`. Each is a thing an independent provider was seen to do."""
+(the code redeemed, the refresh token rotated), a grant narrower than asked for, an answer
+without `expires_in`, and a 503 or 429 under load. Each is a thing an independent provider was
+seen to do."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from enum import StrEnum
 
 from aiohttp import web
 
+from sandbox.kit.errors import ErrorResponder
+
 
 class TokenFault(StrEnum):
     HTML_PAGE = "html_page"  # 200 with an HTML page (a login wall, a gateway's page)
@@ -18,6 +21,8 @@ class TokenFault(StrEnum):
     HANG_AFTER_WORK = "hang_after_work"  # redeems or rotates, then answers too late to be heard
     NARROW_SCOPE = "narrow_scope"  # the grant gets only `scopes`, whatever was asked
     NO_EXPIRES_IN = "no_expires_in"  # the answer names no access token lifetime
+    UNAVAILABLE = "unavailable"  # 503: down for the moment
+    SLOW_DOWN = "slow_down"  # 429 with Retry-After
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,15 @@ class TokenFaults:
         return None
 
     @staticmethod
-    def refusal(fault: QueuedTokenFault) -> web.Response | None:
-        """The answer of a fault that answers instead of the endpoint, or None."""
+    def refusal(fault: QueuedTokenFault, error: ErrorResponder) -> web.Response | None:
+        """The answer of a fault that answers instead of the endpoint (an error in the
+        marketplace's shape, `error`, where it has one), or None."""
+        if fault.kind is TokenFault.UNAVAILABLE:
+            return error(503, "temporarily_unavailable", "The service is temporarily unavailable.")
+        if fault.kind is TokenFault.SLOW_DOWN:
+            response = error(429, "slow_down", "Too many requests; slow down.")
+            response.headers["Retry-After"] = "1"
+            return response
         if fault.kind is TokenFault.HTML_PAGE:
             return web.Response(
                 text="<!doctype html><html><body><h1>Please sign in</h1></body></html>",

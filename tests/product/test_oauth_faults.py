@@ -84,6 +84,21 @@ async def test_an_unreadable_token_answer_at_connect_is_not_answering_properly(
     assert message.text == "✅ OfferUp is connected as Maya's Mid-Century Finds."
 
 
+@pytest.mark.parametrize("fault", ["unavailable", "slow_down"])
+async def test_an_overloaded_token_endpoint_at_connect_is_not_answering_properly(
+    world: SandboxWorld, bot: BotRuntime, fault: str
+) -> None:
+    """A 503 or a 429 from eBay's token endpoint is about load, not about the seller's grant."""
+    world.ebay.oauth.token_faults.next(fault, grant_type="authorization_code")
+    ana = world.telegram.seller(357, "Ana")
+    page, message = await connect(ana, "eBay", world.ebay.oauth)
+    sentence = "eBay isn't answering properly right now. Please try again in a few minutes."
+    assert page.status_code == 503 and sentence in page.text
+    assert message.text == f"⚠️ {sentence} Nothing was connected."
+    assert world.ebay.oauth.token_faults.injected[fault] == 1
+    assert await accounts_stored(bot) == 0
+
+
 async def test_a_token_answer_lost_at_connect_says_it_took_too_long(
     world: SandboxWorld, settings: Settings, start_bot: Callable[..., BotRuntime],
     caplog: pytest.LogCaptureFixture,

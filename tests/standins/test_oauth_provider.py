@@ -180,6 +180,8 @@ async def test_token_faults_answer_as_misbehaving_providers_do(market: DemoMarke
     faults.next("html_page", grant_type="authorization_code")
     faults.next("error_without_code", grant_type="authorization_code")
     faults.next("no_expires_in", grant_type="authorization_code")
+    faults.next("unavailable")
+    faults.next("slow_down")
 
     html = await token_call(market, await code_form(market))
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
@@ -192,9 +194,16 @@ async def test_token_faults_answer_as_misbehaving_providers_do(market: DemoMarke
     assert "expires_in" not in undated.json() and undated.json()["access_token"]
     assert market.oauth.grants()  # the code was redeemed: only the answer changed
 
+    down = await token_call(market, await code_form(market))
+    assert (down.status_code, down.json()["error"]) == (503, "temporarily_unavailable")
+    busy = await token_call(market, await code_form(market))
+    assert (busy.status_code, busy.json()["error"], busy.headers["Retry-After"]) == (
+        429, "slow_down", "1")
+
     plain = await token_call(market, await code_form(market))  # the queue is spent
     assert plain.json()["expires_in"] == 7200
-    assert faults.injected == {"html_page": 1, "error_without_code": 1, "no_expires_in": 1}
+    assert faults.injected == {"html_page": 1, "error_without_code": 1, "no_expires_in": 1,
+                               "unavailable": 1, "slow_down": 1}
 
 
 async def test_a_narrowed_scope_is_what_the_grant_carries(market: DemoMarket) -> None:
