@@ -88,8 +88,12 @@ def token_answer_problem(response: httpx.Response) -> str | None:
     token = body.get("access_token")
     if not isinstance(token, str) or not token:
         return f"HTTP {status} without a string access_token"
-    if "expires_in" in body and _seconds(body["expires_in"]) is None:
-        return f"HTTP {status} with an expires_in that is not a number of seconds"
+    for lifetime in ("expires_in", "refresh_token_expires_in"):
+        if lifetime in body and _seconds(body[lifetime]) is None:
+            return f"HTTP {status} with an {lifetime} that is not a number of seconds"
+    for text in ("refresh_token", "scope"):
+        if text in body and not isinstance(body[text], str):
+            return f"HTTP {status} with a {text} that is not a string"
     return None
 
 

@@ -1,8 +1,8 @@
 """Ways a real OAuth token endpoint misbehaves, queued by a test for the next token calls: an
-HTML page with 200, a 400 whose JSON has no `error`, an answer lost after the work was done
-(the code redeemed, the refresh token rotated), a grant narrower than asked for, an answer
-without `expires_in`, and a 503 or 429 under load. Each is a thing an independent provider was
-seen to do."""
+HTML page with 200, a 400 whose JSON has no `error`, fields of the wrong type, an answer lost
+after the work was done (the code redeemed, the refresh token rotated), a grant narrower than
+asked for, an answer without `expires_in`, and a 503 or 429 under load. Each is a thing an
+independent provider was seen to do."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from sandbox.kit.errors import ErrorResponder
 class TokenFault(StrEnum):
     HTML_PAGE = "html_page"  # 200 with an HTML page (a login wall, a gateway's page)
     ERROR_WITHOUT_CODE = "error_without_code"  # 400 with a JSON body but no `error`
+    WRONG_TYPES = "wrong_types"  # 200, a string access_token, but the other fields mistyped
     HANG_AFTER_WORK = "hang_after_work"  # redeems or rotates, then answers too late to be heard
     NARROW_SCOPE = "narrow_scope"  # the grant gets only `scopes`, whatever was asked
     NO_EXPIRES_IN = "no_expires_in"  # the answer names no access token lifetime
@@ -87,4 +88,8 @@ class TokenFaults:
             )
         if fault.kind is TokenFault.ERROR_WITHOUT_CODE:
             return web.json_response({"message": "Bad Request", "status": 400}, status=400)
+        if fault.kind is TokenFault.WRONG_TYPES:
+            return web.json_response({"access_token": "at-" + "x" * 20, "token_type": "bearer",
+                                      "expires_in": 3600, "refresh_token": 12345,
+                                      "scope": ["listings.write"]})
         return None

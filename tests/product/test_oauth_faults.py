@@ -13,6 +13,7 @@ import pytest
 
 from bot.config import Settings
 from bot.runtime import BotRuntime
+from marketplaces.base import Tokens
 from sandbox.browser import connect
 from sandbox.telegram import Seller
 from sandbox.world import SandboxWorld
@@ -23,6 +24,7 @@ MAYA, GARAGE_GOLD = "ou-4471", "ou-8820"  # two OfferUp sandbox accounts
 UNREADABLE = {
     "html_page": "HTTP 200 with a body that is not a JSON object",
     "error_without_code": "HTTP 400 without an error code",
+    "wrong_types": "HTTP 200 with a refresh_token that is not a string",
 }
 NOT_ANSWERING = "OfferUp isn't answering properly right now. Please try again in a few minutes."
 
@@ -59,7 +61,7 @@ async def connected(world: SandboxWorld, user_id: int, account_id: str = MAYA) -
 # ── At connect ────────────────────────────────────────────────────────────────────────────────
 
 
-@pytest.mark.parametrize("fault", ["html_page", "error_without_code"])
+@pytest.mark.parametrize("fault", list(UNREADABLE))
 async def test_an_unreadable_token_answer_at_connect_is_not_answering_properly(
     world: SandboxWorld, bot: BotRuntime, caplog: pytest.LogCaptureFixture, fault: str
 ) -> None:
@@ -239,6 +241,39 @@ async def test_one_sellers_unreadable_refresh_never_stops_the_others(
     assert (await accounts.get(failed, "offerup")).access_token != before[failed]
     for seller in (maya, garage):
         assert not any("stopped accepting" in (m.text or "") for m in seller.bot_messages)
+
+
+async def test_a_bug_in_one_sellers_refresh_never_stops_the_others(
+    world: SandboxWorld, bot: BotRuntime, clock: MovableClock,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not the provider this time but a fault of ours (standing in: the first refresh raises
+    a RuntimeError): logged with its traceback for the operator, and the job goes on."""
+    caplog.set_level(logging.WARNING)
+    await connected(world, 365, MAYA)
+    await connected(world, 366, GARAGE_GOLD)
+    adapter = bot.application.services.marketplaces["offerup"]
+    real_refresh, calls = adapter.refresh, []
+
+    async def first_one_breaks(tokens: Tokens) -> Tokens:
+        calls.append(tokens)
+        if len(calls) == 1:
+            raise RuntimeError("a bug of ours")
+        return await real_refresh(tokens)
+
+    monkeypatch.setattr(adapter, "refresh", first_one_breaks)
+    accounts = bot.application.services.accounts
+    before = {uid: (await accounts.get(uid, "offerup")).access_token for uid in (365, 366)}
+    await due_for_refresh(bot, clock)
+    await run_job(bot, "refresh_tokens")
+
+    renewed = [uid for uid in (365, 366)
+               if (await accounts.get(uid, "offerup")).access_token != before[uid]]
+    assert len(calls) == 2 and len(renewed) == 1
+    (failed,) = {365, 366} - set(renewed)
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert record.getMessage() == f"refreshing offerup for user {failed} failed unexpectedly"
+    assert record.exc_info is not None and "a bug of ours" in str(record.exc_info[1])
 
 
 async def test_check_during_an_unreadable_refresh_says_it_is_not_answering_properly(

@@ -181,6 +181,7 @@ async def test_token_faults_answer_as_misbehaving_providers_do(market: DemoMarke
     faults.next("error_without_code", grant_type="authorization_code")
     faults.next("no_expires_in", grant_type="authorization_code")
     faults.next("unavailable")
+    faults.next("wrong_types")
     faults.next("slow_down")
 
     html = await token_call(market, await code_form(market))
@@ -196,6 +197,9 @@ async def test_token_faults_answer_as_misbehaving_providers_do(market: DemoMarke
 
     down = await token_call(market, await code_form(market))
     assert (down.status_code, down.json()["error"]) == (503, "temporarily_unavailable")
+    mistyped = await token_call(market, await code_form(market))
+    assert mistyped.status_code == 200 and isinstance(mistyped.json()["access_token"], str)
+    assert mistyped.json()["refresh_token"] == 12345
     busy = await token_call(market, await code_form(market))
     assert (busy.status_code, busy.json()["error"], busy.headers["Retry-After"]) == (
         429, "slow_down", "1")
@@ -203,7 +207,7 @@ async def test_token_faults_answer_as_misbehaving_providers_do(market: DemoMarke
     plain = await token_call(market, await code_form(market))  # the queue is spent
     assert plain.json()["expires_in"] == 7200
     assert faults.injected == {"html_page": 1, "error_without_code": 1, "no_expires_in": 1,
-                               "unavailable": 1, "slow_down": 1}
+                               "unavailable": 1, "wrong_types": 1, "slow_down": 1}
 
 
 async def test_a_narrowed_scope_is_what_the_grant_carries(market: DemoMarket) -> None:
