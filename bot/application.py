@@ -71,7 +71,7 @@ def add_handlers(application: DealScoutApplication) -> None:
     # changes nothing, the rest is ignored. Nothing below sees them, so no draft, link, account
     # or listing ever shows where others read.
     add(gate.commands_outside_private(), group=-200)
-    add(TypeHandler(Update, gate.outside_private), group=-200)
+    add(gate.anything_else_outside_private(), group=-200)
     # Then, in a group of its own: remember each seller the first time.
     add(TypeHandler(Update, basics.remember_seller), group=-100)
 

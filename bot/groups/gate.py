@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, CommandHandler, filters
+from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, filters
 
 from bot.buttons import (
     AccountAction,
@@ -55,12 +55,23 @@ async def continue_in_private(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-async def outside_private(update: Update, context: BotContext) -> None:
+class _OutsidePrivate(BaseHandler[Update, BotContext, None]):
+    """Any update from a chat that is not private (a private one is not even looked at)."""
+
+    def check_update(self, update: object) -> bool:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        return chat is not None and chat.type != ChatType.PRIVATE
+
+
+def anything_else_outside_private() -> BaseHandler:
+    """Every other update from a group, supergroup or channel: edits, replies, photos, presses,
+    the bot being added…"""
+    return _OutsidePrivate(everything_else)
+
+
+async def everything_else(update: Update, context: BotContext) -> None:
     """Whatever else comes from a chat that is not private: a press is refused, the rest is
     ignored; either way no handler after this one sees it."""
-    chat = update.effective_chat
-    if chat is None or chat.type == ChatType.PRIVATE:
-        return
     if update.callback_query is not None:
         await _refuse_press(update, context)
     raise ApplicationHandlerStop
