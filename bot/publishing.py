@@ -1,6 +1,6 @@
 """Publishing as the seller sees it: a listing goes to every chosen marketplace at once, and one
 progress message in the chat is edited as each result lands — across retries and restarts,
-because the message id is stored with the listing.
+because the message (its chat and id) is stored with the listing.
 
 The engine (marketplaces/crosspost.py) does the work and knows nothing of Telegram; this module
 runs it for the bot (first try, scheduled retries, Retry presses, restarts) and reports.
@@ -150,13 +150,14 @@ class Publishing:
     async def _show(
         self, listing: StoredListing, text: str, markup: InlineKeyboardMarkup | None
     ) -> None:
-        """Edit the progress message; with none to edit (the seller deleted it, or the bot died
-        before recording one), send a fresh one, so the seller still hears how it went."""
-        if listing.progress_message_id is not None:
+        """Edit the progress message, in the chat it was sent in; with none to edit (the seller
+        deleted it, the bot died before recording one, or one recorded without its chat), send
+        a fresh one to the seller, so they still hear how it went."""
+        if listing.progress_message_id is not None and listing.progress_chat_id is not None:
             try:
                 await self._bot.edit_message_text(
-                    text, chat_id=listing.telegram_id, message_id=listing.progress_message_id,
-                    reply_markup=markup,
+                    text, chat_id=listing.progress_chat_id,
+                    message_id=listing.progress_message_id, reply_markup=markup,
                 )
                 return
             except BadRequest as exc:
@@ -164,7 +165,7 @@ class Publishing:
                     return
                 log.warning("progress edit for listing %s failed: %s", listing.id, exc)
         message = await self._bot.send_message(listing.telegram_id, text, reply_markup=markup)
-        await self._listings.set_progress_message(listing.id, message.message_id)
+        await self._listings.set_progress_message(listing.id, message.chat_id, message.message_id)
 
     def schedule_retry(self, listing_id: int, rows: list[CrossPost]) -> None:
         due = [r.next_attempt_at for r in rows

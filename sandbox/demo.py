@@ -70,6 +70,8 @@ class DemoScript:
             ("an unknown command is named back", self.unknown_command),
             ("/cancel with nothing to cancel", self.cancel),
             ("a second seller is served too", self.second_seller),
+            ("/post in a group points to the private chat, where the listing starts",
+             self.group_post),
             ("health check reports a live database", self.health),
             *[
                 (f"connect {name} through its consent page", self.connector(name))
@@ -134,6 +136,22 @@ class DemoScript:
     async def second_seller(self) -> None:
         await self.ben.send_command("start")
         await self.expect_reply(self.ben, "Hi Ben")
+
+    async def group_post(self) -> None:
+        """Ben types /post in a group he shares with Ana: the group gets one message with a
+        button to the private chat, and nothing of Ben's draft shows there."""
+        group = self.telegram.group("Resellers' corner", [self.ana, self.ben])
+        ben = group.member(self.ben)
+        await ben.send_command("post")
+        pointer = await group.next_message(timeout=REPLY_TIMEOUT)
+        if pointer.buttons != [["Continue in private chat"]]:
+            raise DemoFailure(f"the group got {pointer.text!r} {pointer.buttons!r}")
+        await self.ben.open_bot_link(ben.open_link("Continue in private chat"))
+        await self.expect_reply(self.ben, "Send me its photos")
+        await self.ben.send_command("cancel")
+        await self.expect_reply(self.ben, "Stopped.")
+        if len(group.bot_messages) != 1:
+            raise DemoFailure(f"the group got {len(group.bot_messages)} messages")
 
     def connector(self, name: str) -> Callable[[], Awaitable[None]]:
         async def connect_marketplace() -> None:

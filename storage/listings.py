@@ -36,6 +36,7 @@ class StoredListing:
     longitude: float | None
     state: str
     progress_message_id: int | None = None
+    progress_chat_id: int | None = None  # the chat that message is in
     photo_paths: tuple[Path, ...] = ()
     photo_file_ids: tuple[str, ...] = ()
     condition_ids: dict[str, str] = field(default_factory=dict)
@@ -66,13 +67,13 @@ class ListingRepository:
         self._clock = clock
 
     async def create_from_draft(
-        self, draft: Draft, sku: str, *, progress_message_id: int | None = None,
+        self, draft: Draft, sku: str, *, progress: tuple[int, int] | None = None,
         assisted: Collection[str] = (),
     ) -> int:
         """Copy the draft's photos, then in ONE transaction: the listing (with the chat message
-        that will show its progress), its photos, a pending cross-post per chosen marketplace
-        (a pending kit for those in `assisted`, which the seller posts by hand), and the draft
-        gone."""
+        that will show its progress: `progress` is its chat id and message id), its photos, a
+        pending cross-post per chosen marketplace (a pending kit for those in `assisted`, which
+        the seller posts by hand), and the draft gone."""
         folder = self.directory / sku
         paths = await asyncio.to_thread(_copy_photos, [p.path for p in draft.photos], folder)
         now = self._clock.now_db()
@@ -80,12 +81,12 @@ class ListingRepository:
             await tx.execute(
                 "INSERT INTO listings (telegram_id, sku, title, description, price_cents,"
                 " currency, condition, category, category_ids, postal_code, latitude, longitude,"
-                " progress_message_id, condition_ids, condition_note, aspects, package,"
-                " created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " progress_chat_id, progress_message_id, condition_ids, condition_note, aspects,"
+                " package, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (draft.telegram_id, sku, draft.title, draft.description or "", draft.price_cents,
                  draft.currency, draft.condition, draft.category, json.dumps(draft.category_ids),
-                 draft.postal_code, draft.latitude, draft.longitude, progress_message_id,
+                 draft.postal_code, draft.latitude, draft.longitude, *(progress or (None, None)),
                  json.dumps(draft.condition_ids), draft.condition_note, json.dumps(draft.aspects),
                  json.dumps(draft.package) if draft.package else None, now, now),
             )
@@ -210,12 +211,13 @@ class ListingRepository:
         )
 
     async def add_cross_post(
-        self, listing_id: int, marketplace: str, *, progress_message_id: int | None = None
+        self, listing_id: int, marketplace: str, *, progress: tuple[int, int] | None = None
     ) -> bool:
         """A pending cross-post to one more marketplace; False if it already has one.
 
         In the same transaction the listing has news to tell again and, when given, a new
-        progress message: a crash in between can never leave a message nobody edits."""
+        progress message (chat id, message id): a crash in between can never leave a message
+        nobody edits."""
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "INSERT INTO cross_posts (listing_id, marketplace, updated_at) VALUES (?, ?, ?)"
@@ -224,11 +226,15 @@ class ListingRepository:
             )
             if changed != 1:
                 return False
-            await tx.execute(
-                "UPDATE listings SET outcome_told_at = NULL,"
-                " progress_message_id = COALESCE(?, progress_message_id) WHERE id = ?",
-                (progress_message_id, listing_id),
-            )
+            if progress is None:
+                await tx.execute(
+                    "UPDATE listings SET outcome_told_at = NULL WHERE id = ?", (listing_id,)
+                )
+            else:
+                await tx.execute(
+                    "UPDATE listings SET outcome_told_at = NULL, progress_chat_id = ?,"
+                    " progress_message_id = ? WHERE id = ?", (*progress, listing_id),
+                )
         return True
 
     async def live_listing_ids(self) -> list[int]:
@@ -275,9 +281,10 @@ class ListingRepository:
         rows = await self._db.fetchall("SELECT id FROM listings WHERE outcome_told_at IS NULL")
         return [row["id"] for row in rows]
 
-    async def set_progress_message(self, listing_id: int, message_id: int) -> None:
+    async def set_progress_message(self, listing_id: int, chat_id: int, message_id: int) -> None:
         await self._db.execute(
-            "UPDATE listings SET progress_message_id = ? WHERE id = ?", (message_id, listing_id)
+            "UPDATE listings SET progress_chat_id = ?, progress_message_id = ? WHERE id = ?",
+            (chat_id, message_id, listing_id),
         )
 
     async def retry_due(self) -> list[tuple[int, datetime]]:
@@ -320,6 +327,7 @@ def _listing(row: aiosqlite.Row, photos: list[aiosqlite.Row]) -> StoredListing:
         category_ids=json.loads(row["category_ids"]), postal_code=row["postal_code"],
         latitude=row["latitude"], longitude=row["longitude"], state=row["state"],
         progress_message_id=row["progress_message_id"],
+        progress_chat_id=row["progress_chat_id"],
         photo_paths=tuple(Path(p["path"]) for p in photos),
         photo_file_ids=tuple(p["file_id"] for p in photos),
         condition_ids=json.loads(row["condition_ids"]),

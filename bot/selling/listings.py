@@ -246,10 +246,9 @@ async def act(update: Update, context: BotContext) -> None:
             return
         # Like Post on the preview, the card becomes the progress message, stored with the new
         # cross-post in one transaction: a crash leaves one message to edit, never a stale one.
-        card = query.message.message_id if query.message else None
+        card = (query.message.chat.id, query.message.message_id) if query.message else None
         services = context.services
-        if not await services.listings.add_cross_post(listing_id, marketplace,
-                                                      progress_message_id=card):
+        if not await services.listings.add_cross_post(listing_id, marketplace, progress=card):
             return  # pressed twice: the first press is already posting it
         publishing = context.application.publishing
         await publishing.report(listing_id, await services.listings.cross_posts(listing_id))

@@ -27,12 +27,12 @@ async def post_listing(update: Update, context: BotContext) -> int | None:
         return Step.PREVIEW
     await query.answer("Posting…")
     draft = found[1]
-    # The preview card becomes the progress message. Its id is known before anything is sent,
-    # so it is stored with the listing: a crash at any point leaves one message to edit, never
-    # a second one.
-    card = query.message.message_id if query.message else None
+    # The preview card becomes the progress message. Its chat and id are known before anything
+    # is sent, so they are stored with the listing: a crash at any point leaves one message to
+    # edit, never a second one.
+    card = (query.message.chat.id, query.message.message_id) if query.message else None
     listing_id = await services.listings.create_from_draft(
-        draft, make_sku(draft.title or ""), progress_message_id=card, assisted=services.kits
+        draft, make_sku(draft.title or ""), progress=card, assisted=services.kits
     )
     await services.drafts.delete(telegram_id)  # the files; the row went with the listing
     application = context.application

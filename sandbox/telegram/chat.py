@@ -15,6 +15,7 @@ class ChatMessage:
 
     message_id: int = 0
     from_bot: bool = False
+    sender_id: int | None = None  # in a group: the member who sent it
     date: int = 0
     text: str | None = None
     html: str | None = None
