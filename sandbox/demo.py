@@ -147,6 +147,9 @@ class DemoScript:
         if pointer.buttons != [["Continue in private chat"]]:
             raise DemoFailure(f"the group got {pointer.text!r} {pointer.buttons!r}")
         await self.ben.open_bot_link(ben.open_link("Continue in private chat"))
+        # Ben has connected nothing: told so before any step, with Start anyway for the kits.
+        await self.expect_reply(self.ben, "You haven't connected a marketplace yet")
+        await self.ben.press("▶️ Start anyway")
         await self.expect_reply(self.ben, "Send me its photos")
         await self.ben.send_command("cancel")
         await self.expect_reply(self.ben, "Stopped.")
