@@ -29,6 +29,7 @@ from storage.drafts import Draft, PhotoAdded
 log = logging.getLogger(__name__)
 
 ALBUM_SETTLE_SECONDS = 1.0
+ALBUM_RECHECK_SECONDS = 0.25  # while photos of the album that arrived are still being handled
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 IMAGE_MIME_TYPES = frozenset({
     "image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "image/avif",
@@ -117,6 +118,16 @@ async def keep_photo(
 
 async def photo_received(update: Update, context: BotContext) -> Step:
     message = update.effective_message
+    try:
+        return await _photo_received(update, context)
+    finally:
+        if message.media_group_id:  # kept or refused, this album photo has been handled
+            ALBUMS.settle(context, update.effective_chat.id, update.effective_user.id,
+                          message.media_group_id, update.update_id)
+
+
+async def _photo_received(update: Update, context: BotContext) -> Step:
+    message = update.effective_message
     telegram_id = update.effective_user.id
     try:
         found = incoming(message)
@@ -132,8 +143,8 @@ async def photo_received(update: Update, context: BotContext) -> Step:
         await message.reply_text(refused.message)
         return Step.PHOTOS
     if message.media_group_id:
-        ALBUMS.settle(context, update.effective_chat.id, telegram_id, message.media_group_id)
-    elif added is PhotoAdded.SAME_PICTURE:
+        return Step.PHOTOS  # the album is answered once, when all of it is in (AlbumAnswers)
+    if added is PhotoAdded.SAME_PICTURE:
         await message.reply_text(
             texts.photo_already_there(len(draft.photos), limit), reply_markup=done_button(draft),
         )
@@ -146,16 +157,20 @@ async def photo_received(update: Update, context: BotContext) -> Step:
 
 class AlbumAnswers:
     """One answer per album. Telegram sends an album as N updates with no count, and under load
-    its photos may be processed seconds apart: the answer waits until the album has been quiet
-    for a moment, and a photo that still arrives later edits that answer instead of adding one.
-    In memory on purpose: after a restart a late photo simply gets a fresh answer."""
+    its photos may be handled seconds apart. The answer waits until every photo of the album
+    that has arrived (the inbox counts them) has been handled and none has come for a moment,
+    however slow the photos are; a photo that still comes later edits that answer instead of
+    adding one. In memory on purpose: after a restart a late photo gets a fresh answer."""
 
     def __init__(self) -> None:
         self.last_photo: dict[str, float] = {}
+        self.handled: dict[str, set[int]] = {}  # group → update ids handled
         self.answer: dict[str, int] = {}  # group → the answer's message id
 
-    def settle(self, context: BotContext, chat_id: int, telegram_id: int, group: str) -> None:
+    def settle(self, context: BotContext, chat_id: int, telegram_id: int, group: str,
+               update_id: int) -> None:
         self.last_photo[group] = time.monotonic()
+        self.handled.setdefault(group, set()).add(update_id)
         name = f"album:{chat_id}:{group}"
         if not context.job_queue.get_jobs_by_name(name):
             context.job_queue.run_once(
@@ -166,11 +181,13 @@ class AlbumAnswers:
     async def _settled(self, context: BotContext) -> None:
         job = context.job
         group = str(job.data)
-        quiet_for = time.monotonic() - self.last_photo.get(group, 0.0)
-        if quiet_for < ALBUM_SETTLE_SECONDS:  # more photos came meanwhile: wait for them
+        arrived, last_arrival = context.application.inbox.albums.arrived(group)
+        waiting = arrived - self.handled.get(group, set())
+        quiet_for = time.monotonic() - max(self.last_photo.get(group, 0.0), last_arrival)
+        if waiting or quiet_for < ALBUM_SETTLE_SECONDS:  # more of it to come: wait for it
             context.job_queue.run_once(
-                self._settled, ALBUM_SETTLE_SECONDS - quiet_for, chat_id=job.chat_id,
-                user_id=job.user_id, name=job.name, data=group,
+                self._settled, max(ALBUM_SETTLE_SECONDS - quiet_for, ALBUM_RECHECK_SECONDS),
+                chat_id=job.chat_id, user_id=job.user_id, name=job.name, data=group,
             )
             return
         draft = await context.services.drafts.get(job.user_id)
@@ -191,6 +208,7 @@ class AlbumAnswers:
             for stale in list(self.answer)[:5_000]:
                 self.answer.pop(stale, None)
                 self.last_photo.pop(stale, None)
+                self.handled.pop(stale, None)
 
 
 ALBUMS = AlbumAnswers()

@@ -3,10 +3,14 @@ as "12k" or "free", photos sent as files, long descriptions, edits of earlier an
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+
+import pytest
 
 from bot.buttons import StartWithPhotos, pack
 from bot.runtime import BotRuntime
+from bot.selling import photos as photos_module
 from bot.selling.texts import LOOSE_PHOTOS_GONE
 from sandbox.autopilot import answer_until
 from sandbox.telegram import Seller
@@ -260,3 +264,25 @@ async def test_edit_photos_removes_or_moves_one_photo(
     progress = await post_and_wait(ana, again)
     assert "is live on 3 of 3 marketplaces" in progress.text
     assert [len(listing.images) for listing in world.ebay.listings] == [2]
+
+
+async def test_a_slow_album_is_answered_once(
+    world: SandboxWorld, bot: BotRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load each photo may take longer than the album's quiet moment: the answer still
+    waits for every photo that arrived, instead of answering "1 photo so far", "2 …"."""
+    cleaning = photos_module.clean
+
+    async def slow_clean(data: bytes, each: list) -> tuple[bytes, int, int]:
+        await asyncio.sleep(photos_module.ALBUM_SETTLE_SECONDS * 1.3)
+        return await cleaning(data, each)
+
+    monkeypatch.setattr(photos_module, "clean", slow_clean)
+    ana = world.telegram.seller(1410, "Ana")
+    await connect_all(world, ana)
+    await ana.send_command("post")
+    await reply(ana, "Send me its photos")
+    await ana.send_album([jpeg(color=(i * 60, 90, 90)) for i in range(3)])
+    answer = await reply(ana, "📷 3 photos so far")
+    await asyncio.sleep(photos_module.ALBUM_SETTLE_SECONDS * 1.5)
+    assert answer.edits == 0 and ana.read_all() == []
