@@ -318,6 +318,9 @@ def copy_problem(row: CrossPost, marketplace: str, now: datetime) -> str | None:
         return f"couldn't end it there yet ({marketplace})"
     if kind == Problem.PRICE_NOT_TAKEN:
         return f"{marketplace} didn't take the new price yet."
+    if kind == Problem.CRASHED:
+        return (f"posting to {marketplace} stopped me twice, so I've set it aside and told the "
+                "operator. Tap Retry to try once more.")
     return row.error  # refused: the marketplace's own reason
 
 

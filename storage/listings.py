@@ -17,6 +17,7 @@ from storage.drafts import Draft
 from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
 UNFINISHED = ("pending", "in_flight")
+PARKED = "crashed"  # error_kind of a copy set aside after interrupting the process twice
 
 
 @dataclass(frozen=True)
@@ -295,6 +296,27 @@ class ListingRepository:
             " GROUP BY listing_id"
         )
         return [(row["listing_id"], from_db(row["due"])) for row in rows]
+
+    async def park_crash_loops(self, after: int = 2) -> list[tuple[int, str]]:
+        """At start: count one more interruption for every copy found in flight (the process
+        died while posting it) and set aside those interrupted `after` times or more (failed,
+        retryable by the seller only), so a copy that kills the process cannot do so at
+        every start. Returns the (listing id, marketplace) set aside."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE cross_posts SET interrupted = interrupted + 1 WHERE state = 'in_flight'"
+            )
+            rows = await tx.fetchall(
+                "SELECT listing_id, marketplace FROM cross_posts"
+                " WHERE state = 'in_flight' AND interrupted >= ?", (after,),
+            )
+            await tx.execute(
+                "UPDATE cross_posts SET state = 'failed', retryable = 0, error_kind = ?,"
+                " error = NULL, error_field = NULL, next_attempt_at = NULL, updated_at = ?"
+                " WHERE state = 'in_flight' AND interrupted >= ?",
+                (PARKED, self._clock.now_db(), after),
+            )
+        return [(row["listing_id"], row["marketplace"]) for row in rows]
 
     async def unfinished(self) -> list[tuple[int, str]]:
         """Cross-posts a crash may have interrupted: (listing id, marketplace)."""
