@@ -17,6 +17,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from storage.scope import update_scope
+
 log = logging.getLogger(__name__)
 
 Claim = Callable[[int, int | None], Awaitable[bool]]
@@ -75,7 +77,8 @@ class PerSellerUpdateProcessor(BaseUpdateProcessor):
             if asyncio.iscoroutine(coroutine):
                 coroutine.close()
             return
-        await coroutine
+        with update_scope():  # the draft, accounts … read once for this update (storage/scope.py)
+            await coroutine
         if first is None:  # handled without a claim: claim it now, or a restart handles it again
             with contextlib.suppress(Exception):
                 await self._claim(update.update_id, ordering_key(update))  # type: ignore[misc,union-attr]

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage import scope as update_cache
 from storage.crypto import TokenCipher
 from storage.db import Database
 from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
@@ -89,6 +90,7 @@ class AccountRepository:
         extra: Mapping[str, str],
     ) -> None:
         """Connect or reconnect: the new grant replaces the old one and clears any warning."""
+        update_cache.forget(("accounts", telegram_id))
         now = self._clock.now_db()
         await self._db.execute(
             f"INSERT INTO marketplace_accounts ({_COLUMNS}, updated_at)"
@@ -123,6 +125,7 @@ class AccountRepository:
     ) -> None:
         """Store a refresh's result in one statement: with rotation, the new refresh token and
         the access token land together or not at all, so a crash cannot strand the account."""
+        update_cache.forget(("accounts", telegram_id))
         extra_sql = ", extra = ?" if extra is not None else ""
         extra_param = (json.dumps(dict(extra), sort_keys=True),) if extra is not None else ()
         await self._db.execute(
@@ -147,6 +150,15 @@ class AccountRepository:
         return self._row(row) if row else None
 
     async def for_seller(self, telegram_id: int) -> list[StoredAccount]:
+        """The seller's accounts, tokens decrypted (once per update: storage/scope.py)."""
+        found = update_cache.recall(("accounts", telegram_id))
+        if found is not update_cache.MISSING:
+            return list(found)
+        accounts = await self._read_seller(telegram_id)
+        update_cache.keep(("accounts", telegram_id), tuple(accounts))
+        return accounts
+
+    async def _read_seller(self, telegram_id: int) -> list[StoredAccount]:
         rows = await self._db.fetchall(
             f"SELECT {_COLUMNS} FROM marketplace_accounts WHERE telegram_id = ?"
             " ORDER BY marketplace",
@@ -194,6 +206,7 @@ class AccountRepository:
 
     async def mark_needs_reconnect(self, telegram_id: int, marketplace: str) -> bool:
         """Flag the account; True only the first time, so the seller is told once."""
+        update_cache.forget(("accounts", telegram_id))
         changed = await self._db.execute(
             "UPDATE marketplace_accounts SET status = 'needs_reconnect',"
             " status_notified_at = ?, updated_at = ?"
@@ -204,6 +217,7 @@ class AccountRepository:
 
     async def mark_expiry_warned(self, telegram_id: int, marketplace: str) -> bool:
         """Record the expiry warning; True only the first time."""
+        update_cache.forget(("accounts", telegram_id))
         changed = await self._db.execute(
             "UPDATE marketplace_accounts SET expiry_warned_at = ?, updated_at = ?"
             " WHERE telegram_id = ? AND marketplace = ? AND expiry_warned_at IS NULL",
@@ -212,6 +226,7 @@ class AccountRepository:
         return changed == 1
 
     async def delete(self, telegram_id: int, marketplace: str) -> bool:
+        update_cache.forget(("accounts", telegram_id))
         changed = await self._db.execute(
             "DELETE FROM marketplace_accounts WHERE telegram_id = ? AND marketplace = ?",
             (telegram_id, marketplace),

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from storage import scope as update_cache
 from storage.db import Database
 from storage.timeutil import SYSTEM_CLOCK, Clock, to_db
 
@@ -102,7 +103,11 @@ class AssistedRepository:
         return [row[0] for row in rows]
 
     async def last_chosen(self, telegram_id: int) -> list[str]:
-        """The kits the seller chose for their latest listing: offered again for the next."""
+        """The kits the seller chose for their latest listing: offered again for the next
+        (read once per update: storage/scope.py)."""
+        found = update_cache.recall(("last_kits", telegram_id))
+        if found is not update_cache.MISSING:
+            return list(found)
         rows = await self._db.fetchall(
             "SELECT marketplace FROM assisted_copies WHERE listing_id = ("
             " SELECT MAX(a.listing_id) FROM assisted_copies a"
@@ -110,7 +115,9 @@ class AssistedRepository:
             " ORDER BY rowid",
             (telegram_id,),
         )
-        return [row[0] for row in rows]
+        chosen = [row[0] for row in rows]
+        update_cache.keep(("last_kits", telegram_id), tuple(chosen))
+        return chosen
 
     async def mark(
         self, listing_id: int, marketplace: str, state: str, *, url: str | None = None,

@@ -18,6 +18,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage import scope as update_cache
 from storage.db import Database
 from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
@@ -94,6 +95,15 @@ class DraftRepository:
         return self.directory / str(telegram_id)
 
     async def get(self, telegram_id: int) -> Draft | None:
+        """The seller's draft with its photos (read once per update: storage/scope.py)."""
+        found = update_cache.recall(("draft", telegram_id))
+        if found is not update_cache.MISSING:
+            return found
+        draft = await self._read(telegram_id)
+        update_cache.keep(("draft", telegram_id), draft)
+        return draft
+
+    async def _read(self, telegram_id: int) -> Draft | None:
         row = await self._db.fetchone("SELECT * FROM drafts WHERE telegram_id = ?", (telegram_id,))
         if row is None:
             return None
@@ -107,6 +117,7 @@ class DraftRepository:
     async def start(self, telegram_id: int) -> Draft:
         """A fresh, empty draft with the next version (any previous one is discarded with its
         photos). The seller must exist: drafts belong to sellers."""
+        update_cache.forget(("draft", telegram_id))
         now = self._clock.now_db()
         async with self._db.transaction() as tx:
             counted = await tx.fetchone(
@@ -126,6 +137,7 @@ class DraftRepository:
         return Draft(telegram_id=telegram_id, version=counted[0])
 
     async def update(self, telegram_id: int, **fields: Any) -> None:
+        update_cache.forget(("draft", telegram_id))
         unknown = set(fields) - EDITABLE
         if unknown:
             raise ValueError(f"not draft fields: {sorted(unknown)}")
@@ -145,6 +157,7 @@ class DraftRepository:
     ) -> PhotoAdded:
         """Keep a photo once: a redelivered update and the same picture sent again (which
         Telegram gives a new file id) are both recognised, by file id and by content."""
+        update_cache.forget(("draft", telegram_id))
         digest = hashlib.sha256(data).hexdigest()
         held = await self._db.fetchone(
             "SELECT file_unique_id = ? FROM draft_photos WHERE telegram_id = ?"
@@ -172,6 +185,7 @@ class DraftRepository:
     async def remember_photo_file_ids(self, telegram_id: int, shown: dict[str, str]) -> None:
         """Keep the photo file ids Telegram gave the cleaned JPEGs uploaded for the preview
         (by file_unique_id), so each is uploaded once."""
+        update_cache.forget(("draft", telegram_id))
         async with self._db.transaction() as tx:
             await tx.executemany(
                 "UPDATE draft_photos SET photo_file_id = ? WHERE telegram_id = ?"
@@ -181,6 +195,7 @@ class DraftRepository:
 
     async def remove_photo(self, telegram_id: int, file_unique_id: str) -> bool:
         """Take one photo out of the draft; False when it was not there (already removed)."""
+        update_cache.forget(("draft", telegram_id))
         row = await self._db.fetchone_write(
             "DELETE FROM draft_photos WHERE telegram_id = ? AND file_unique_id = ? RETURNING path",
             (telegram_id, file_unique_id),
@@ -193,6 +208,7 @@ class DraftRepository:
 
     async def move_to_front(self, telegram_id: int, file_unique_id: str) -> bool:
         """Make one photo the first (the cover marketplaces show); False when it is gone."""
+        update_cache.forget(("draft", telegram_id))
         changed = await self._db.execute(
             "UPDATE draft_photos SET position = (SELECT MIN(position) - 1 FROM draft_photos"
             " WHERE telegram_id = ?) WHERE telegram_id = ? AND file_unique_id = ?",
@@ -203,12 +219,14 @@ class DraftRepository:
         return bool(changed)
 
     async def _touch(self, telegram_id: int) -> None:
+        update_cache.forget(("draft", telegram_id))
         await self._db.execute(
             "UPDATE drafts SET updated_at = ? WHERE telegram_id = ?",
             (self._clock.now_db(), telegram_id),
         )
 
     async def clear_photos(self, telegram_id: int) -> None:
+        update_cache.forget(("draft", telegram_id))
         await self._db.execute("DELETE FROM draft_photos WHERE telegram_id = ?", (telegram_id,))
         await asyncio.to_thread(shutil.rmtree, self._folder(telegram_id), True)
 
@@ -218,6 +236,7 @@ class DraftRepository:
         )
 
     async def delete(self, telegram_id: int) -> None:
+        update_cache.forget(("draft", telegram_id))
         await self._db.execute("DELETE FROM drafts WHERE telegram_id = ?", (telegram_id,))
         await asyncio.to_thread(shutil.rmtree, self._folder(telegram_id), True)
 
