@@ -7,10 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import aiosqlite
-
 from storage.crypto import TokenCipher
-from storage.db import Database
+from storage.db import Database, Row
 from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
 CONNECTED = "connected"
@@ -55,7 +53,7 @@ class AccountRepository:
         self._cipher = cipher
         self._clock = clock
 
-    def _row(self, row: aiosqlite.Row) -> StoredAccount:
+    def _row(self, row: Row) -> StoredAccount:
         refresh = row["refresh_token_enc"]
         return StoredAccount(
             telegram_id=row["telegram_id"],

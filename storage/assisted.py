@@ -8,9 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
-from storage.db import Database
+from storage.db import Database, Row
 from storage.timeutil import SYSTEM_CLOCK, Clock, to_db
 
 PENDING = "pending"  # chosen; its kit not sent yet
@@ -205,14 +203,14 @@ class AssistedRepository:
         return {row[0]: row[1] for row in rows}
 
 
-def _copy(row: aiosqlite.Row) -> AssistedCopy:
+def _copy(row: Row) -> AssistedCopy:
     return AssistedCopy(
         listing_id=row[0], marketplace=row[1], state=row[2], url=row[3],
         card_message_id=row[4], telegram_id=row[5], title=row[6],
     )
 
 
-def _reminder(row: aiosqlite.Row) -> Reminder:
+def _reminder(row: Row) -> Reminder:
     return Reminder(
         id=row[0], listing_id=row[1], marketplace=row[2], reason=row[3], sold_on=row[4],
         price_cents=row[5], times_sent=row[6], done=bool(row[7]), telegram_id=row[8],
