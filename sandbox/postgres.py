@@ -45,12 +45,15 @@ class PostgresUnavailable(RuntimeError):
 
 
 def find_bindir() -> Path:
-    """The folder with initdb and pg_ctl: PG_BINDIR, then `pg_config --bindir`, then the
-    newest /usr/lib/postgresql/N/bin (Debian keeps the server binaries off the PATH), then the
-    PATH."""
+    """The folder with initdb and pg_ctl: PG_BINDIR when set (and nothing else then), else
+    `pg_config --bindir`, the newest /usr/lib/postgresql/N/bin (Debian keeps the server
+    binaries off the PATH), or the PATH."""
+    chosen = os.environ.get("PG_BINDIR")
+    if chosen:
+        if not all((Path(chosen) / program).is_file() for program in ("initdb", "pg_ctl")):
+            raise PostgresUnavailable(f"PG_BINDIR ({chosen}) has no initdb and pg_ctl in it")
+        return Path(chosen)
     candidates: list[Path] = []
-    if os.environ.get("PG_BINDIR"):
-        candidates.append(Path(os.environ["PG_BINDIR"]))
     pg_config = shutil.which("pg_config")
     if pg_config:
         with contextlib.suppress(OSError, subprocess.SubprocessError):

@@ -36,7 +36,10 @@ _SCHEMA_MIGRATIONS = (
     " applied_at TEXT NOT NULL"
     " DEFAULT (to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')))"
 )
-DRIVER_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# InternalClientError: a connection the server just dropped can be handed out before asyncpg
+# has noticed, and then fails with it.
+DRIVER_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                 asyncpg.InternalClientError)
 REFUSED_LOGIN = (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError)
 
 
