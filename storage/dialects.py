@@ -20,6 +20,7 @@ name, rather than failing later in a way that hides where it came from.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -80,6 +81,7 @@ def _refuse_sqlite_only(code: str) -> None:
             )
 
 
+_PLACEHOLDER = re.compile(r"\?")
 _INSERT_OR_IGNORE = re.compile(r"(?i)\bINSERT\s+OR\s+IGNORE\b")
 _RETURNING = re.compile(r"(?i)\bRETURNING\b")
 
@@ -90,20 +92,11 @@ def postgres_statement(sql: str) -> str:
     parts = list(segments(sql))
     code = "".join(p.text for p in parts if p.kind == "code")
     _refuse_sqlite_only(code)
-    counter = 0
-
-    def number(text: str) -> str:
-        nonlocal counter
-        out = []
-        for char in text:
-            if char == "?":
-                counter += 1
-                out.append(f"${counter}")
-            else:
-                out.append(char)
-        return "".join(out)
-
-    translated = "".join(number(p.text) if p.kind == "code" else p.text for p in parts)
+    numbers = itertools.count(1)
+    translated = "".join(
+        _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", p.text) if p.kind == "code" else p.text
+        for p in parts
+    )
     if _INSERT_OR_IGNORE.search(code):
         translated = _on_conflict_do_nothing(translated)
     return translated
