@@ -10,6 +10,7 @@ WHERE still-unclaimed, DELETE … RETURNING), which is atomic at that level.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from collections.abc import AsyncIterator, Iterable
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 POOL_SIZE = 10
 CONNECT_TIMEOUT_SECONDS = 10.0
+CLOSE_TIMEOUT_SECONDS = 10.0
 # Any fixed number: bot processes starting together take turns applying migrations under it.
 MIGRATION_LOCK = 0x6465616C73636F  # "dealsco"
 _SCHEMA_MIGRATIONS = (
@@ -76,6 +78,7 @@ class PostgresDatabase(Database):
         super().__init__()
         self._pool = pool
         self.url = url
+        self.close_timeout = CLOSE_TIMEOUT_SECONDS
 
     @classmethod
     async def connect(
@@ -115,7 +118,15 @@ class PostgresDatabase(Database):
         return f"PostgreSQL {version.split()[0]}"
 
     async def close(self) -> None:
-        await self._pool.close()
+        """Close every connection once it is back in the pool; after `close_timeout`, end the
+        ones still busy (a stop must not wait on a stuck query)."""
+        try:
+            async with asyncio.timeout(self.close_timeout):
+                await self._pool.close()
+        except TimeoutError:
+            log.warning("database connections still busy %g s into the stop; ended them",
+                        self.close_timeout)
+            self._pool.terminate()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

@@ -382,3 +382,26 @@ def test_without_postgresql_its_tests_fail_saying_why(tmp_path: Path) -> None:
     assert "1 error" in result.stdout and "skipped" not in result.stdout
     assert (f"PostgreSQL could not be started for the tests: PG_BINDIR ({tmp_path}) has no"
             " initdb and pg_ctl in it") in result.stdout
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_closing_does_not_wait_on_a_stuck_query(empty_database: str) -> None:
+    """A stop ends a connection still busy after a while; its transaction never commits."""
+    db = await Database.open(empty_database)
+    db.close_timeout = 0.3
+    inserted = asyncio.Event()
+
+    async def stuck() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO sellers (telegram_id, first_name, created_at,"
+                             " last_seen_at) VALUES (1, 'Ana', 'now', 'now')")
+            inserted.set()
+            await tx.execute("SELECT pg_sleep(30)")
+
+    holder = asyncio.create_task(stuck())
+    await inserted.wait()
+    await asyncio.wait_for(db.close(), timeout=5)
+    with pytest.raises(asyncpg.InterfaceError, match="connection is closed"):
+        await holder  # the query was cut off with its connection
+    async with opened(empty_database) as again:
+        assert await again.fetchall("SELECT * FROM sellers") == []
