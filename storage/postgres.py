@@ -195,7 +195,8 @@ def _application_name(url: PostgresUrl) -> dict[str, str]:
 
 def why(exc: BaseException, url: PostgresUrl) -> str:
     """What went wrong reaching the server, in words an operator acts on, password masked."""
-    if isinstance(exc, ConnectionRefusedError):
+    # asyncpg tries each address a name resolves to and may raise them together as one OSError.
+    if isinstance(exc, ConnectionRefusedError) or "Connect call failed" in str(exc):
         return "nothing answers there (connection refused): is the server running, and are " \
                "the host and port right?"
     if isinstance(exc, socket.gaierror):
