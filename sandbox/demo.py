@@ -261,15 +261,20 @@ class DemoScript:
         return message
 
     async def _answer_reminders(self, words: str) -> None:
-        """The reminder for each copy by hand: Done ✅ once it is done there."""
-        for name in KITS:
-            display = ASSISTED_BY_NAME[name].display_name
-            reminder = await self.expect_reply(self.ana, words, display)
-            message = self.ana.bot_messages[-1]
+        """The reminder for each copy by hand, in the order they come: Done ✅ once it is done
+        there (on the reminder itself, even when the next one is already in)."""
+        waiting = {ASSISTED_BY_NAME[name].display_name for name in KITS}
+        while waiting:
+            message = await self.ana.next_message(timeout=REPLY_TIMEOUT)
+            text = message.text or ""
+            display = next((name for name in waiting if name in text), None)
+            if words not in text or display is None:
+                raise DemoFailure(f"expected a reminder for {sorted(waiting)}: {text[:200]!r}")
             if "Done ✅" not in str(message.buttons):
-                raise DemoFailure(f"no Done on {reminder!r}")
+                raise DemoFailure(f"no Done on {text!r}")
             await self.ana.press("Done ✅", message_id=message.message_id)
             await self.ana.wait_for(lambda _, m=message: "✅ Done" in (m.text or ""))
+            waiting.discard(display)
 
     async def listings(self) -> None:
         await self.ana.send_command("listings")

@@ -87,7 +87,8 @@ class AssistedRepository:
     async def awaiting_link(self, telegram_id: int) -> list[AssistedCopy]:
         """The seller's copies whose kit is out and whose link is not in, newest first."""
         rows = await self._db.fetchall(
-            f"{_COPY} WHERE l.telegram_id = ? AND a.state = ? ORDER BY a.listing_id DESC",
+            f"{_COPY} WHERE l.telegram_id = ? AND a.state = ?"
+            " ORDER BY a.listing_id DESC, a.rowid",
             (telegram_id, KIT_SENT),
         )
         return [_copy(row) for row in rows]
@@ -158,7 +159,7 @@ class AssistedRepository:
 
     async def due(self) -> list[Reminder]:
         rows = await self._db.fetchall(
-            f"{_REMINDER} WHERE r.done_at IS NULL AND r.due_at <= ? ORDER BY r.due_at",
+            f"{_REMINDER} WHERE r.done_at IS NULL AND r.due_at <= ? ORDER BY r.due_at, r.id",
             (self._clock.now_db(),),
         )
         return [_reminder(row) for row in rows]
