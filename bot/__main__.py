@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from storage.crypto import TokenCipher
 
@@ -43,28 +42,44 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level, settings.secrets())
     if args.command == "check":
-        print(
-            f"Configuration OK: Bot API at {settings.telegram_api_base}, "
-            f"database {settings.database_path}, web server on "
-            f"{settings.web_host}:{settings.web_port}."
-        )
-        return 0
+        return asyncio.run(_check(settings))
     if args.command == "migrate":
-        return asyncio.run(_migrate(settings.database_path))
+        return asyncio.run(_migrate(settings.database_location))
     from bot.runtime import run_until_stopped
 
     asyncio.run(run_until_stopped(settings, webhook=args.webhook))
     return 0
 
 
-async def _migrate(path: Path) -> int:
-    from storage.db import Database
+async def _check(settings: Settings) -> int:
+    """Settings are valid; a PostgreSQL server must also answer (a SQLite file is made at the
+    first start, so there is nothing to reach)."""
+    database = f"database {settings.database_shown}"
+    if settings.database_url:
+        from storage.db import DatabaseUnavailable, opened
+
+        try:
+            async with opened(settings.database_url, migrate=False) as db:
+                database = f"database {await db.server_version()} at {db.location} (reachable)"
+        except DatabaseUnavailable as exc:
+            print(f"The settings are valid, but the database is not reachable.\n{exc}",
+                  file=sys.stderr)
+            return 1
+    print(
+        f"Configuration OK: Bot API at {settings.telegram_api_base}, {database}, "
+        f"web server on {settings.web_host}:{settings.web_port}."
+    )
+    return 0
+
+
+async def _migrate(location: str | Path) -> int:
+    from storage.db import Database, DatabaseUnavailable
     from storage.migrations import MigrationError
 
     try:
-        db = await Database.open(path, migrate=False)
-    except (OSError, sqlite3.Error) as exc:
-        print(f"Cannot open the database at {path}: {exc}", file=sys.stderr)
+        db = await Database.open(location, migrate=False)
+    except DatabaseUnavailable as exc:
+        print(exc, file=sys.stderr)
         return 1
     try:
         applied = await db.migrate()

@@ -59,7 +59,7 @@ from bot.selling.conversation import button_after_the_conversation, post_convers
 from bot.selling.question import one_question
 from bot.services import build_services
 from storage.db import Database
-from storage.persistence import SQLitePersistence
+from storage.persistence import DatabasePersistence
 from storage.timeutil import SYSTEM_CLOCK, Clock
 
 
@@ -177,7 +177,7 @@ def build_application(
         .bot(bot)
         .context_types(ContextTypes(context=BotContext))
         # Buttons carry their own data (bot/buttons.py): there is no callback data to keep.
-        .persistence(SQLitePersistence(db, store_data=PersistenceInput(callback_data=False)))
+        .persistence(DatabasePersistence(db, store_data=PersistenceInput(callback_data=False)))
         .concurrent_updates(processor)
         .post_init(post_init)
         .post_shutdown(post_shutdown)

@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 from marketplaces import registry
 from marketplaces.settings import EnvReader
 from storage.crypto import InvalidKeyError, TokenCipher
+from storage.database_url import PostgresUrl
 
 BOT_TOKEN_PATTERN = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,64}$")
 WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
@@ -41,6 +42,8 @@ class Settings:
     telegram_file_base: str = "https://api.telegram.org/file/bot"
     data_dir: Path = Path("data")
     database_path: Path = Path("data/deal-scout.sqlite3")
+    # postgresql://…: PostgreSQL instead of the SQLite file (it may hold a password).
+    database_url: str | None = field(default=None, repr=False)
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     public_base_url: str | None = None
@@ -60,12 +63,24 @@ class Settings:
             raise ConfigError(["PUBLIC_BASE_URL is required for webhook mode"])
         return f"{self.public_base_url.rstrip('/')}/telegram/webhook"
 
+    @property
+    def database_location(self) -> str | Path:
+        """What `Database.open` takes: the PostgreSQL URL when set, else the SQLite file."""
+        return self.database_url or self.database_path
+
+    @property
+    def database_shown(self) -> str:
+        """The database as it may be printed: a path, or the URL without its password."""
+        return PostgresUrl(self.database_url).redacted if self.database_url else str(
+            self.database_path)
+
     def secrets(self) -> list[str]:
         """Values that must never appear in a log line or a page."""
         keys = self.token_encryption_key.split(",")
         clients = [getattr(config, attribute, None) for config in self.marketplaces.values()
                    for attribute in ("client_secret", "app_secret")]
-        values = [self.telegram_bot_token, self.webhook_secret, *keys, *clients]
+        database = PostgresUrl(self.database_url).password if self.database_url else None
+        values = [self.telegram_bot_token, self.webhook_secret, *keys, *clients, database]
         return [value.strip() for value in values if value and value.strip()]
 
 
@@ -132,6 +147,13 @@ def load_settings(
                          Settings.publish_retry_base_seconds, 0.01, 3600,
                          "the first retry's wait, doubling")
 
+    database_url = get("DATABASE_URL")
+    if database_url is not None:
+        try:
+            PostgresUrl.parse(database_url)
+        except ValueError as exc:
+            reader.problem(f"DATABASE_URL is malformed: {exc}")
+
     secret = get("WEBHOOK_SECRET")
     if secret is not None and not WEBHOOK_SECRET_PATTERN.match(secret):
         reader.problem("WEBHOOK_SECRET is malformed (16–256 characters of A–Z, a–z, 0–9, _ and -)")
@@ -160,6 +182,7 @@ def load_settings(
         telegram_file_base=urls["TELEGRAM_FILE_BASE"] or Settings.telegram_file_base,
         data_dir=data_dir,
         database_path=Path(get("DATABASE_PATH") or data_dir / "deal-scout.sqlite3"),
+        database_url=database_url,
         web_host=get("WEB_HOST") or Settings.web_host,
         web_port=port,
         public_base_url=urls["PUBLIC_BASE_URL"],

@@ -48,7 +48,7 @@ class BotRuntime:
 
     async def start(self) -> None:
         """Bring everything up, in the order PTB's own `run_polling` uses."""
-        self.db = await Database.open(self.settings.database_path)
+        self.db = await Database.open(self.settings.database_location)
         self.application = build_application(self.settings, self.db, self.clock)
         app = self.application
         if self._on_build is not None:

@@ -16,6 +16,9 @@ seller posted by hand.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -31,8 +34,11 @@ from bot.runtime import BotRuntime
 from marketplaces.assisted import ASSISTED_BY_NAME
 from sandbox.browser import connect
 from sandbox.harness import demo_photo, sandbox_settings
+from sandbox.postgres import throwaway_schema
 from sandbox.telegram import ChatMessage, Seller, TelegramEmulator
 from sandbox.world import SandboxWorld
+from storage.database_url import PostgresUrl
+from storage.db import DatabaseUnavailable
 
 REPLY_TIMEOUT = 10.0
 KITS = ("facebook_marketplace", "offerup")  # no listing API there: posted by the seller
@@ -289,15 +295,20 @@ class DemoScript:
         return message
 
     async def _answer_reminders(self, words: str) -> None:
-        """The reminder for each copy by hand: Done ✅ once it is done there."""
-        for name in KITS:
-            display = ASSISTED_BY_NAME[name].display_name
-            reminder = await self.expect_reply(self.ana, words, display)
-            message = self.ana.bot_messages[-1]
+        """The reminder for each copy by hand, in the order they come: Done ✅ once it is done
+        there (on the reminder itself, even when the next one is already in)."""
+        waiting = {ASSISTED_BY_NAME[name].display_name for name in KITS}
+        while waiting:
+            message = await self.ana.next_message(timeout=REPLY_TIMEOUT)
+            text = message.text or ""
+            display = next((name for name in waiting if name in text), None)
+            if words not in text or display is None:
+                raise DemoFailure(f"expected a reminder for {sorted(waiting)}: {text[:200]!r}")
             if "Done ✅" not in str(message.buttons):
-                raise DemoFailure(f"no Done on {reminder!r}")
+                raise DemoFailure(f"no Done on {text!r}")
             await self.ana.press("Done ✅", message_id=message.message_id)
             await self.ana.wait_for(lambda _, m=message: "✅ Done" in (m.text or ""))
+            waiting.discard(display)
 
     async def listings(self) -> None:
         await self.ana.send_command("listings")
@@ -355,14 +366,36 @@ def demo_settings(world: SandboxWorld, data_dir: Path) -> Settings:
 
 
 async def run_demo(*, quiet: bool = False) -> int:
+    """The demo on SQLite in a temporary folder or, when DATABASE_URL is set in the environment,
+    on that PostgreSQL database, in a schema of its own that is dropped at the end."""
     configure_logging("WARNING")
+    database_url = os.environ.get("DATABASE_URL", "").strip() or None
+    if database_url is None:
+        return await _run_demo(quiet=quiet, database_url=None)
+    try:
+        url = PostgresUrl.parse(database_url)
+    except ValueError as exc:
+        print(f"DATABASE_URL is malformed: {exc}", file=sys.stderr)
+        return 2
+    schema = f"deal_scout_demo_{secrets.token_hex(4)}"
+    try:
+        async with throwaway_schema(url.url, schema) as scoped:
+            print(f"Database: PostgreSQL at {url.redacted}, schema {schema} (dropped after).")
+            return await _run_demo(quiet=quiet, database_url=scoped)
+    except DatabaseUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+
+async def _run_demo(*, quiet: bool, database_url: str | None) -> int:
     results: list[StepResult] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="deal-scout-demo-") as tmp:
         async with SandboxWorld() as world:
             telegram = world.telegram
-            configure_logging("WARNING", [telegram.token])
-            async with BotRuntime(demo_settings(world, Path(tmp))) as runtime:
+            settings = replace(demo_settings(world, Path(tmp)), database_url=database_url)
+            configure_logging("WARNING", [telegram.token, *settings.secrets()])
+            async with BotRuntime(settings) as runtime:
                 script = DemoScript(world, runtime)
                 for name, step in script.steps():
                     try:

@@ -38,8 +38,11 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def sandbox_settings(world: SandboxWorld, data_dir: Path) -> Settings:
-    """Embedded defaults: the sandboxes' URLs and credentials, a throwaway key, a SQLite file.
+def sandbox_settings(
+    world: SandboxWorld, data_dir: Path, *, database_url: str | None = None
+) -> Settings:
+    """Embedded defaults: the sandboxes' URLs and credentials, a throwaway key, a SQLite file
+    (or the PostgreSQL database at `database_url`).
 
     The demo, the tests and the benchmarks all run on these.
     """
@@ -52,6 +55,7 @@ def sandbox_settings(world: SandboxWorld, data_dir: Path) -> Settings:
         telegram_file_base=world.telegram.base_file_url,
         data_dir=data_dir,
         database_path=data_dir / "deal-scout.sqlite3",
+        database_url=database_url,
         web_host="127.0.0.1",
         web_port=port,
         public_base_url=public,

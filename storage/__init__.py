@@ -1,4 +1,5 @@
-"""Everything persistent: the SQLite connection, migrations, repositories and encryption at rest.
+"""Everything persistent: the database (SQLite or PostgreSQL), migrations, repositories and
+encryption at rest.
 
 This package knows nothing of Telegram or the marketplaces, with one exception the design names:
 `storage.persistence` implements python-telegram-bot's `BasePersistence` on our database.

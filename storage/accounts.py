@@ -7,11 +7,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import aiosqlite
-
 from storage import scope as update_cache
 from storage.crypto import TokenCipher
-from storage.db import Database
+from storage.db import Database, Row
 from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
 CONNECTED = "connected"
@@ -56,7 +54,7 @@ class AccountRepository:
         self._cipher = cipher
         self._clock = clock
 
-    def _row(self, row: aiosqlite.Row) -> StoredAccount:
+    def _row(self, row: Row) -> StoredAccount:
         refresh = row["refresh_token_enc"]
         return StoredAccount(
             telegram_id=row["telegram_id"],

@@ -8,10 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from storage import scope as update_cache
-from storage.db import Database
+from storage.db import Database, Row
 from storage.timeutil import SYSTEM_CLOCK, Clock, to_db
 
 PENDING = "pending"  # chosen; its kit not sent yet
@@ -90,7 +88,8 @@ class AssistedRepository:
     async def awaiting_link(self, telegram_id: int) -> list[AssistedCopy]:
         """The seller's copies whose kit is out and whose link is not in, newest first."""
         rows = await self._db.fetchall(
-            f"{_COPY} WHERE l.telegram_id = ? AND a.state = ? ORDER BY a.listing_id DESC",
+            f"{_COPY} WHERE l.telegram_id = ? AND a.state = ?"
+            " ORDER BY a.listing_id DESC, a.rowid",
             (telegram_id, KIT_SENT),
         )
         return [_copy(row) for row in rows]
@@ -167,7 +166,7 @@ class AssistedRepository:
 
     async def due(self) -> list[Reminder]:
         rows = await self._db.fetchall(
-            f"{_REMINDER} WHERE r.done_at IS NULL AND r.due_at <= ? ORDER BY r.due_at",
+            f"{_REMINDER} WHERE r.done_at IS NULL AND r.due_at <= ? ORDER BY r.due_at, r.id",
             (self._clock.now_db(),),
         )
         return [_reminder(row) for row in rows]
@@ -212,14 +211,14 @@ class AssistedRepository:
         return {row[0]: row[1] for row in rows}
 
 
-def _copy(row: aiosqlite.Row) -> AssistedCopy:
+def _copy(row: Row) -> AssistedCopy:
     return AssistedCopy(
         listing_id=row[0], marketplace=row[1], state=row[2], url=row[3],
         card_message_id=row[4], telegram_id=row[5], title=row[6],
     )
 
 
-def _reminder(row: aiosqlite.Row) -> Reminder:
+def _reminder(row: Row) -> Reminder:
     return Reminder(
         id=row[0], listing_id=row[1], marketplace=row[2], reason=row[3], sold_on=row[4],
         price_cents=row[5], times_sent=row[6], done=bool(row[7]), telegram_id=row[8],

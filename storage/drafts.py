@@ -16,10 +16,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from storage import scope as update_cache
-from storage.db import Database
+from storage.db import Database, Row
 from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
 EDITABLE = frozenset({
@@ -272,7 +270,7 @@ class DraftRepository:
         )
 
 
-def _draft(row: aiosqlite.Row, photos: list[aiosqlite.Row]) -> Draft:
+def _draft(row: Row, photos: list[Row]) -> Draft:
     return Draft(
         telegram_id=row["telegram_id"],
         version=row["version"],

@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import aiosqlite
-
-from storage.db import Database
+from storage.db import Database, Row
 from storage.drafts import Draft
 from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
@@ -341,7 +339,7 @@ def _copy_photos(sources: list[Path], folder: Path) -> list[Path]:
     return copies
 
 
-def _listing(row: aiosqlite.Row, photos: list[aiosqlite.Row]) -> StoredListing:
+def _listing(row: Row, photos: list[Row]) -> StoredListing:
     return StoredListing(
         id=row["id"], telegram_id=row["telegram_id"], sku=row["sku"], title=row["title"],
         description=row["description"], price_cents=row["price_cents"],
@@ -359,7 +357,7 @@ def _listing(row: aiosqlite.Row, photos: list[aiosqlite.Row]) -> StoredListing:
     )
 
 
-def _cross_post(row: aiosqlite.Row) -> CrossPost:
+def _cross_post(row: Row) -> CrossPost:
     return CrossPost(
         listing_id=row["listing_id"], marketplace=row["marketplace"], state=row["state"],
         external_id=row["external_id"], url=row["url"], error_kind=row["error_kind"],

@@ -6,10 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from storage.crypto import TokenCipher
-from storage.db import Database
+from storage.db import Database, Row
 from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
 _RETURNED = "telegram_id, marketplace, code_verifier_enc, expires_at, browser_hash"
@@ -53,7 +51,7 @@ class OAuthStateRepository:
              to_db(self._clock.now() + ttl)),
         )
 
-    def _pending(self, row: aiosqlite.Row) -> PendingState:
+    def _pending(self, row: Row) -> PendingState:
         verifier = row["code_verifier_enc"]
         return PendingState(
             telegram_id=row["telegram_id"],

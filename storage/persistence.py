@@ -1,4 +1,4 @@
-"""python-telegram-bot's `BasePersistence` on our SQLite database.
+"""python-telegram-bot's `BasePersistence` on our database (SQLite or PostgreSQL, the same SQL).
 
 Conversation states and user, chat and bot data are JSON documents, written through as PTB hands
 them over, so a restart (or a crash after the write) resumes each seller where they were. Only
@@ -19,7 +19,7 @@ from storage.timeutil import now_db
 Data = dict[str, Any]
 
 
-class SQLitePersistence(BasePersistence[Data, Data, Data]):
+class DatabasePersistence(BasePersistence[Data, Data, Data]):
     """Persists user, chat and bot data, callback data and conversations in `ptb_*` tables."""
 
     def __init__(

@@ -1,16 +1,27 @@
-"""Shared fixtures: the sandboxes, settings pointing at them, a movable clock and the running
-bot; every bot a test starts must have raised nothing in its handlers."""
+"""Shared fixtures: the sandboxes, settings pointing at them, the database, a movable clock and
+the running bot; every bot a test starts must have raised nothing in its handlers.
+
+The database is SQLite unless a test is marked `both_databases`: it then runs once on SQLite and
+once on PostgreSQL, each time on a database of its own. `DEAL_SCOUT_TEST_DATABASE=postgresql`
+makes PostgreSQL the database of every other test too. The PostgreSQL server is started once per
+run, on first use, from the machine's binaries (sandbox/postgres.py); when it cannot be, those
+tests fail saying why.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import concurrent.futures.thread
 import dataclasses
 import logging
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,8 +29,10 @@ from bot.config import Settings
 from bot.context import DealScoutApplication
 from bot.runtime import BotRuntime
 from sandbox.harness import sandbox_settings
+from sandbox.postgres import LocalPostgres, PostgresUnavailable
 from sandbox.telegram import TelegramEmulator
 from sandbox.world import SandboxWorld
+from storage.db import Database
 from tests.helpers import ErrorCollector, MovableClock, report_hung_tasks
 
 # pytest-timeout fails a test after TIMEOUT seconds (pyproject.toml); a little before that, the
@@ -59,9 +72,97 @@ def telegram(world: SandboxWorld) -> TelegramEmulator:
     return world.telegram
 
 
+# ── The database: SQLite, or PostgreSQL ───────────────────────────────────────────────────────
+
+BACKENDS = ("sqlite", "postgresql")
+DEFAULT_BACKEND = os.environ.get("DEAL_SCOUT_TEST_DATABASE", "sqlite")
+TEMPLATE = "deal_scout_template"  # migrated once per run; each test's database is a copy
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if DEFAULT_BACKEND not in BACKENDS:
+        raise pytest.UsageError(f"DEAL_SCOUT_TEST_DATABASE must be one of {', '.join(BACKENDS)}")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_databases"
+    ):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def settings(world: SandboxWorld, tmp_path: Path) -> Settings:
-    return sandbox_settings(world, tmp_path)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which database this test runs on."""
+    return getattr(request, "param", DEFAULT_BACKEND)
+
+
+def _in_own_loop(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` to the end on a loop of its own (a session fixture may be set up while a
+    test's loop is running)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, work).result()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    """One PostgreSQL server for the run, with a template database the migrations were applied
+    to; stopped and removed at the end."""
+    server = None
+    try:
+        server = LocalPostgres()
+        server.start()
+    except PostgresUnavailable as exc:
+        if server is not None:
+            server.stop()
+        pytest.fail(f"PostgreSQL could not be started for the tests: {exc}", pytrace=False)
+
+    async def migrated_template() -> None:
+        db = await Database.open(await server.create_database(TEMPLATE))
+        await db.close()
+
+    try:
+        _in_own_loop(migrated_template())
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def database_url(
+    backend: str, request: pytest.FixtureRequest
+) -> AsyncIterator[str | None]:
+    """A fresh, migrated PostgreSQL database for this test (None on SQLite: the bot's file is
+    in the test's own folder)."""
+    if backend != "postgresql":
+        yield None
+        return
+    server: LocalPostgres = request.getfixturevalue("postgres_server")
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    url = await server.create_database(name, template=TEMPLATE)
+    yield url
+    await server.drop_database(name)
+
+
+@pytest.fixture
+async def empty_database(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[str | Path]:
+    """Where a test opens a database of its own, nothing applied yet: a new SQLite file, or a
+    new, empty PostgreSQL database."""
+    if backend != "postgresql":
+        yield tmp_path / "bot.sqlite3"
+        return
+    server: LocalPostgres = request.getfixturevalue("postgres_server")
+    name = f"empty_{uuid.uuid4().hex[:16]}"
+    url = await server.create_database(name)
+    yield url
+    await server.drop_database(name)
+
+
+@pytest.fixture
+def settings(world: SandboxWorld, tmp_path: Path, database_url: str | None) -> Settings:
+    return sandbox_settings(world, tmp_path, database_url=database_url)
 
 
 

@@ -23,6 +23,7 @@ from sandbox.browser import connect
 from sandbox.facebook import ROSA
 from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
+from storage.db import Database
 from storage.timeutil import Clock
 
 T = TypeVar("T")
@@ -139,6 +140,19 @@ async def seller_at_preview(
     await reply(seller, "Added 1 photo")
     await seller.press("Done ✅")
     return seller, await fill_details(seller)
+
+
+# ── The database ──────────────────────────────────────────────────────────────────────────────
+
+
+async def table_names(db: Database) -> set[str]:
+    """The tables in the bot's database, on SQLite or PostgreSQL."""
+    if db.dialect == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    else:
+        sql = ("SELECT table_name FROM information_schema.tables"
+               " WHERE table_schema = current_schema()")
+    return {row[0] for row in await db.fetchall(sql)}
 
 
 # ── Waiting ───────────────────────────────────────────────────────────────────────────────────

@@ -87,19 +87,20 @@ class KitSender:
             if copy.state != PENDING or kit is None:
                 continue
             try:
-                card = await self.send(listing, kit)
+                await self.send(listing, kit)
             except TelegramError as exc:  # blocked, or Telegram is down: the next start tries
                 log.warning("kit for listing %s on %s not sent: %s", listing_id, kit.name, exc)
                 return
-            await services.assisted.mark(listing_id, kit.name, KIT_SENT,
-                                         card_message_id=card.message_id)
 
     async def resume(self) -> None:
         for listing_id in await self._services.assisted.unsent_kits():
             await self.send_pending(listing_id)
 
     async def send(self, listing: StoredListing, kit: AssistedMarketplace) -> Message:
-        """The album, the card, the description; the card is returned (it waits for a link)."""
+        """The album, the card, the description; the card is returned (it waits for a link).
+
+        The copy waits for its link from the moment the card is out, before the description
+        follows it: a seller who pastes the link at once must find it waiting."""
         bot = self._application.bot
         chat = listing.telegram_id
         await self._album(listing, kit)
@@ -108,6 +109,8 @@ class KitSender:
             chat, texts.kit_card(kit, title, shortened=title != listing.title),
             reply_markup=card_keyboard(kit, listing, title),
         )
+        await self._services.assisted.mark(listing.id, kit.name, KIT_SENT,
+                                           card_message_id=card.message_id)
         if listing.description:
             await bot.send_message(chat, fit(listing.description, kit.description_max),
                                    parse_mode=None)

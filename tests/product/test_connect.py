@@ -34,6 +34,7 @@ def signed_fields(seller: Seller, token: str) -> dict[str, str]:
     return fields
 
 
+@pytest.mark.both_databases
 async def test_offerup_connects_through_chat_browser_and_callback(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
@@ -119,6 +120,7 @@ async def test_expired_state_is_refused(
 
 
 @oauth_refusal
+@pytest.mark.both_databases
 async def test_a_reused_state_is_refused(world: SandboxWorld, bot: BotRuntime) -> None:
     maya = world.telegram.seller(304, "Maya")
     link = await request_link(maya, "OfferUp")
@@ -134,6 +136,7 @@ async def test_a_reused_state_is_refused(world: SandboxWorld, bot: BotRuntime) -
 
 
 @oauth_refusal
+@pytest.mark.both_databases
 async def test_two_concurrent_uses_of_one_state_connect_once(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
@@ -211,6 +214,7 @@ async def run_job(bot: BotRuntime, name: str) -> None:
     await job.run(bot.application)
 
 
+@pytest.mark.both_databases
 async def test_accounts_check_and_disconnect(world: SandboxWorld, bot: BotRuntime) -> None:
     maya = await connected_seller(world, 310)
     await maya.send_command("accounts")
@@ -232,6 +236,7 @@ async def test_accounts_check_and_disconnect(world: SandboxWorld, bot: BotRuntim
     assert all(grant.revoked for grant in world.offerup.oauth.grants())
 
 
+@pytest.mark.both_databases
 async def test_tokens_are_refreshed_before_they_expire_with_rotation(
     world: SandboxWorld, bot: BotRuntime, clock: MovableClock
 ) -> None:
@@ -286,6 +291,7 @@ async def test_a_refused_fresh_token_is_a_hiccup_not_a_lost_connection(
     assert stored.refresh_token is not None
 
 
+@pytest.mark.both_databases
 async def test_a_refused_refresh_marks_the_account_and_tells_the_seller_once(
     world: SandboxWorld, bot: BotRuntime, clock: MovableClock
 ) -> None:
@@ -476,6 +482,7 @@ async def test_deep_link_start_connect_opens_the_connect_menu(
             "Craigslist: they have no listing API") in menu.text
 
 
+@pytest.mark.both_databases
 async def test_expired_states_are_purged_on_schedule(
     world: SandboxWorld, bot: BotRuntime, clock: MovableClock
 ) -> None:

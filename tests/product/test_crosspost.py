@@ -44,6 +44,7 @@ async def test_progress_is_one_message_edited_as_results_land(
     assert "is live on 3 of 3" in progress.text
 
 
+@pytest.mark.both_databases
 async def test_one_marketplace_rejects_while_two_succeed(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
@@ -55,6 +56,7 @@ async def test_one_marketplace_rejects_while_two_succeed(
     assert titles_on(world)["ebay"] == []
 
 
+@pytest.mark.both_databases
 async def test_a_429_is_retried_after_the_delay_the_marketplace_asked_for(
     world: SandboxWorld, start_bot: Callable[..., BotRuntime]
 ) -> None:
@@ -92,6 +94,7 @@ async def test_the_retry_budget_runs_out_then_retry_succeeds(
         assert tuple(row) == ("published", 1)
 
 
+@pytest.mark.both_databases
 async def test_a_crash_between_publish_and_the_database_write_makes_no_second_listing(
     world: SandboxWorld, start_bot: Callable[..., BotRuntime]
 ) -> None:
@@ -147,6 +150,7 @@ async def test_an_attempt_cut_short_by_a_crash_is_not_charged_to_the_retry_budge
     assert len(titles_on(world)["offerup"]) == 1
 
 
+@pytest.mark.both_databases
 async def test_a_crash_before_the_final_message_is_told_after_the_restart(
     world: SandboxWorld, start_bot: Callable[..., BotRuntime]
 ) -> None:

@@ -49,7 +49,7 @@ from sandbox.browser import connect
 from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
 from storage.drafts import Draft
-from tests.helpers import ErrorCollector, jpeg, preview_summary, reply
+from tests.helpers import ErrorCollector, jpeg, preview_summary, reply, table_names
 
 SELLER = 801
 OWNER = 802  # seller A, whose listing seller B (SELLER) must not reach
@@ -283,9 +283,7 @@ async def html_description_is_shown_literally(scene: Scene) -> None:
 
 async def tables_are_intact(scene: Scene) -> None:
     db = scene.bot.db
-    tables = {row[0] for row in await db.fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"drafts", "draft_photos", "listings", "cross_posts"} <= tables
+    assert {"drafts", "draft_photos", "listings", "cross_posts"} <= await table_names(db)
     assert (await db.fetchone("SELECT COUNT(*) FROM drafts"))[0] == 1
     preview = await walk(scene.seller, "category", "preview")
     assert preview is not None and preview.text.startswith("'; DROP TABLE drafts; --")

@@ -161,6 +161,7 @@ def reminders_of(seller: Seller, words: str) -> list[ChatMessage]:
     return [m for m in seller.bot_messages if words in (m.text or "")]
 
 
+@pytest.mark.both_databases
 async def test_a_sale_on_ebay_reminds_each_copy_by_hand_until_done_and_never_after(
     world: SandboxWorld, bot: BotRuntime, clock: MovableClock
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.buttons import AddMarketplace, ChangePrice, ConfirmSold, ConfirmWithdraw, OpenListing, pack
 from bot.runtime import BotRuntime
 from sandbox.browser import connect
@@ -37,6 +39,7 @@ async def external_id(bot: BotRuntime, marketplace: str) -> str:
     return row[0]
 
 
+@pytest.mark.both_databases
 async def test_a_sale_on_one_marketplace_ends_the_others_and_tells_the_seller(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
@@ -59,6 +62,7 @@ async def open_card(seller: Seller) -> None:
     await seller.wait_for(lambda _: "💰 Mark sold" in str(page.buttons))
 
 
+@pytest.mark.both_databases
 async def test_mark_sold_in_the_chat_ends_every_copy(world: SandboxWorld, bot: BotRuntime) -> None:
     ana = await posted(world, 602)
     await open_card(ana)
@@ -100,6 +104,7 @@ async def test_withdraw_everywhere(world: SandboxWorld, bot: BotRuntime) -> None
     assert (await bot.db.fetchone("SELECT state FROM listings"))[0] == "withdrawn"
 
 
+@pytest.mark.both_databases
 async def test_listings_are_paged_five_at_a_time_newest_first(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
@@ -141,6 +146,7 @@ async def test_another_sellers_listing_in_callback_data_is_refused(
     assert statuses(world) == {"ebay": "ACTIVE", "facebook": "live", "offerup": "active"}
 
 
+@pytest.mark.both_databases
 async def test_post_to_another_marketplace_from_the_card(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:

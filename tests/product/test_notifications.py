@@ -56,6 +56,7 @@ async def test_the_endpoint_answers_ebays_challenge_as_documented(
     assert await eventually(registered, [endpoint])
 
 
+@pytest.mark.both_databases
 async def test_a_sale_pushed_by_ebay_ends_every_other_copy_at_once(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
-import sqlite3
+import json
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -12,12 +11,14 @@ import httpx
 import pytest
 from PIL import Image
 
+from bot.config import Settings
 from bot.runtime import BotRuntime
 from bot.selling.steps import Step
 from sandbox.autopilot import answer_until
 from sandbox.ebay import ANA
 from sandbox.telegram import ChatMessage
 from sandbox.world import SandboxWorld
+from storage.db import opened
 from tests.helpers import (
     MovableClock,
     connect_all,
@@ -33,6 +34,7 @@ from tests.helpers import (
 )
 
 
+@pytest.mark.both_databases
 async def test_one_photo_to_three_marketplaces(world: SandboxWorld, bot: BotRuntime) -> None:
     ana = world.telegram.seller(401, "Ana")
     await connect_all(world, ana)
@@ -249,6 +251,7 @@ async def test_cancel_at_every_step_keeps_the_draft(world: SandboxWorld, bot: Bo
     assert draft.condition_note_set and draft.details_set
 
 
+@pytest.mark.both_databases
 async def test_a_restart_resumes_exactly_where_the_seller_was(
     world: SandboxWorld, start_bot: Callable[..., BotRuntime]
 ) -> None:
@@ -282,21 +285,23 @@ async def test_a_restart_resumes_exactly_where_the_seller_was(
         assert draft.aspects == {"Brand": ["Unbranded"]}
 
 
+@pytest.mark.both_databases
 async def test_a_prompt_sent_just_before_a_crash_still_works_after_the_restart(
-    world: SandboxWorld, start_bot: Callable[..., BotRuntime]
+    world: SandboxWorld, settings: Settings, start_bot: Callable[..., BotRuntime]
 ) -> None:
     """The bot sent "Where should I post it?" and died before saving that step (found by
     bench/chaos.py): the seller's Continue must not meet "moved on" forever."""
     ana = world.telegram.seller(415, "Ana")
-    async with start_bot() as bot:
+    async with start_bot():
         await start_with_photo(world, ana)
         where = await fill_to_marketplaces(ana, description=None)
-        database = bot.db.path
     # What the crash leaves behind: the conversation (and what « Back knows) at the location.
-    with contextlib.closing(sqlite3.connect(database)) as db, db:
-        db.execute("UPDATE ptb_conversations SET state = ?", (str(int(Step.LOCATION)),))
-        db.execute("UPDATE ptb_user_data SET data = json_set(data, '$.post_step', ?)",
-                   (int(Step.LOCATION),))
+    async with opened(settings.database_location) as db:
+        await db.execute("UPDATE ptb_conversations SET state = ?", (str(int(Step.LOCATION)),))
+        row = await db.fetchone("SELECT data FROM ptb_user_data WHERE user_id = ?", (415,))
+        data = {**json.loads(row["data"]), "post_step": int(Step.LOCATION)}
+        await db.execute("UPDATE ptb_user_data SET data = ? WHERE user_id = ?",
+                         (json.dumps(data), 415))
     async with start_bot():
         await ana.press("Continue »", message_id=where.message_id)
         again = await reply(ana, "Where should I post it?")
@@ -304,8 +309,13 @@ async def test_a_prompt_sent_just_before_a_crash_still_works_after_the_restart(
         await preview_summary(ana)
 
 
+PTB_ROWS = {"ptb_conversations": ("name", "conv_key", "state", "updated_at"),
+            "ptb_user_data": ("user_id", "data", "updated_at")}
+
+
+@pytest.mark.both_databases
 async def test_a_preview_sent_just_before_a_crash_can_still_be_posted(
-    world: SandboxWorld, start_bot: Callable[..., BotRuntime]
+    world: SandboxWorld, settings: Settings, start_bot: Callable[..., BotRuntime]
 ) -> None:
     """/post on a finished draft, Continue, the preview card arrives, and the bot dies before
     saving that step (found by bench/chaos.py): the card's Post must not say "moved on"
@@ -317,25 +327,25 @@ async def test_a_preview_sent_just_before_a_crash_can_still_be_posted(
         await ana.send_command("post")
         offer = await reply(ana, "You have a draft")
 
-        def saved() -> tuple[list[tuple], list[tuple]]:
-            with contextlib.closing(sqlite3.connect(bot.db.path)) as db:
-                return (db.execute("SELECT * FROM ptb_conversations").fetchall(),
-                        db.execute("SELECT * FROM ptb_user_data").fetchall())
+        async def saved() -> dict[str, list[tuple]]:
+            return {table: [tuple(row) for row in await bot.db.fetchall(
+                        f"SELECT {', '.join(columns)} FROM {table}")]
+                    for table, columns in PTB_ROWS.items()}
 
         async def offer_saved() -> bool:
-            return [row[2] for row in saved()[0]] == [str(int(Step.RESUME))]
+            return [row[2] for row in (await saved())["ptb_conversations"]] == [
+                str(int(Step.RESUME))]
 
         assert await eventually(offer_saved, True)
-        before_continue = saved()
+        before_continue = await saved()
         await ana.press("Continue", message_id=offer.message_id)
         card = await preview_summary(ana)
-    with contextlib.closing(sqlite3.connect(bot.db.path)) as db, db:
-        conversations, user_data = before_continue
-        db.execute("DELETE FROM ptb_conversations")
-        db.execute("DELETE FROM ptb_user_data")
-        for table, rows in (("ptb_conversations", conversations), ("ptb_user_data", user_data)):
-            for row in rows:
-                db.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", row)
+    async with opened(settings.database_location) as db, db.transaction() as tx:
+        for table, columns in PTB_ROWS.items():
+            await tx.execute(f"DELETE FROM {table}")
+            marks = ", ".join("?" * len(columns))
+            await tx.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                                 before_continue[table])
     async with start_bot():
         await ana.press("✅ Post", message_id=card.message_id)
         again = await preview_summary(ana)  # shown again, now in step
@@ -343,6 +353,7 @@ async def test_a_preview_sent_just_before_a_crash_can_still_be_posted(
         assert "is live on 3 of 3" in (await post_and_wait(ana, again)).text
 
 
+@pytest.mark.both_databases
 async def test_a_stale_button_and_a_duplicate_photo(world: SandboxWorld, bot: BotRuntime) -> None:
     ana = world.telegram.seller(409, "Ana")
     await connect_all(world, ana)
@@ -538,6 +549,7 @@ async def test_heic_files_and_a_25_mb_file(world: SandboxWorld, bot: BotRuntime)
     assert Image.open(kept.path).format == "JPEG"
 
 
+@pytest.mark.both_databases
 async def test_abandoned_drafts_are_removed_after_a_week(
     world: SandboxWorld, bot: BotRuntime, clock: MovableClock
 ) -> None:

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import asyncpg
 import httpx
+import pytest
 from telegram import Update
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -25,6 +27,7 @@ from bot.context import BotContext, DealScoutApplication
 from bot.logs import MASK, configure_logging
 from bot.runtime import BotRuntime
 from sandbox.harness import free_port, sandbox_settings
+from sandbox.postgres import LocalPostgres
 from sandbox.telegram import TelegramEmulator
 from sandbox.world import SandboxWorld
 from storage.db import Database
@@ -85,6 +88,7 @@ async def test_webhook_mode_receives_updates_and_refuses_a_wrong_secret(
         assert "nothing to cancel" in (await ana.next_message()).text
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # PostgreSQL: the test below
 async def test_healthz_is_200_with_a_database_and_503_without(bot: BotRuntime) -> None:
     url = f"{bot.web.url}/healthz"
     async with httpx.AsyncClient() as client:
@@ -102,6 +106,36 @@ async def test_healthz_is_200_with_a_database_and_503_without(bot: BotRuntime) -
     assert sick.status_code == 503
     assert sick.json()["ok"] is False and sick.json()["db"] == "unreachable"
     assert recovered.status_code == 200
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_healthz_is_503_while_postgresql_turns_the_bot_away_and_200_after(
+    bot: BotRuntime, postgres_server: LocalPostgres, database_url: str
+) -> None:
+    """The server drops the bot's connections and refuses new ones (as in a failover): the
+    health check says so, and says healthy again once the server takes connections."""
+    url = f"{bot.web.url}/healthz"
+    name = database_url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(postgres_server.url())
+    async with httpx.AsyncClient() as client:
+        try:
+            assert (await client.get(url)).status_code == 200
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                " WHERE datname = $1", name)
+            sick = await client.get(url)
+        finally:
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            await admin.close()
+        assert sick.status_code == 503
+        assert sick.json()["ok"] is False and sick.json()["db"] == "unreachable"
+
+        async def health() -> tuple[int, str]:
+            response = await client.get(url)
+            return response.status_code, response.json()["db"]
+
+        # A pooled connection the server dropped may fail one more check before it is replaced.
+        assert await eventually(health, (200, "ok"))
 
 
 ASK_NAME, ASK_PRICE = range(2)
@@ -138,6 +172,7 @@ def add_probe(application: DealScoutApplication) -> None:
     application.add_handler(probe_conversation(), group=-1)
 
 
+@pytest.mark.both_databases
 async def test_a_persisted_conversation_survives_an_application_restart(
     telegram: TelegramEmulator, start_bot: Callable[..., BotRuntime]
 ) -> None:
@@ -160,6 +195,7 @@ async def test_a_persisted_conversation_survives_an_application_restart(
         assert (await ana.next_message()).text == "Brass lamp for $40"
 
 
+@pytest.mark.both_databases
 async def test_a_duplicate_update_is_handled_once(
     telegram: TelegramEmulator, bot: BotRuntime
 ) -> None:
@@ -199,6 +235,7 @@ async def test_one_sellers_held_handler_does_not_hold_up_another(
         assert "/cancel" in (await ana.next_message()).text
 
 
+@pytest.mark.both_databases
 async def test_a_message_taken_before_a_crash_is_answered_after_the_restart_once(
     telegram: TelegramEmulator, start_bot: Callable[..., BotRuntime]
 ) -> None:
@@ -238,10 +275,11 @@ async def test_a_message_taken_before_a_crash_is_answered_after_the_restart_once
     assert len(helps) == 1
 
 
+@pytest.mark.both_databases
 async def test_an_unreadable_update_from_before_a_restart_does_not_stop_the_start(
     telegram: TelegramEmulator, settings: Settings, start_bot: Callable[..., BotRuntime]
 ) -> None:
-    db = await Database.open(settings.database_path)
+    db = await Database.open(settings.database_location)
     await UpdateLedger(db).record([(41, 209, '{"update_id": 41, "message": {"truncated')])
     await db.close()
     async with start_bot() as bot:

@@ -1,26 +1,33 @@
-"""After a full demo run: no secret in any log line or database column, no GPS in any photo a
-marketplace received."""
+"""After a full demo run, on SQLite and on PostgreSQL: no secret in any log line or database
+column, no GPS in any photo a marketplace received."""
 
 from __future__ import annotations
 
 import io
 import logging
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
 from sandbox.demo import DemoScript, demo_settings
 from sandbox.world import SandboxWorld
+from storage.database_url import PostgresUrl
+from tests.helpers import table_names
 
 GPS_IFD = 0x8825
 
 
-async def test_a_full_demo_run_leaks_no_secret_and_no_location(tmp_path: Path) -> None:
+@pytest.mark.both_databases
+async def test_a_full_demo_run_leaks_no_secret_and_no_location(
+    tmp_path: Path, database_url: str | None
+) -> None:
     stream = io.StringIO()
     async with SandboxWorld() as world:
-        settings = demo_settings(world, tmp_path)
+        settings = replace(demo_settings(world, tmp_path), database_url=database_url)
         configure_logging("DEBUG", settings.secrets(), stream=stream)
         async with BotRuntime(settings) as runtime:
             script = DemoScript(world, runtime)
@@ -33,9 +40,7 @@ async def test_a_full_demo_run_leaks_no_secret_and_no_location(tmp_path: Path) -
                 for token in (grant.access_token, grant.refresh_token)
                 if token
             }
-            tables = [row[0] for row in await runtime.db.fetchall(
-                "SELECT name FROM sqlite_master WHERE type = 'table'"
-            )]
+            tables = await table_names(runtime.db)
             cells = []
             for table in tables:
                 for row in await runtime.db.fetchall(f"SELECT * FROM {table}"):
@@ -49,6 +54,8 @@ async def test_a_full_demo_run_leaks_no_secret_and_no_location(tmp_path: Path) -
         }
         secrets = issued | client_secrets | {settings.telegram_bot_token,
                                               settings.token_encryption_key}
+        if database_url:  # the database's password, which the settings hold in the URL
+            secrets.add(PostgresUrl(database_url).password)
         photos = [data for sandbox in world.marketplaces.values()
                   for data in sandbox.images.all()]
 
