@@ -17,6 +17,9 @@ Output choices, and why:
   marketplaces' own resizers, so a profile would add bytes and say nothing new. Inputs tagged
   with another profile (an iPhone's Display P3, a CMYK print profile) are converted to sRGB first,
   so dropping the tag does not shift colours.
+- A photo that already is such a JPEG and fits the marketplace's rules (the bot keeps every
+  photo cleaned, so this is the usual case when publishing) is sent as it is: no second
+  generation of JPEG loss, and no CPU.
 - No metadata at all: EXIF (GPS above all: it is the seller's home address), XMP, IPTC, comments
   and the ICC tag are dropped, because none of it helps a buyer and some of it exposes the seller.
 """
@@ -34,6 +37,7 @@ import pillow_heif
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from marketplaces.base import Rejected, Rules
+from marketplaces.clean_jpeg import clean_jpeg_size
 
 pillow_heif.register_heif_opener()
 
@@ -121,7 +125,10 @@ def check(data: bytes, rules: Rules) -> PhotoInfo:
 
 
 def prepare(data: bytes, rules: Rules) -> bytes:
-    """The photo as `rules` want it: an upright, metadata-free sRGB baseline JPEG (CPU-bound)."""
+    """The photo as `rules` want it: an upright, metadata-free sRGB baseline JPEG (CPU-bound,
+    except for a photo that already is one and fits: that one is returned as it is)."""
+    if _already_fits(data, rules):
+        return data
     with _open(data) as source:
         info = _info(source)
         _check_size(info, rules)
@@ -137,6 +144,8 @@ def prepare(data: bytes, rules: Rules) -> bytes:
 
 async def prepare_async(data: bytes, rules: Rules) -> bytes:
     """`prepare` on a worker thread, so the event loop keeps serving other sellers meanwhile."""
+    if _already_fits(data, rules):  # no trip through the photo threads' queue
+        return data
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_EXECUTOR, prepare, data, rules)
 
@@ -160,6 +169,16 @@ async def prepare_to_publish(data: bytes, rules: Rules, *, number: int | None = 
     except PhotoRejected as exc:
         prefix = f"Photo {number}: " if number is not None else ""
         raise Rejected(rules.marketplace, prefix + exc.message, field="photos") from None
+
+
+def _already_fits(data: bytes, rules: Rules) -> bool:
+    """Whether `data` is a clean baseline JPEG (as `prepare` writes them) within `rules`'
+    long side and bytes; PhotoRejected when it is one but too small for them."""
+    size = clean_jpeg_size(data)
+    if size is None or max(size) > rules.photo_max_side or len(data) > rules.photo_max_bytes:
+        return False
+    _check_size(PhotoInfo(format="JPEG", width=size[0], height=size[1]), rules)
+    return True
 
 
 # ── Reading ───────────────────────────────────────────────────────────────────────────────────
