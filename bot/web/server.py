@@ -99,6 +99,6 @@ class WebServer:
             return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
         self._application.bot.insert_callback_data(update)  # typed buttons (bot/buttons.py)
         # Written down before the 200 that tells Telegram it arrived (bot/inbox.py).
-        await self._application.inbox.keep([update])
+        await self._application.inbox.keep([update], as_sent=[data])
         await self._application.update_queue.put(update)
         return web.json_response({"ok": True})
