@@ -3,7 +3,9 @@
 Both bots poll the same Telegram emulator (rate limit off, so Telegram's 30 msg/s cap does not
 flatten the comparison) and answer every text message with one message. Each round injects the
 same burst — SELLERS sellers × MESSAGES messages — and times it from the first update queued to
-the last reply received. Rounds alternate between the two bots; medians are printed.
+the last reply received. Rounds alternate between the two bots; medians are printed. The CPU
+time the process spent on each burst is printed too: on a machine other work keeps busy, the
+wall-time ratio moves with that work, the CPU-time ratio much less.
 
     .venv/bin/python bench/updates.py [--sellers 20] [--messages 25] [--rounds 5]
 """
@@ -65,10 +67,11 @@ async def deal_scout_bot(world: SandboxWorld, data_dir: Path) -> AsyncIterator[N
         yield
 
 
-async def burst(telegram: TelegramEmulator, sellers: int, messages: int) -> float:
-    """Send the burst and return the seconds until every reply has arrived."""
+async def burst(telegram: TelegramEmulator, sellers: int, messages: int) -> tuple[float, float]:
+    """Send the burst; return the seconds until every reply has arrived, and the CPU seconds
+    this process (bot, emulator and the database thread) spent meanwhile."""
     chats = [telegram.seller(next(_user_ids), f"Seller {i}") for i in range(sellers)]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for n in range(messages):
         for chat in chats:
             await chat.send_text(f"message {n} 📦")
@@ -78,18 +81,22 @@ async def burst(telegram: TelegramEmulator, sellers: int, messages: int) -> floa
             for chat in chats
         )
     )
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu_started
 
 
 BotFactory = Callable[[SandboxWorld, Path], AbstractAsyncContextManager[None]]
 
 
-async def measure(args: argparse.Namespace) -> dict[str, list[float]]:
+Rates = dict[str, list[float]]
+
+
+async def measure(args: argparse.Namespace) -> tuple[Rates, Rates]:
     contenders: dict[str, BotFactory] = {
         "bare PTB echo bot": bare_echo_bot,
         "Deal Scout Application": deal_scout_bot,
     }
     rates: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu_rates: dict[str, list[float]] = {name: [] for name in contenders}
     total = args.sellers * args.messages
     with tempfile.TemporaryDirectory(prefix="deal-scout-bench-") as tmp:
         for round_no in range(args.rounds + 1):  # round 0 warms up and is discarded
@@ -97,10 +104,11 @@ async def measure(args: argparse.Namespace) -> dict[str, list[float]]:
                 async with SandboxWorld(telegram_rate_limit=None) as world:
                     data_dir = Path(tmp) / f"{round_no}-{len(rates[name])}"
                     async with factory(world, data_dir):
-                        seconds = await burst(world.telegram, args.sellers, args.messages)
+                        seconds, cpu = await burst(world.telegram, args.sellers, args.messages)
                 if round_no:
                     rates[name].append(total / seconds)
-    return rates
+                    cpu_rates[name].append(total / cpu)
+    return rates, cpu_rates
 
 
 def main() -> None:
@@ -110,7 +118,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     configure_logging("ERROR")
-    rates = asyncio.run(measure(args))
+    rates, cpu_rates = asyncio.run(measure(args))
     print(
         f"{args.sellers} sellers × {args.messages} messages = "
         f"{args.sellers * args.messages} updates per round, {args.rounds} rounds (median)"
@@ -121,6 +129,14 @@ def main() -> None:
         print(f"  {name:<24} {medians[name]:8.0f} updates/s   (range {spread})")
     baseline, ours = medians["bare PTB echo bot"], medians["Deal Scout Application"]
     print(f"  ratio Deal Scout / bare echo: {ours / baseline:.2f}")
+    # Wall time counts what other processes take from the two cores; CPU time does not.
+    cpu = {name: statistics.median(values) for name, values in cpu_rates.items()}
+    print("  per CPU second of this process (bot, emulator, database thread):")
+    for name in cpu_rates:
+        print(f"    {name:<22} {cpu[name]:8.0f} updates   "
+              f"({1000 / cpu[name]:.2f} ms of CPU per update)")
+    ratio = cpu["Deal Scout Application"] / cpu["bare PTB echo bot"]
+    print(f"  ratio Deal Scout / bare echo per CPU second: {ratio:.2f}")
 
 
 if __name__ == "__main__":

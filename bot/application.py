@@ -47,6 +47,7 @@ from bot.buttons import (
     RetryPosting,
     SkipKit,
 )
+from bot.claims import ClaimBatcher
 from bot.client import build_bot
 from bot.commands import bot_commands, deep_link
 from bot.config import Settings
@@ -192,7 +193,8 @@ def build_application(
         job_defaults={"misfire_grace_time": None, "coalesce": True},
         **queue.scheduler_configuration,
     )
-    processor.bind(claim=services.updates.claim, after_update=application.update_persistence)
+    claims = ClaimBatcher(services.updates.claim_many)  # one write for the claims waiting
+    processor.bind(claim=claims.claim, after_update=application.update_persistence)
     add_handlers(application)
     jobs.schedule(application)
     return application

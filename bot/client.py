@@ -37,14 +37,24 @@ class DealScoutBot(ExtBot):
         # PTB's arbitrary callback data, kept in the buttons rather than in a process's memory.
         self._callback_data_cache = ButtonCodec(self)
         self._inbox = inbox
+        self._fetched: list[dict[str, Any]] | None = None  # getUpdates' last answer, as sent
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         """Fetch, then write the batch down before the Updater queues it (and so before the
         next call confirms it to Telegram)."""
+        self._fetched = None
         updates = await super().get_updates(*args, **kwargs)
         if updates and self._inbox is not None:
-            await self._inbox.keep(updates)
+            await self._inbox.keep(updates, as_sent=self._fetched)
         return updates
+
+    async def _post(self, endpoint: str, *args: Any, **kwargs: Any) -> Any:
+        """Every API call; getUpdates' answer is also kept as Telegram sent it, for the inbox.
+        Only the one polling loop calls getUpdates, so one slot is enough."""
+        result = await super()._post(endpoint, *args, **kwargs)
+        if endpoint == "getUpdates" and isinstance(result, list):
+            self._fetched = result
+        return result
 
     async def answer_callback_query(self, callback_query_id: str, *args: Any,
                                     **kwargs: Any) -> bool:

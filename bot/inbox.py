@@ -59,11 +59,24 @@ class Inbox:
         self._ledger = ledger
         self.albums = AlbumArrivals()
 
-    async def keep(self, updates: Sequence[Update]) -> None:
+    async def keep(
+        self, updates: Sequence[Update], as_sent: Sequence[dict[str, Any]] | None = None
+    ) -> None:
         """Record the updates, trying again briefly: until this returns, Telegram is told
-        nothing. If the database stays unusable, handling them beats refusing them."""
+        nothing. If the database stays unusable, handling them beats refusing them.
+
+        `as_sent`: the same updates as the JSON objects Telegram sent, when the caller has
+        them; kept as they are, which is what a restart parses, and costs a fraction of
+        serialising the parsed updates again."""
         self.albums.note(updates)
-        rows = [(update.update_id, ordering_key(update), _as_json(update)) for update in updates]
+        if as_sent is None or [raw.get("update_id") for raw in as_sent] != [
+            update.update_id for update in updates
+        ]:
+            payloads = [_as_json(update) for update in updates]
+        else:
+            payloads = [json.dumps(raw, ensure_ascii=False) for raw in as_sent]
+        rows = [(update.update_id, ordering_key(update), payload)
+                for update, payload in zip(updates, payloads, strict=True)]
         for delay in RECORD_RETRY_DELAYS:
             try:
                 await self._ledger.record(rows)

@@ -31,15 +31,24 @@ class UpdateLedger:
 
         The claim is made before the update is handled: a crash mid-handling then means the
         seller sends the message again, never that they are answered twice."""
+        return update_id in await self.claim_many([(update_id, user_id)])
+
+    async def claim_many(self, claims: Sequence[tuple[int, int | None]]) -> set[int]:
+        """`claim` for several updates — (update id, user id) — in one statement, committed
+        before it returns; the ids taken on now (not those claimed before)."""
+        unique = dict(claims)  # one row per update: PostgreSQL refuses to touch one twice
+        if not unique:
+            return set()
         now = self._clock.now_db()
-        changed = await self._db.execute(
+        values = ", ".join(["(?, ?, ?, ?)"] * len(unique))
+        taken = await self._db.fetchall(  # RETURNING: the answer and the commit in one trip
             "INSERT INTO processed_updates (update_id, user_id, received_at, claimed_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (update_id) DO UPDATE"
+            f" VALUES {values} ON CONFLICT (update_id) DO UPDATE"
             " SET claimed_at = excluded.claimed_at, payload = NULL"
-            " WHERE processed_updates.claimed_at IS NULL",
-            (update_id, user_id, now, now),
+            " WHERE processed_updates.claimed_at IS NULL RETURNING update_id",
+            [value for update_id, user in unique.items() for value in (update_id, user, now, now)],
         )
-        return changed == 1
+        return {row["update_id"] for row in taken}
 
     async def unclaimed(self) -> list[tuple[int, str]]:
         """(update id, payload) of updates received but never taken on (the bot died in

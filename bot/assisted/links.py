@@ -28,8 +28,11 @@ async def link_pasted(update: Update, context: BotContext) -> None:
     message = update.effective_message
     services = context.services
     text = message.text or ""
-    waiting = await services.assisted.awaiting_link(update.effective_user.id)
     found = find_listing_link(text)
+    if found is None and not URL.search(text):  # no link at all: nothing to look up
+        await basics.not_understood(update, context)
+        return
+    waiting = await services.assisted.awaiting_link(update.effective_user.id)
     if found is None:
         if waiting and URL.search(text):
             kits = [services.kits[name] for name in dict.fromkeys(c.marketplace for c in waiting)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from typing import Any
 
 from aiohttp import web
 from telegram import Update
@@ -93,23 +94,24 @@ class WebServer:
         if not _same_secret(request.headers.get(SECRET_HEADER, ""), self._webhook_secret):
             log.warning("webhook call with a wrong or missing secret token from %s", request.remote)
             return web.json_response({"ok": False, "error": "forbidden"}, status=403)
-        update = self._read_update(await request.read())
+        update, data = self._read_update(await request.read())
         if update is not None:
             self._application.bot.insert_callback_data(update)  # typed buttons (bot/buttons.py)
             # Written down before the 200 that tells Telegram it arrived (bot/inbox.py).
-            await self._application.inbox.keep([update])
+            await self._application.inbox.keep([update], as_sent=[data])
             await self._application.update_queue.put(update)
         return web.json_response({"ok": True})
 
-    def _read_update(self, body: bytes) -> Update | None:
-        """The update in a webhook body, or None (logged once) when python-telegram-bot cannot
-        read it: not JSON, not an object, or fields not of the types it expects."""
+    def _read_update(self, body: bytes) -> tuple[Update | None, Any]:
+        """The update in a webhook body and the JSON it came as; no update (logged once) when
+        python-telegram-bot cannot read it: not JSON, not an object, or fields not of the types
+        it expects."""
         try:
             data = json.loads(body)
         except (ValueError, RecursionError):  # not UTF-8 JSON, or nested past any real update
             log.warning("acknowledged a webhook body that is not readable JSON (%d bytes)",
                         len(body))
-            return None
+            return None, None
         update_id = data.get("update_id") if isinstance(data, dict) else None
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             update_id = None
@@ -120,7 +122,7 @@ class WebServer:
         if update is None:
             what = f"update {update_id}" if update_id is not None else f"JSON {_kind(data)}"
             log.warning("acknowledged webhook %s, which python-telegram-bot cannot read", what)
-        return update
+        return update, data
 
 
 def _kind(data: object) -> str:

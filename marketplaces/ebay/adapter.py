@@ -2,8 +2,9 @@
 Identity from the Commerce family.
 
 Publishing one `Listing` is, in eBay's own order: every photo uploaded to eBay Picture Services
-(Media API), the inventory item written under the listing's SKU, the one offer for that SKU
-created or replaced, and the offer published. Every step is keyed by the SKU, so a retry after a
+(Media API, at the same time as the inventory location and the look-up of the SKU's offer), the
+inventory item written under the listing's SKU, the one offer for that SKU created or replaced,
+and the offer published. Every step is keyed by the SKU, so a retry after a
 crash finds what the first attempt made and ends with the same single listing.
 
 Decisions, and why (account set-up, photos and categories: see `account`, `pictures` and
@@ -16,7 +17,8 @@ Decisions, and why (account set-up, photos and categories: see `account`, `pictu
   specifics) the bot asks eBay through `conditions_for` and `aspects_for` before posting.
 - A price change goes through bulkUpdatePriceQuantity: no photo is sent again, nothing is
   re-published, and one of the listing's daily revisions is all it costs.
-- getOffers answers 404 when the SKU has no offer yet: read from the status.
+- getOffers answers 404 when the SKU has no offer yet, and 400 with 25707 when it has no
+  inventory item yet: both read as "no offer", so the look-up runs beside the photo uploads.
 - Sold means sold out: a listing still ACTIVE is live even after a partial sale of a multi-unit
   listing; once it is no longer active, an order for it (Fulfillment API, last 90 days, which is
   all eBay's order search allows) or a sold quantity on the offer makes it sold, else ended.
@@ -25,6 +27,7 @@ Decisions, and why (account set-up, photos and categories: see `account`, `pictu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
@@ -54,6 +57,7 @@ from marketplaces.ebay.app_token import ApplicationToken
 from marketplaces.ebay.browse import Comps
 from marketplaces.ebay.config import FULFILLMENT, INVENTORY, NAME, USER_SCOPES, EbayConfig
 from marketplaces.ebay.errors import (
+    NO_SUCH_SKU,
     OFFER_EXISTS,
     OFFER_NOT_AVAILABLE,
     error_from,
@@ -156,21 +160,31 @@ class EbayMarketplace(ApiMarketplace):
     # ── Publishing ──
 
     async def publish(self, tokens: Tokens, listing: Listing) -> Published:
-        """Create or update the one eBay listing for `listing.sku`."""
+        """Create or update the one eBay listing for `listing.sku`.
+
+        What depends on nothing else runs at once (the seller's policies, the inventory
+        location, the photo uploads, the look-up of an existing offer); then the three calls
+        that each need the one before, in eBay's order: four round trips to eBay, not eight."""
         token = tokens.access_token
         check_photo_count(listing)
-        policies = await self._account.policies(tokens)
-        location = await self._account.location_for(tokens, listing)
         category_id = listing.category_ids.get(NAME) or await self._taxonomy.category_for(listing)
         listing = await self._with_condition(listing, category_id)
-        image_urls = await self._pictures.upload_all(token, listing.photos)
         sku = safe_sku(listing.sku)
+        try:
+            async with asyncio.TaskGroup() as group:  # one failure cancels the others
+                policies_task = group.create_task(self._account.policies(tokens))
+                location_task = group.create_task(self._account.location_for(tokens, listing))
+                images_task = group.create_task(self._pictures.upload_all(token, listing.photos))
+                offer_task = group.create_task(self._offer_id(token, sku))
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        policies, location = policies_task.result(), location_task.result()
+        image_urls, offer_id = images_task.result(), offer_task.result()
         await self._api.call(
             "PUT", f"{INVENTORY}/inventory_item/{sku}", token=token, ok=(200, 201, 204),
             json=inventory_item(listing, image_urls), headers=self._language,
         )
         details = offer_details(listing, category_id, policies, location)
-        offer_id = await self._offer_id(token, sku)
         if offer_id is None:
             offer_id = await self._create_offer(token, sku, details)
         else:
@@ -199,14 +213,19 @@ class EbayMarketplace(ApiMarketplace):
         return f"{self.config.web_base_url}/itm/{listing_id}"
 
     async def _offer_id(self, token: str, sku: str) -> str | None:
-        """The existing offer for this SKU on our marketplace, if any (getOffers answers 404
-        Not Found for a SKU without one)."""
+        """The existing offer for this SKU on our marketplace, if any. getOffers answers 404
+        for a SKU without one, and 400 with 25707 for a SKU with no inventory item yet (asked
+        before the item is written, on a first publish): no item, no offer."""
         response = await self._api.call(
-            "GET", f"{INVENTORY}/offer", token=token, tolerate=(404,),
+            "GET", f"{INVENTORY}/offer", token=token, tolerate=(404, 400),
             params={"sku": sku, "marketplace_id": self.config.marketplace_id},
         )
         if response.status_code == 404:
             return None
+        if response.status_code == 400:
+            if has_error(response, NO_SUCH_SKU):
+                return None
+            raise error_from(response)
         ours = self.config.marketplace_id
         for offer in json_object(NAME, response).get("offers") or []:
             if offer.get("offerId") and offer.get("marketplaceId", ours) == ours:

@@ -21,6 +21,7 @@ from marketplaces.http import status_error
 
 # eBay error ids the adapter reacts to.
 OFFER_NOT_AVAILABLE: Final = 25713
+NO_SUCH_SKU: Final = 25707  # getOffers for a SKU with no inventory item (or a malformed one)
 OFFER_EXISTS: Final = 25002  # "Offer entity already exists", with the offerId as a parameter
 LOCATION_EXISTS: Final = 25803
 

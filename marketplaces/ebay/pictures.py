@@ -1,6 +1,6 @@
 """Photos to eBay Picture Services (the Media API), which hosts every image a listing shows.
 
-Each photo is prepared to eBay's rules and uploaded with createImageFromFile, a few at a time
+Each photo is prepared to eBay's rules and uploaded with createImageFromFile, a dozen at a time
 (Media API POSTs are limited to 50 per 5 seconds per user). The answer carries the EPS imageUrl
 (eBay's image guide), else the image id in its Location header is read back with getImage. One
 refused photo cancels the other uploads.
@@ -19,7 +19,9 @@ from marketplaces.ebay.listing import RULES
 from marketplaces.http import ApiClient
 from marketplaces.photos import prepare_to_publish
 
-UPLOADS_AT_ONCE: Final = 4
+#: A listing's photos go up together (eBay takes 24 at most, so two rounds at worst): well inside
+#: the Media API's 50 calls per 5 seconds even for two such listings at once.
+UPLOADS_AT_ONCE: Final = 12
 
 
 class Pictures:
