@@ -175,6 +175,14 @@ class PatientSeller:
             await self._answer(last)
         raise self._stalled("posting")
 
+    async def retry_set_aside(self) -> None:
+        """Tap Retry on a copy the crash-loop guard set aside (the process died twice while
+        posting it), as the seller it tells would: kills at random hit the same copy twice."""
+        for message in self.chat.bot_messages:
+            if "stopped me twice" in (message.text or "") and message.find_button("🔁 Retry"):
+                with contextlib.suppress(Exception):
+                    await self.chat.press("🔁 Retry", message_id=message.message_id)
+
     def _progress(self, *, finished: bool = False) -> ChatMessage | None:
         """This item's progress message (a restart may have sent it after a newer prompt)."""
         for message in reversed(self.chat.bot_messages):
@@ -510,6 +518,8 @@ async def run(args: argparse.Namespace, report: Report) -> None:
                         await chaos
                 # Let the last restart finish what was in flight, then check everything.
                 for _ in range(100):
+                    for seller in sellers:
+                        await seller.retry_set_aside()
                     invariants.check()
                     pending = invariants._query(
                         "SELECT COUNT(*) FROM cross_posts WHERE state != 'published'"
