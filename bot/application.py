@@ -53,6 +53,7 @@ from bot.config import Settings
 from bot.context import BotContext, DealScoutApplication
 from bot.inbox import Inbox
 from bot.processor import PerSellerUpdateProcessor
+from bot.replicas import SellerCatchUp
 from bot.selling import fix, listings, publish
 from bot.selling.conversation import button_after_the_conversation, post_conversation
 from bot.selling.question import one_question
@@ -161,7 +162,8 @@ def build_application(
         .bot(bot)
         .context_types(ContextTypes(context=BotContext))
         # Buttons carry their own data (bot/buttons.py): there is no callback data to keep.
-        .persistence(DatabasePersistence(db, store_data=PersistenceInput(callback_data=False)))
+        .persistence(DatabasePersistence(db, store_data=PersistenceInput(callback_data=False),
+                                         shared=services.coordination.shared))
         .concurrent_updates(processor)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -176,7 +178,12 @@ def build_application(
         job_defaults={"misfire_grace_time": None, "coalesce": True},
         **queue.scheduler_configuration,
     )
-    processor.bind(claim=services.updates.claim, after_update=application.update_persistence)
+    coordination = services.coordination
+    processor.bind(
+        claim=services.updates.claim, after_update=application.update_persistence,
+        turn=coordination.seller_turn if coordination.shared else None,
+        catch_up=SellerCatchUp(application).before if coordination.shared else None,
+    )
     add_handlers(application)
     jobs.schedule(application)
     return application

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import Update
@@ -25,11 +26,37 @@ from storage.updates import UpdateLedger
 log = logging.getLogger(__name__)
 
 RECORD_RETRY_DELAYS = (0.2, 0.5, 1.0, None)  # seconds between tries; None: the last one
+PICKED_UP_MEMORY = 4096  # update ids this replica queued lately, not to queue them twice
 
 
 class Inbox:
     def __init__(self, ledger: UpdateLedger) -> None:
         self._ledger = ledger
+        self._picked_up: dict[int, None] = {}  # insertion-ordered: the oldest are forgotten
+
+    async def pick_up(self, queue: asyncio.Queue[object], bot: ExtBot[Any],
+                      older_than: timedelta) -> int:
+        """With several replicas: queue the updates in the shared inbox that nobody took on
+        for `older_than` (their replica died, or another replica polls Telegram for all).
+        The claim decides who handles each; return how many this replica queued."""
+        since = datetime.now(UTC) - older_than
+        queued = 0
+        for update_id, payload in await self._ledger.unclaimed_since(since):
+            if update_id in self._picked_up:
+                continue
+            self._picked_up[update_id] = None
+            while len(self._picked_up) > PICKED_UP_MEMORY:
+                del self._picked_up[next(iter(self._picked_up))]
+            try:
+                update = Update.de_json(json.loads(payload), bot)
+                bot.insert_callback_data(update)
+            except Exception:
+                log.exception("update %s in the inbox is unreadable; dropped", update_id)
+                await self._ledger.claim(update_id, None)
+                continue
+            await queue.put(update)
+            queued += 1
+        return queued
 
     async def keep(self, updates: Sequence[Update]) -> None:
         """Record the updates, trying again briefly: until this returns, Telegram is told
