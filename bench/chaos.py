@@ -69,6 +69,7 @@ class Report:
     sellers: list[PatientSeller] = field(default_factory=list)
     step_seconds: list[float] = field(default_factory=list)  # a seller's step → the answer
     updates: int = 0
+    spread: list[int] = field(default_factory=list)  # requests each replica answered
 
 
 class BotProcess:
@@ -625,6 +626,8 @@ async def run(args: argparse.Namespace, report: Report) -> None:
                 report.violations.extend(await invariants.out_of_order())
                 report.redelivered = invariants.redelivered()
                 report.updates = len(world.telegram.update_deliveries)
+                if fleet.balancer is not None:
+                    report.spread = [fleet.balancer.served[up] for up in fleet.balancer.upstreams]
                 await fleet.stop()
                 lost = await invariants.lost_updates()
                 if lost:
@@ -688,6 +691,9 @@ def main() -> None:
     print(f"{mode}, {plural(args.sellers, 'seller')}, {report.updates} updates, "
           f"step latency p50 {percentile(report.step_seconds, 0.5):.2f} s, "
           f"p99 {percentile(report.step_seconds, 0.99):.2f} s ({len(report.step_seconds)} steps)")
+    if report.spread:
+        print("requests each replica answered through the balancer: "
+              + ", ".join(map(str, report.spread)))
     print(f"{plural(report.redelivered, 'update')} delivered again after a kill "
           "(each must be answered once, none lost)")
     print(f"invariant violations: {len(report.violations)}")
