@@ -11,6 +11,7 @@ WHERE still-unclaimed, DELETE … RETURNING), which is atomic at that level.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator, Iterable
@@ -146,7 +147,9 @@ class PostgresDatabase(Database):
             try:
                 yield
             finally:
-                await conn.execute("SELECT pg_advisory_unlock($1)", key)
+                # A connection that is gone took its lock with it: nothing left to unlock.
+                with contextlib.suppress(*DRIVER_ERRORS):
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
 
     async def try_hold_lock(self, key: int) -> asyncpg.Connection | None:
         """A connection of its own holding the advisory lock `key`, or None when another
