@@ -11,6 +11,12 @@ their answer again. After every restart and at the end these invariants are chec
 
     .venv/bin/python bench/chaos.py [--kills 50] [--sellers 6] [--seed 7]
     .venv/bin/python bench/chaos.py --quick     # a few kills, for CI
+    .venv/bin/python bench/chaos.py --replicas 3 [--kills 10]
+
+With --replicas N, N bot processes (`python -m bot run --webhook`, each on its own port) share
+one PostgreSQL (started from the machine's binaries) behind sandbox/balancer.py, the emulator
+delivering by webhook through it; each kill takes one replica at random. One more invariant is
+checked there: each seller's updates were taken on in the order they were sent.
 """
 
 from __future__ import annotations
@@ -33,9 +39,11 @@ from pathlib import Path
 import httpx
 
 from sandbox.autopilot import answer_marketplace_prompt
+from sandbox.balancer import LoadBalancer
 from sandbox.browser import finish_in_browser
 from sandbox.facebook import ROSA
 from sandbox.harness import demo_photo, free_port, marketplace_env
+from sandbox.postgres import LocalPostgres
 from sandbox.telegram import ChatMessage, EmulatorError, Seller
 from sandbox.world import SandboxWorld
 from storage.crypto import TokenCipher
@@ -59,21 +67,26 @@ class Report:
     redelivered: int = 0  # updates Telegram sent again because the bot died holding them
     bot_log_tail: list[str] = field(default_factory=list)
     sellers: list[PatientSeller] = field(default_factory=list)
+    step_seconds: list[float] = field(default_factory=list)  # a seller's step → the answer
+    updates: int = 0
+    spread: list[int] = field(default_factory=list)  # requests each replica answered
 
 
 class BotProcess:
     """`python -m bot run` against the sandbox, started and killed at will."""
 
-    def __init__(self, env: dict[str, str], health_url: str, log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], health_url: str, log_path: Path,
+                 args: tuple[str, ...] = ()) -> None:
         self._env = env
         self._health = health_url
+        self._args = args
         self.log_path = log_path  # the bot's warnings across every life, for a failed run
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", env=self._env,
+                sys.executable, "-m", "bot", "run", *self._args, env=self._env,
                 stdout=asyncio.subprocess.DEVNULL, stderr=log,
             )
         deadline = time.monotonic() + 60  # a loaded machine starts Python slowly
@@ -116,9 +129,11 @@ class PatientSeller:
     """A seller who answers whatever the bot last asked, and asks again when it goes quiet."""
 
     def __init__(
-        self, chat: Seller, world: SandboxWorld, index: int, patience: float = STALL_SECONDS
+        self, chat: Seller, world: SandboxWorld, index: int, patience: float = STALL_SECONDS,
+        steps: list[float] | None = None,
     ) -> None:
         self.chat = chat
+        self.steps = steps if steps is not None else []  # seconds from a step to its answer
         self.patience = patience
         self.world = world
         self.index = index
@@ -194,9 +209,11 @@ class PatientSeller:
 
     async def _latest_prompt(self) -> ChatMessage | None:
         before = len(self.chat.bot_messages)
+        asked = time.perf_counter()
         with contextlib.suppress(TimeoutError):
             await self.chat.wait_for(lambda m: len(self.chat.bot_messages) > before,
                                      timeout=REPLY_SECONDS)
+            self.steps.append(time.perf_counter() - asked)
         await asyncio.sleep(0.2)  # let an album's answer or an edit settle
         return self.chat.bot_messages[-1] if self.chat.bot_messages else None
 
@@ -338,20 +355,30 @@ async def moment(world: SandboxWorld, target: str, rng: random.Random) -> bool:
 
 
 class Invariants:
-    def __init__(self, world: SandboxWorld, db_path: Path, report: Report) -> None:
+    def __init__(self, world: SandboxWorld, db_path: Path, report: Report,
+                 database_url: str | None = None) -> None:
         self.world = world
         self.db_path = db_path
+        self.database_url = database_url  # replicas: PostgreSQL instead of the SQLite file
         self.report = report
         self.accounts_seen: set[tuple[int, str]] = set()
         self.drafts_seen: dict[int, int] = {}
 
-    def _query(self, sql: str) -> list[tuple]:
+    async def _query(self, sql: str) -> list[tuple]:
+        if self.database_url:
+            import asyncpg
+
+            conn = await asyncpg.connect(self.database_url)
+            try:
+                return [tuple(row) for row in await conn.fetch(sql)]
+            finally:
+                await conn.close()
         if not self.db_path.exists():
             return []
         with contextlib.closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)) as db:
             return db.execute(sql).fetchall()
 
-    def check(self, *, final: bool = False) -> None:
+    async def check(self, *, final: bool = False) -> None:
         self.report.checks += 1
         violations = self.report.violations
         titles = {
@@ -363,22 +390,23 @@ class Invariants:
             for title, count in Counter(seen).items():
                 if count > 1:
                     violations.append(f"{count} listings of {title!r} on {marketplace}")
-        accounts = set(self._query("SELECT telegram_id, marketplace FROM marketplace_accounts"))
+        accounts = set(await self._query(
+            "SELECT telegram_id, marketplace FROM marketplace_accounts"))
         for lost in self.accounts_seen - accounts:
             violations.append(f"account lost: {lost}")
         self.accounts_seen |= accounts
-        drafts = dict(self._query(
+        drafts = dict(await self._query(
             "SELECT d.telegram_id, COUNT(p.file_unique_id) FROM drafts d"
             " LEFT JOIN draft_photos p USING (telegram_id) GROUP BY d.telegram_id"
         ))
-        posted = {row[0] for row in self._query("SELECT telegram_id FROM listings")}
+        posted = {row[0] for row in await self._query("SELECT telegram_id FROM listings")}
         for seller, photos in self.drafts_seen.items():
             if seller not in posted and drafts.get(seller, 0) < photos:
                 violations.append(f"draft of seller {seller} lost photos")
         self.drafts_seen = {s: n for s, n in drafts.items() if s not in posted}
         if final:
-            stuck = self._query("SELECT listing_id, marketplace, state, error FROM cross_posts"
-                                " WHERE state != 'published'")
+            stuck = await self._query("SELECT listing_id, marketplace, state, error"
+                                      " FROM cross_posts WHERE state != 'published'")
             violations.extend(f"cross-post not finished: {row}" for row in stuck)
 
     def answered_twice(self, sellers: list[PatientSeller], bot_log: str) -> None:
@@ -399,15 +427,29 @@ class Invariants:
                 self.report.violations.append(
                     f"answered twice in chat {seller.chat.user_id}: {text[:60]!r}")
 
+    async def out_of_order(self) -> list[str]:
+        """A seller's update taken on before an older one of theirs: a message answered out of
+        the order it was sent. Claims are made under the seller's turn, just before handling."""
+        rows = await self._query(
+            "SELECT user_id, update_id, claimed_at FROM processed_updates"
+            " WHERE claimed_at IS NOT NULL AND user_id IS NOT NULL ORDER BY user_id, update_id")
+        found, last = [], {}
+        for user_id, update_id, claimed_at in rows:
+            if user_id in last and claimed_at < last[user_id][1]:
+                found.append(f"seller {user_id}: update {update_id} taken on before "
+                             f"{last[user_id][0]}")
+            last[user_id] = (update_id, claimed_at)
+        return found
+
     def redelivered(self) -> int:
         """Updates Telegram sent again because the bot died before confirming them."""
         return sum(1 for count in self.world.telegram.update_deliveries.values() if count > 1)
 
-    def lost_updates(self) -> list[int]:
+    async def lost_updates(self) -> list[int]:
         """Updates Telegram delivered that the bot neither took on (claimed in its ledger) nor
         kept in its inbox for the next start: a seller's message lost to a kill. Read once the
         last life has stopped."""
-        kept = {row[0] for row in self._query(
+        kept = {row[0] for row in await self._query(
             "SELECT update_id FROM processed_updates"
             " WHERE claimed_at IS NOT NULL OR payload IS NOT NULL")}
         return sorted(set(self.world.telegram.update_deliveries) - kept)
@@ -445,8 +487,8 @@ def repeated_answers(transcript: str, seller_name: str) -> list[str]:
     return repeated
 
 
-async def killer(bot: BotProcess, world: SandboxWorld, invariants: Invariants, report: Report,
-                 kills: int, rng: random.Random, done: asyncio.Event) -> None:
+async def killer(bots: list[BotProcess], world: SandboxWorld, invariants: Invariants,
+                 report: Report, kills: int, rng: random.Random, done: asyncio.Event) -> None:
     activity = Activity(world)
     for number in range(kills):
         started = time.monotonic()
@@ -461,12 +503,75 @@ async def killer(bot: BotProcess, world: SandboxWorld, invariants: Invariants, r
             hit = await moment(world, target, rng)
         if done.is_set():
             break
+        bot = rng.choice(bots)  # with replicas, the others go on answering meanwhile
         bot.kill()
         await bot.wait()
         report.kills[target if hit else activity.where(started)] += 1
-        invariants.check()
+        await invariants.check()
         await bot.start()
         report.restarts += 1
+
+
+class Fleet:
+    """The bot processes of a run: one on SQLite, or N replicas on PostgreSQL behind a load
+    balancer, the emulator's webhook pointing at the balancer."""
+
+    def __init__(self, world: SandboxWorld, data_dir: Path, replicas: int, log_level: str) -> None:
+        self.world, self.data_dir, self.replicas = world, data_dir, replicas
+        self.log_level = log_level
+        self.bots: list[BotProcess] = []
+        self.postgres: LocalPostgres | None = None
+        self.database_url: str | None = None
+        self.balancer: LoadBalancer | None = None
+
+    async def start(self) -> None:
+        key = TokenCipher.generate_key()
+        if not self.replicas:
+            port = free_port()
+            env = bot_environment(self.world, self.data_dir, port, key)
+            env["LOG_LEVEL"] = self.log_level
+            self.bots = [BotProcess(env, f"http://127.0.0.1:{port}/healthz",
+                                    self.data_dir / "bot.log")]
+            await self.bots[0].start()
+            return
+        self.postgres = LocalPostgres()
+        await asyncio.to_thread(self.postgres.start)
+        self.database_url = await self.postgres.create_database("chaos")
+        ports = [free_port() for _ in range(self.replicas)]
+        self.balancer = LoadBalancer([f"http://127.0.0.1:{port}" for port in ports],
+                                     port=free_port())
+        await self.balancer.start()
+        secret = TokenCipher.generate_key().replace("=", "")[:32]
+        for index, port in enumerate(ports):
+            # Every replica: the same database, key, secret and public URL (the balancer's),
+            # and the same DATA_DIR (drafts' and listings' photos are files: a shared volume).
+            env = bot_environment(self.world, self.data_dir, port, key)
+            env.update(LOG_LEVEL=self.log_level, DATABASE_URL=self.database_url,
+                       WEBHOOK_SECRET=secret, PUBLIC_BASE_URL=self.balancer.url)
+            for name, config in self.world.marketplace_configs(self.balancer.url).items():
+                env.update(marketplace_env(name, config))
+            self.bots.append(BotProcess(env, f"http://127.0.0.1:{port}/healthz",
+                                        self.data_dir / f"replica-{index}.log", ("--webhook",)))
+        await asyncio.gather(*(bot.start() for bot in self.bots))
+
+    def log_text(self) -> str:
+        return "\n".join(bot.log_text() for bot in self.bots)
+
+    def log_tail(self) -> str:
+        return "\n".join(bot.log_tail(15) for bot in self.bots)
+
+    async def stop(self) -> None:
+        for bot in self.bots:  # a clean stop handles what each has queued
+            await bot.stop()
+
+    async def close(self) -> None:
+        for bot in self.bots:  # never leave a bot process behind
+            bot.kill()
+            await bot.wait()
+        if self.balancer is not None:
+            await self.balancer.stop()
+        if self.postgres is not None:
+            await asyncio.to_thread(self.postgres.stop)
 
 
 async def run(args: argparse.Namespace, report: Report) -> None:
@@ -474,22 +579,20 @@ async def run(args: argparse.Namespace, report: Report) -> None:
     with tempfile.TemporaryDirectory(prefix="deal-scout-chaos-") as tmp:
         data_dir = Path(args.keep or tmp)  # --keep: the database and bot.log stay for a look
         async with SandboxWorld() as world:
-            port = free_port()
-            env = bot_environment(world, data_dir, port, TokenCipher.generate_key())
-            env["LOG_LEVEL"] = args.log_level
-            bot = BotProcess(env, f"http://127.0.0.1:{port}/healthz", data_dir / "bot.log")
-            invariants = Invariants(world, data_dir / "deal-scout.sqlite3", report)
-            await bot.start()
+            fleet = Fleet(world, data_dir, args.replicas, args.log_level)
             try:
+                await fleet.start()
+                invariants = Invariants(world, data_dir / "deal-scout.sqlite3", report,
+                                        fleet.database_url)
                 sellers = [
                     PatientSeller(world.telegram.seller(9000 + i, f"Seller {i}"), world, i,
-                                  patience=args.patience)
+                                  patience=args.patience, steps=report.step_seconds)
                     for i in range(args.sellers)
                 ]
                 report.sellers = sellers
                 done = asyncio.Event()
                 chaos = asyncio.create_task(
-                    killer(bot, world, invariants, report, args.kills, rng, done)
+                    killer(fleet.bots, world, invariants, report, args.kills, rng, done)
                 )
 
                 async def life(seller: PatientSeller) -> None:
@@ -520,29 +623,37 @@ async def run(args: argparse.Namespace, report: Report) -> None:
                 for _ in range(100):
                     for seller in sellers:
                         await seller.retry_set_aside()
-                    invariants.check()
-                    pending = invariants._query(
+                    await invariants.check()
+                    pending = await invariants._query(
                         "SELECT COUNT(*) FROM cross_posts WHERE state != 'published'"
                     )
                     if pending and pending[0][0] == 0:
                         break
                     report.violations.clear()
                     await asyncio.sleep(0.3)
-                invariants.check(final=True)
-                invariants.answered_twice(sellers, bot.log_text())
+                await invariants.check(final=True)
+                invariants.answered_twice(sellers, fleet.log_text())
+                report.violations.extend(await invariants.out_of_order())
                 report.redelivered = invariants.redelivered()
-                await bot.stop()  # a clean stop handles what it has queued
-                lost = invariants.lost_updates()
+                report.updates = len(world.telegram.update_deliveries)
+                if fleet.balancer is not None:
+                    report.spread = [fleet.balancer.served[up] for up in fleet.balancer.upstreams]
+                await fleet.stop()
+                lost = await invariants.lost_updates()
                 if lost:
                     report.violations.append(f"{len(lost)} updates never taken on: {lost[:10]}")
                 if report.violations:
-                    report.bot_log_tail = bot.log_tail().splitlines()
+                    report.bot_log_tail = fleet.log_tail().splitlines()
             except asyncio.CancelledError:
-                report.bot_log_tail = bot.log_tail().splitlines()
+                report.bot_log_tail = fleet.log_tail().splitlines()
                 raise
             finally:
-                bot.kill()  # never leave a bot process behind
-                await bot.wait()
+                await fleet.close()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
 def plural(count: int, noun: str) -> str:
@@ -556,10 +667,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", metavar="DIR", help="run in DIR and keep it (bot.log, db)")
     parser.add_argument("--log-level", default="WARNING", help="the bot's LOG_LEVEL")
+    parser.add_argument("--replicas", type=int, default=0,
+                        help="N replicas on PostgreSQL behind a load balancer (0: one on SQLite)")
+    parser.add_argument("--patience", type=float, default=STALL_SECONDS,
+                        help="seconds a seller waits on one step before it is a finding")
     parser.add_argument("--quick", action="store_true",
                         help="6 kills, 3 sellers, 60 s patience, 240 s for the whole run")
     args = parser.parse_args()
-    args.patience, args.deadline = STALL_SECONDS, max(600.0, args.kills * 60.0)
+    args.deadline = max(600.0, args.kills * 60.0)
     if args.quick:
         args.kills, args.sellers, args.patience, args.deadline = 6, 3, 60.0, 240.0
     if args.keep:
@@ -581,6 +696,14 @@ def main() -> None:
           f"{report.checks} invariant checks, {time.perf_counter() - started:.0f} s")
     for place, count in report.kills.most_common():
         print(f"  {count:3d} × {place}")
+    mode = (f"{args.replicas} replicas on PostgreSQL behind a load balancer (webhook)"
+            if args.replicas else "one process on SQLite (polling)")
+    print(f"{mode}, {plural(args.sellers, 'seller')}, {report.updates} updates, "
+          f"step latency p50 {percentile(report.step_seconds, 0.5):.2f} s, "
+          f"p99 {percentile(report.step_seconds, 0.99):.2f} s ({len(report.step_seconds)} steps)")
+    if report.spread:
+        print("requests each replica answered through the balancer: "
+              + ", ".join(map(str, report.spread)))
     print(f"{plural(report.redelivered, 'update')} delivered again after a kill "
           "(each must be answered once, none lost)")
     print(f"invariant violations: {len(report.violations)}")

@@ -55,6 +55,7 @@ from bot.context import BotContext, DealScoutApplication
 from bot.groups import gate
 from bot.inbox import Inbox
 from bot.processor import PerSellerUpdateProcessor
+from bot.replicas import SellerCatchUp
 from bot.selling import edits, fix, listings, loose_photos, publish
 from bot.selling.conversation import button_after_the_conversation, post_conversation
 from bot.selling.question import one_question
@@ -178,7 +179,8 @@ def build_application(
         .bot(bot)
         .context_types(ContextTypes(context=BotContext))
         # Buttons carry their own data (bot/buttons.py): there is no callback data to keep.
-        .persistence(DatabasePersistence(db, store_data=PersistenceInput(callback_data=False)))
+        .persistence(DatabasePersistence(db, store_data=PersistenceInput(callback_data=False),
+                                         shared=services.coordination.shared))
         .concurrent_updates(processor)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -194,7 +196,12 @@ def build_application(
         **queue.scheduler_configuration,
     )
     claims = ClaimBatcher(services.updates.claim_many)  # one write for the claims waiting
-    processor.bind(claim=claims.claim, after_update=application.update_persistence)
+    coordination = services.coordination
+    processor.bind(
+        claim=claims.claim, after_update=application.update_persistence,
+        turn=coordination.seller_turn if coordination.shared else None,
+        catch_up=SellerCatchUp(application).before if coordination.shared else None,
+    )
     add_handlers(application)
     jobs.schedule(application)
     return application

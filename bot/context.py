@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -19,6 +19,7 @@ from marketplaces.media import MediaStore
 from marketplaces.oauth import ConnectionBroker
 from storage.accounts import AccountRepository
 from storage.assisted import AssistedRepository
+from storage.coordination import Coordination
 from storage.crypto import TokenCipher
 from storage.db import Database
 from storage.drafts import DraftRepository
@@ -51,6 +52,8 @@ class Services:
     manager: ListingManager
     assisted: AssistedRepository  # copies posted by hand, and their reminders
     kits: Mapping[str, AssistedMarketplace]  # marketplaces the bot gives a kit for
+    # Sellers' turns and job leases among replicas (a no-op for one process on SQLite).
+    coordination: Coordination = field(default_factory=Coordination)
 
     def display_names(self) -> dict[str, str]:
         """Marketplace key → the name sellers know it by ("ebay" → "eBay")."""
@@ -76,7 +79,7 @@ class DealScoutApplication(Application):
         self.inbox = inbox
         self.publishing = Publishing(
             services.crossposter, services.listings, services.assisted,
-            services.display_names(), self.bot, self.job_queue,
+            services.display_names(), self.bot, self.job_queue, services.coordination,
         )
 
 

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import Update
@@ -26,6 +27,7 @@ from storage.updates import UpdateLedger
 log = logging.getLogger(__name__)
 
 RECORD_RETRY_DELAYS = (0.2, 0.5, 1.0, None)  # seconds between tries; None: the last one
+PICKED_UP_MEMORY = 4096  # update ids this replica queued lately, not to queue them twice
 
 
 class AlbumArrivals:
@@ -58,6 +60,31 @@ class Inbox:
     def __init__(self, ledger: UpdateLedger) -> None:
         self._ledger = ledger
         self.albums = AlbumArrivals()
+        self._picked_up: dict[int, None] = {}  # insertion-ordered: the oldest are forgotten
+
+    async def pick_up(self, queue: asyncio.Queue[object], bot: ExtBot[Any],
+                      older_than: timedelta) -> int:
+        """With several replicas: queue the updates in the shared inbox that nobody took on
+        for `older_than` (their replica died, or another replica polls Telegram for all).
+        The claim decides who handles each; return how many this replica queued."""
+        since = datetime.now(UTC) - older_than
+        queued = 0
+        for update_id, payload in await self._ledger.unclaimed_since(since):
+            if update_id in self._picked_up:
+                continue
+            self._picked_up[update_id] = None
+            while len(self._picked_up) > PICKED_UP_MEMORY:
+                del self._picked_up[next(iter(self._picked_up))]
+            try:
+                update = Update.de_json(json.loads(payload), bot)
+                bot.insert_callback_data(update)
+            except Exception:
+                log.exception("update %s in the inbox is unreadable; dropped", update_id)
+                await self._ledger.claim(update_id, None)
+                continue
+            await queue.put(update)
+            queued += 1
+        return queued
 
     async def keep(
         self, updates: Sequence[Update], as_sent: Sequence[dict[str, Any]] | None = None

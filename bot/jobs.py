@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import InlineKeyboardMarkup
@@ -128,14 +129,53 @@ async def purge_update_ledger(context: BotContext) -> None:
     await context.services.updates.purge_older_than(LEDGER_RETENTION)
 
 
+Job = Callable[[BotContext], Awaitable[None]]
+# With several replicas, a periodic job runs on the one replica that leases it for most of its
+# interval; the lease is kept, not released, so the others skip that round. A replica killed
+# mid-job lets the lease run out, and the next round runs wherever it comes due first.
+LEASE_SHARE_OF_INTERVAL = 0.8
+# Replicas only: how often each looks for inbox updates nobody took on, and for publishes
+# whose replica died; how long an update may wait for the replica it reached.
+INBOX_PICK_UP_EVERY = timedelta(seconds=1)
+INBOX_GRACE = timedelta(seconds=2)
+PUBLISH_SWEEP_EVERY = timedelta(seconds=5)
+
+
+def once_among_replicas(job: Job, every: timedelta) -> Job:
+    """`job`, run by one replica per interval (alone on SQLite, always this process)."""
+    async def leased(context: BotContext) -> None:
+        coordination = context.services.coordination
+        if await coordination.claim(f"job:{job.__name__}", every * LEASE_SHARE_OF_INTERVAL):
+            await job(context)
+
+    leased.__name__ = job.__name__
+    leased.__doc__ = job.__doc__
+    return leased
+
+
+async def pick_up_inbox(context: BotContext) -> None:
+    """Updates stuck in the shared inbox (their replica died after recording them) go on."""
+    app = context.application
+    await app.inbox.pick_up(app.update_queue, app.bot, INBOX_GRACE)
+
+
 def schedule(application: Application) -> None:
     queue = application.job_queue
     if queue is None:
         raise RuntimeError("scheduled work needs PTB's job queue (the job-queue extra)")
-    queue.run_repeating(purge_update_ledger, interval=timedelta(hours=6), first=60)
-    queue.run_repeating(purge_expired_states, interval=timedelta(minutes=15), first=60)
-    queue.run_repeating(purge_abandoned_drafts, interval=timedelta(hours=6), first=120)
-    queue.run_repeating(refresh_tokens, interval=REFRESH_EVERY, first=5)
-    queue.run_repeating(warn_expiring_connections, interval=timedelta(hours=1), first=10)
-    queue.run_repeating(check_listings, interval=STATUS_EVERY, first=30, data={})
-    queue.run_repeating(reminders.reminders_job, interval=reminders.EVERY, first=5)
+
+    def every(job: Job, interval: timedelta, first: float, **kwargs: object) -> None:
+        queue.run_repeating(once_among_replicas(job, interval), interval=interval, first=first,
+                            name=job.__name__, **kwargs)
+
+    every(purge_update_ledger, timedelta(hours=6), 60)
+    every(purge_expired_states, timedelta(minutes=15), 60)
+    every(purge_abandoned_drafts, timedelta(hours=6), 120)
+    every(refresh_tokens, REFRESH_EVERY, 5)
+    every(warn_expiring_connections, timedelta(hours=1), 10)
+    every(check_listings, STATUS_EVERY, 30, data={})
+    every(reminders.reminders_job, reminders.EVERY, 5)
+    if getattr(application, "services", None) and application.services.coordination.shared:
+        queue.run_repeating(pick_up_inbox, interval=INBOX_PICK_UP_EVERY, first=1)
+        queue.run_repeating(application.publishing.sweep, interval=PUBLISH_SWEEP_EVERY,
+                            first=PUBLISH_SWEEP_EVERY.total_seconds())

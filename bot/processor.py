@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 
 Claim = Callable[[int, int | None], Awaitable[bool]]
 AfterUpdate = Callable[[], Awaitable[None]]
+# With several replicas: the seller's turn in the database, and what to do holding it before
+# the update (handle the seller's older updates that landed elsewhere: bot/replicas.py).
+SellerTurn = Callable[[int], contextlib.AbstractAsyncContextManager[None]]
+CatchUp = Callable[[int, object], Awaitable[None]]
 
 # High on purpose: a slot is held while waiting for the seller's lock, and one seller with a
 # backlog must not be able to take every slot and stall the others.
@@ -48,11 +52,17 @@ class PerSellerUpdateProcessor(BaseUpdateProcessor):
         self._holders: dict[int, int] = {}
         self._claim: Claim | None = None
         self._after_update: AfterUpdate | None = None
+        self._turn: SellerTurn | None = None
+        self._catch_up: CatchUp | None = None
 
-    def bind(self, *, claim: Claim | None, after_update: AfterUpdate | None) -> None:
-        """Attach the update ledger and the persistence flush once the Application exists."""
+    def bind(self, *, claim: Claim | None, after_update: AfterUpdate | None,
+             turn: SellerTurn | None = None, catch_up: CatchUp | None = None) -> None:
+        """Attach the update ledger and the persistence flush once the Application exists;
+        with several replicas, the seller's turn in the database and the catch-up."""
         self._claim = claim
         self._after_update = after_update
+        self._turn = turn
+        self._catch_up = catch_up
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = ordering_key(update)
@@ -62,7 +72,10 @@ class PerSellerUpdateProcessor(BaseUpdateProcessor):
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._holders[key] = self._holders.get(key, 0) + 1
         try:
-            async with lock:
+            async with lock, contextlib.AsyncExitStack() as turn:
+                if self._turn is not None:
+                    await self._take_turn(turn, key)
+                    await self._catch_up_on(key, update)
                 await self._run(update, coroutine)
         finally:
             self._holders[key] -= 1
@@ -87,6 +100,20 @@ class PerSellerUpdateProcessor(BaseUpdateProcessor):
                 await self._after_update()
             except Exception:
                 log.exception("writing persistence after update failed")
+
+    async def _take_turn(self, stack: contextlib.AsyncExitStack, key: int) -> None:
+        """The seller's turn among replicas; without the database, this replica's order."""
+        try:
+            await stack.enter_async_context(self._turn(key))  # type: ignore[misc]
+        except Exception:
+            log.exception("no turn in the database for seller %s; handling in this replica's"
+                          " own order", key)
+
+    async def _catch_up_on(self, key: int, update: object) -> None:
+        try:
+            await self._catch_up(key, update)  # type: ignore[misc]
+        except Exception:
+            log.exception("catching up on seller %s's older updates failed", key)
 
     async def _is_first_delivery(self, update: object) -> bool | None:
         """True to handle, False for a duplicate, None when the ledger could not say."""

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any, cast
 
@@ -24,6 +24,7 @@ from bot import texts
 from bot.buttons import FixRefusal, RetryPosting, button
 from marketplaces.crosspost import CrossPoster
 from storage.assisted import AssistedRepository
+from storage.coordination import Coordination
 from storage.listings import CrossPost, ListingRepository, StoredListing
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 ICONS = {"pending": "⏳", "in_flight": "⏳", "published": "✅"}
 # Fields a marketplace may refuse that the seller can correct in chat (bot/selling/fix.py asks).
 FIXABLE_FIELDS = frozenset({"title", "description", "price", "category", "location"})
+# A publish is one replica's while it renews this lease; a replica killed mid-publish stops
+# renewing, and after PUBLISH_LEASE another replica's sweep finishes the listing.
+PUBLISH_LEASE = timedelta(seconds=15)
+LEASE_RENEW_SECONDS = 5.0
 
 
 def fixable(field: str | None) -> bool:
@@ -103,6 +108,7 @@ class Publishing:
         names: Mapping[str, str],
         bot: Bot,
         job_queue: JobQueue[Any] | None,
+        coordination: Coordination | None = None,
     ) -> None:
         self._crossposter = crossposter
         self._listings = listings
@@ -112,13 +118,40 @@ class Publishing:
         self._job_queue = job_queue
         self._shown: dict[int, str] = {}
         self._reporting: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._coordination = coordination or Coordination()
+        self._running: set[int] = set()
 
     async def run(self, listing_id: int) -> list[CrossPost]:
-        rows = await self._crossposter.publish(listing_id, lambda r: self.report(listing_id, r))
-        await self.report(listing_id, rows)
-        self._reporting.pop(listing_id, None)
-        self.schedule_retry(listing_id, rows)
-        return rows
+        """Publish what is due and report it, unless this process or another replica is
+        already at it (that one reports)."""
+        lease = f"publish:{listing_id}"
+        if listing_id in self._running or not await self._coordination.claim(
+            lease, PUBLISH_LEASE
+        ):
+            return await self._listings.cross_posts(listing_id)
+        self._running.add(listing_id)
+        renewing = asyncio.create_task(self._renew(lease), name=f"lease:{lease}")
+        try:
+            rows = await self._crossposter.publish(
+                listing_id, lambda r: self.report(listing_id, r)
+            )
+            await self.report(listing_id, rows)
+            self._reporting.pop(listing_id, None)
+            self.schedule_retry(listing_id, rows)
+            return rows
+        finally:
+            renewing.cancel()
+            self._running.discard(listing_id)
+            await self._coordination.release(lease)
+
+    async def _renew(self, lease: str) -> None:
+        """Keep the lease while the publish runs (photos to three marketplaces take a while)."""
+        while True:
+            await asyncio.sleep(LEASE_RENEW_SECONDS)
+            try:
+                await self._coordination.claim(lease, PUBLISH_LEASE)
+            except Exception:
+                log.warning("renewing %s failed; another replica may take it over", lease)
 
     async def report(self, listing_id: int, rows: list[CrossPost]) -> None:
         """Edit the listing's one progress message, only when what it says changed. Results
@@ -184,6 +217,17 @@ class Publishing:
     async def _retry_job(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         if context.job is not None:
             await self.run(cast(int, context.job.data))
+
+    async def sweep(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        """With several replicas: take over publishes whose replica died (their lease ran
+        out), and retries that came due on whichever replica was first to look."""
+        now = datetime.now(UTC)
+        orphaned = {lid for lid, _ in await self._listings.unfinished()}
+        orphaned |= set(await self._listings.untold())
+        orphaned |= {lid for lid, due in await self._listings.retry_due() if due <= now}
+        for listing_id in sorted(orphaned):
+            if listing_id not in self._running:
+                await self.run(listing_id)
 
     async def resume(self) -> None:
         """At start: finish what a crash interrupted, and re-arm the retries that were due."""

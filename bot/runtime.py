@@ -25,6 +25,7 @@ from storage.timeutil import SYSTEM_CLOCK, Clock
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_SECONDS = 10
+LEADER_RETRY_SECONDS = 2.0  # how often a replica that does not poll asks to become the one
 
 
 class BotRuntime:
@@ -45,6 +46,7 @@ class BotRuntime:
         self.db: Database | None = None
         self.application: DealScoutApplication | None = None
         self.web: WebServer | None = None
+        self._leading: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Bring everything up, in the order PTB's own `run_polling` uses."""
@@ -71,17 +73,47 @@ class BotRuntime:
                 secret_token=self.settings.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
             )
+        elif app.services.coordination.shared:
+            # Several replicas: one polls into the shared inbox, all handle from it.
+            self._leading = asyncio.create_task(self._poll_when_elected(), name="leader")
         else:
-            await app.updater.start_polling(
-                timeout=POLL_TIMEOUT_SECONDS, allowed_updates=Update.ALL_TYPES
-            )
+            await self._poll()
         await app.start()
         app.create_task(set_up_pushes(app), name="set-up-pushes")  # needs the web server up
         log.info("bot running (%s)", "webhook" if self.webhook else "polling")
 
+    async def _poll(self) -> None:
+        assert self.application is not None
+        await self.application.updater.start_polling(
+            timeout=POLL_TIMEOUT_SECONDS, allowed_updates=Update.ALL_TYPES
+        )
+
+    async def _poll_when_elected(self) -> None:
+        """Ask for the leader lock until this replica holds it, then poll Telegram."""
+        assert self.application is not None
+        coordination = self.application.services.coordination
+        while True:
+            try:
+                if await coordination.try_lead():
+                    await self._poll()
+                    return
+            except Exception:
+                log.exception("could not ask for the polling leader lock; asking again")
+            await asyncio.sleep(LEADER_RETRY_SECONDS)
+
+    @property
+    def polling(self) -> bool:
+        """True while this replica is the one polling Telegram."""
+        app = self.application
+        return app is not None and app.updater is not None and app.updater.running
+
     async def stop(self) -> None:
         """Take everything down; safe to call after a partial start."""
         app = self.application
+        if self._leading is not None:
+            self._leading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._leading
         if app is not None:
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
@@ -91,6 +123,8 @@ class BotRuntime:
                 await app.shutdown()
             if app.post_shutdown is not None:  # as run_polling would
                 await app.post_shutdown(app)
+        if app is not None:
+            await app.services.coordination.resign()
         if self.web is not None:
             await self.web.stop()
         if self.db is not None:

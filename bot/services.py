@@ -12,6 +12,7 @@ from marketplaces.media import MediaStore
 from marketplaces.oauth import ConnectionBroker
 from storage.accounts import AccountRepository
 from storage.assisted import AssistedRepository
+from storage.coordination import coordination_for
 from storage.crypto import TokenCipher
 from storage.db import Database
 from storage.drafts import DraftRepository
@@ -59,4 +60,5 @@ def build_services(settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK
         assisted=assisted,
         # A marketplace posted by API (OfferUp through a partner) needs no kit
         kits={kit.name: kit for kit in ASSISTED if kit.name not in marketplaces},
+        coordination=coordination_for(db, clock),
     )

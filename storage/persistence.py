@@ -28,7 +28,10 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
         *,
         store_data: PersistenceInput | None = None,
         update_interval: float = 60,
+        shared: bool = False,
     ) -> None:
+        """`shared`: other replicas write the same rows, so data is read back before each
+        update instead of trusting the copy in memory."""
         super().__init__(
             store_data=store_data or PersistenceInput(), update_interval=update_interval
         )
@@ -36,6 +39,7 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
         # What each row holds now, so an update that changed nothing writes nothing. PTB hands
         # over every user's and chat's data after each of their updates, changed or not.
         self._written: dict[tuple[str, object], str] = {}
+        self.shared = shared
 
     async def get_user_data(self) -> dict[int, Data]:
         rows = await self._db.fetchall("SELECT user_id, data FROM ptb_user_data")
@@ -107,10 +111,39 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
         await self._db.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
 
     async def refresh_user_data(self, user_id: int, user_data: Data) -> None:
-        """Nothing to do: one process owns the data, so the copy in memory is the truth."""
+        """Alone, the copy in memory is the truth; shared, another replica may have written."""
+        if self.shared:
+            await self._reload("ptb_user_data", "user_id", user_id, user_data)
 
     async def refresh_chat_data(self, chat_id: int, chat_data: Data) -> None:
-        """Nothing to do: one process owns the data, so the copy in memory is the truth."""
+        """Alone, the copy in memory is the truth; shared, another replica may have written."""
+        if self.shared:
+            await self._reload("ptb_chat_data", "chat_id", chat_id, chat_data)
+
+    async def conversation_states(self, conv_key: tuple[int, ...]) -> dict[str, object]:
+        """Every conversation's stored state for `conv_key`, by conversation name; what this
+        process last wrote is forgotten, so an equal state is written again when it changes."""
+        key = json.dumps(list(conv_key))
+        rows = await self._db.fetchall(
+            "SELECT name, state FROM ptb_conversations WHERE conv_key = ?", (key,)
+        )
+        for cached in [k for k in self._written if k[1] == key and str(k[0]).startswith(
+                "conversation:")]:
+            del self._written[cached]
+        for row in rows:
+            self._written[(f"conversation:{row['name']}", key)] = row["state"]
+        return {row["name"]: json.loads(row["state"]) for row in rows}
+
+    async def _reload(self, table: str, key_column: str, key: int, data: Data) -> None:
+        row = await self._db.fetchone(
+            f"SELECT data FROM {table} WHERE {key_column} = ?", (key,)
+        )
+        data.clear()
+        if row is None:
+            self._written.pop((table, key), None)
+            return
+        data.update(json.loads(row["data"]))
+        self._written[(table, key)] = row["data"]
 
     async def refresh_bot_data(self, bot_data: Data) -> None:
         """Nothing to do: one process owns the data, so the copy in memory is the truth."""

@@ -11,6 +11,7 @@ WHERE still-unclaimed, DELETE … RETURNING), which is atomic at that level.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator, Iterable
@@ -28,6 +29,9 @@ from storage.migrations import MIGRATIONS_DIR, Migration, discover, failed
 log = logging.getLogger(__name__)
 
 POOL_SIZE = 10
+# Connections that only hold advisory locks (a seller's turn, the polling leader) live in a pool
+# of their own: a seller waiting for its turn must never take a connection the work needs.
+LOCK_POOL_SIZE = 32
 CONNECT_TIMEOUT_SECONDS = 10.0
 CLOSE_TIMEOUT_SECONDS = 10.0
 # Any fixed number: bot processes starting together take turns applying migrations under it.
@@ -79,6 +83,8 @@ class PostgresDatabase(Database):
         self._pool = pool
         self.url = url
         self.close_timeout = CLOSE_TIMEOUT_SECONDS
+        self._lock_pool: asyncpg.Pool | None = None
+        self._lock_pool_made = asyncio.Lock()
 
     @classmethod
     async def connect(
@@ -120,13 +126,52 @@ class PostgresDatabase(Database):
     async def close(self) -> None:
         """Close every connection once it is back in the pool; after `close_timeout`, end the
         ones still busy (a stop must not wait on a stuck query)."""
+        pools = [self._pool] + ([self._lock_pool] if self._lock_pool is not None else [])
+        for pool in pools:
+            try:
+                async with asyncio.timeout(self.close_timeout):
+                    await pool.close()
+            except TimeoutError:
+                log.warning("database connections still busy %g s into the stop; ended them",
+                            self.close_timeout)
+                pool.terminate()
+
+    @asynccontextmanager
+    async def advisory_lock(self, key: int) -> AsyncIterator[None]:
+        """Hold the session advisory lock `key` for the block, waiting for it in the server.
+
+        It lives on a connection, so a replica that dies releases it with its connection;
+        asyncpg's reset on release unlocks whatever a cancelled block left held."""
+        async with (await self._locks()).acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", key)
+            try:
+                yield
+            finally:
+                # A connection that is gone took its lock with it: nothing left to unlock.
+                with contextlib.suppress(*DRIVER_ERRORS):
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+    async def try_hold_lock(self, key: int) -> asyncpg.Connection | None:
+        """A connection of its own holding the advisory lock `key`, or None when another
+        session holds it. Closing the connection (or the process dying) lets the lock go."""
+        conn = await connect_once(self.url)
         try:
-            async with asyncio.timeout(self.close_timeout):
-                await self._pool.close()
-        except TimeoutError:
-            log.warning("database connections still busy %g s into the stop; ended them",
-                        self.close_timeout)
-            self._pool.terminate()
+            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                return conn
+        except BaseException:
+            await conn.close()
+            raise
+        await conn.close()
+        return None
+
+    async def _locks(self) -> asyncpg.Pool:
+        async with self._lock_pool_made:  # two sellers' first turns must not make two pools
+            if self._lock_pool is None:
+                self._lock_pool = await asyncpg.create_pool(
+                    self.url.url, min_size=0, max_size=LOCK_POOL_SIZE,
+                    timeout=CONNECT_TIMEOUT_SECONDS, server_settings=_application_name(self.url),
+                )
+        return self._lock_pool
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

@@ -4,7 +4,7 @@ made before it is handled, so an update is neither lost to a crash nor handled t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from storage.db import Database
 from storage.timeutil import SYSTEM_CLOCK, Clock, to_db
@@ -56,6 +56,27 @@ class UpdateLedger:
         rows = await self._db.fetchall(
             "SELECT update_id, payload FROM processed_updates WHERE claimed_at IS NULL"
             " AND payload IS NOT NULL ORDER BY update_id"
+        )
+        return [(row["update_id"], row["payload"]) for row in rows]
+
+    async def unclaimed_of(self, user_id: int, *, before: int) -> list[tuple[int, str]]:
+        """The user's updates older than `before` that no replica has taken on, oldest first:
+        what must be handled before `before` is."""
+        rows = await self._db.fetchall(
+            "SELECT update_id, payload FROM processed_updates WHERE user_id = ?"
+            " AND update_id < ? AND claimed_at IS NULL AND payload IS NOT NULL"
+            " ORDER BY update_id",
+            (user_id, before),
+        )
+        return [(row["update_id"], row["payload"]) for row in rows]
+
+    async def unclaimed_since(self, received_before: datetime) -> list[tuple[int, str]]:
+        """Unclaimed updates received before the given moment, oldest first: the ones whose
+        replica died or is slow, for any replica to take on."""
+        rows = await self._db.fetchall(
+            "SELECT update_id, payload FROM processed_updates WHERE claimed_at IS NULL"
+            " AND payload IS NOT NULL AND received_at < ? ORDER BY update_id",
+            (to_db(received_before),),
         )
         return [(row["update_id"], row["payload"]) for row in rows]
 

@@ -3,6 +3,7 @@ restarted, must end with every invariant intact (the full run's figures: docs/RE
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ def test_chaos_quick_mode_keeps_every_invariant() -> None:
     result = subprocess.run(
         [sys.executable, "bench/chaos.py", "--quick"],
         cwd=ROOT, capture_output=True, text=True, timeout=330,  # the script gives up at 240 s
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's sandbox/, not an install's
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "kills (SIGKILL)" in result.stdout

@@ -237,7 +237,7 @@ async def test_one_sellers_held_handler_does_not_hold_up_another(
 
 @pytest.mark.both_databases
 async def test_a_message_taken_before_a_crash_is_answered_after_the_restart_once(
-    telegram: TelegramEmulator, start_bot: Callable[..., BotRuntime]
+    telegram: TelegramEmulator, start_bot: Callable[..., BotRuntime], backend: str
 ) -> None:
     """The first bot takes Ana's /help from Telegram (and confirms it) but is stuck before
     handling it, as a bot killed at that moment would be. The restarted bot answers it from
@@ -259,6 +259,10 @@ async def test_a_message_taken_before_a_crash_is_answered_after_the_restart_once
 
             assert await eventually(inbox, [(None, True)])  # on disk, not yet taken on
             await first.application.updater.stop()  # confirms it to Telegram: the crash window
+            if backend == "postgresql":  # a killed bot's connections end, and its locks with
+                await first.db.execute(  # them: Ana's turn, and the polling leader's
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks"
+                    " WHERE locktype = 'advisory' AND pid <> pg_backend_pid()")
 
             async with start_bot(web_port=free_port()):
                 welcome = await ana.next_message()
