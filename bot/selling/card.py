@@ -139,6 +139,11 @@ def shown_value(column: str, value: Any) -> str:
     return f"“{escape(value)}”"
 
 
+def clipped(reason: str) -> str:
+    """A marketplace's reason, short enough that a card of every copy fits in a message."""
+    return reason if len(reason) <= PROBLEM_MAX else reason[:PROBLEM_MAX].rstrip() + "…"
+
+
 def summary(view: CardView) -> str:
     """Every copy in one line, for the /listings page: those posted by API, then those the
     seller posts by hand, each with what it has of its own."""
@@ -178,9 +183,7 @@ def _icon(row: CrossPost) -> str:
 
 def _copy_line(row: CrossPost, name: str, now: datetime) -> str:
     line = f"{_icon(row)} {escape(name)}"
-    problem = shared_texts.copy_problem(row, name, now) if row.error_kind else None
-    if problem and len(problem) > PROBLEM_MAX:
-        problem = problem[:PROBLEM_MAX].rstrip() + "…"
+    problem = clipped(shared_texts.copy_problem(row, name, now) or "") if row.error_kind else ""
     if row.state == "published":
         if row.url:
             line += f' — <a href="{escape(row.url)}">view listing</a>'

@@ -43,7 +43,8 @@ async def start_fix(update: Update, context: BotContext) -> int:
     message = query.message
     await context.application.cards.prompt(
         listing, message.message_id if isinstance(message, Message) else None,
-        texts.ask_fix(adapter.display_name, row.error or "", fix.field, listing.title),
+        texts.ask_fix(adapter.display_name, card.clipped(row.error or ""), fix.field,
+                      listing.title),
         InlineKeyboardMarkup([[button(texts.LEAVE_IT, LeaveFix(listing.id))]]),
         question=True,
     )
