@@ -125,6 +125,9 @@ class Cards:
         """The seller opened the card from this /listings page: « All listings goes back to it."""
         self._pages[listing_id] = page
 
+    def page_of(self, listing_id: int) -> int:
+        return self._pages.get(listing_id, 0)
+
     async def view(
         self, listing: StoredListing, rows: list[CrossPost] | None = None, *,
         actions: bool = True,
@@ -138,7 +141,7 @@ class Cards:
             listing=listing, rows=rows, names=services.display_names(),
             by_hand=await services.assisted.copies(listing.id),
             waiting=await services.assisted.waiting(listing.id), can_add=can_add,
-            news=self._news.get(listing.id), page=self._pages.get(listing.id, 0),
+            news=self._news.get(listing.id), page=self.page_of(listing.id),
         )
 
     async def more_marketplaces(

@@ -109,9 +109,9 @@ def buttons(view: CardView) -> InlineKeyboardMarkup | None:
     if _live(view):
         rows.append([button("💰 Mark sold", MarkSold(listing.id)),
                      button("✏️ Change price", ChangePrice(listing.id))])
-        rows.append([button("🛑 Withdraw everywhere", Withdraw(listing.id))])
-    else:
+    else:  # nothing to mark sold yet; withdrawing still takes it off the list of live ones
         rows.append([button("✏️ Change price", ChangePrice(listing.id))])
+    rows.append([button("🛑 Withdraw everywhere", Withdraw(listing.id))])
     if view.can_add:
         rows.append([button("➕ Post to another marketplace", PostElsewhere(listing.id))])
     rows.append(back)

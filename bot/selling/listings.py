@@ -186,7 +186,7 @@ async def act(update: Update, context: BotContext) -> None:
         choices = await cards.more_marketplaces(listing, copies)
         await cards.prompt(listing, message_id, texts.choose_more(title), InlineKeyboardMarkup(
             [[button(names[m], AddMarketplace(listing.id, m))] for m in choices]
-            + [[button("« Back", OpenListing(listing.id, 0))]]))
+            + [[button("« Back", OpenListing(listing.id, cards.page_of(listing.id)))]]))
     elif isinstance(action, AddMarketplace):
         await _add(context, listing, action.marketplace, message_id)
 

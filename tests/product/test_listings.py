@@ -351,9 +351,17 @@ async def test_post_to_another_marketplace_from_the_card(
     await connect(ana, "Facebook Shop (catalog)", world.facebook.oauth, account_id=ROSA)
 
     listing_card = await open_card(ana)
+    shown = listing_card.text
     await ana.press("➕ Post to another marketplace", message_id=listing_card.message_id)
     await ana.wait_for(lambda _: ["Facebook Shop (catalog)"] in listing_card.buttons)
     assert listing_card.text == "Post Brass desk lamp, 1970s to:"
+    assert listing_card.buttons == [["Facebook Shop (catalog)"], ["« Back"]]
+    await ana.press("« Back", message_id=listing_card.message_id)  # changed my mind
+    await ana.wait_for(lambda _: listing_card.text == shown)
+    assert listing_card.buttons == [*ACTIONS[:2], ["➕ Post to another marketplace"],
+                                    ACTIONS[2]]
+    await ana.press("➕ Post to another marketplace", message_id=listing_card.message_id)
+    await ana.wait_for(lambda _: ["Facebook Shop (catalog)"] in listing_card.buttons)
     sent_before = len(ana.bot_messages)
     await ana.press("Facebook Shop (catalog)", message_id=listing_card.message_id)
     # The card shows the new copy posting (stored with the new copy, so a crash can't leave
