@@ -56,6 +56,9 @@ class Cards:
         if news is not _KEEP:
             self._set_news(listing_id, news if isinstance(news, str) else None)
         self._prompts.discard(listing_id)
+        for seller, asked in list(self._asking.items()):
+            if asked == listing_id:  # its question is over
+                del self._asking[seller]
         await self._draw(listing_id, rows, busy)
 
     async def refresh(self, listing_id: int, rows: list[CrossPost] | None = None) -> None:
@@ -96,8 +99,6 @@ class Cards:
         listing = await self._services.listings.get(listing_id)
         if listing is None:
             return
-        if self._asking.get(listing.telegram_id) == listing_id:
-            del self._asking[listing.telegram_id]
         card_id = listing.progress_message_id
         if card_id is not None and answer_message_id - card_id > NEAR:
             await self._services.listings.set_progress_message(listing_id, None)
