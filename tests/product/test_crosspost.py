@@ -8,7 +8,7 @@ from bot.buttons import RetryPosting, pack
 from bot.runtime import BotRuntime
 from sandbox.autopilot import answer_until
 from sandbox.browser import connect
-from sandbox.ebay import MARCO
+from sandbox.ebay import ANA, MARCO
 from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
 from tests.helpers import (
@@ -326,6 +326,45 @@ async def test_every_field_a_refusal_names_gets_its_own_fix(
     assert (ebay.title, ebay.description) == (LINKED, "More lamps at www.mylamps.example")
     assert (facebook.title, facebook.description) == (LINKED,
                                                       "More lamps at www.mylamps.example")
+
+
+async def test_a_zip_code_fixed_for_ebay_leaves_the_others_at_the_shared_location(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    """A location pin has no ZIP code, which eBay needs: the ZIP goes to eBay alone."""
+    ana = world.telegram.seller(512, "Ana")
+    await start_with_photo(world, ana)
+    await reply(ana, "What's the title?")
+    await ana.send_text("Brass desk lamp")
+    await answer_until(ana, "What's the price in US dollars?")
+    await ana.send_text("40")
+    await reply(ana, "Add a description")
+    await ana.send_text("Rewired.")
+    await answer_until(ana, "Where is the item?")
+    await ana.send_location(47.25, -122.44)
+    await answer_until(ana, "Where should I post it?")
+    await ana.press("Continue »")
+    card = await post_and_wait(ana, await preview_summary(ana))
+    assert ("❌ eBay — eBay needs the ZIP code where the item is. Add a location with a ZIP "
+            "code and try again.") in card.text
+    assert card.buttons[0] == ["✏️ Fix the ZIP code for eBay"]
+
+    await fix(ana, card, "✏️ Fix the ZIP code for eBay", "98402")
+    await ana.wait_for(lambda _: "is live on 3 of 3" in card.text, timeout=20)
+    assert card.text == "\n".join([
+        "🎉 Brass desk lamp is live on 3 of 3 marketplaces.", "💵 $40 · for sale",
+        "✅ eBay — view listing", "   ✏️ eBay has its own ZIP code “98402”",
+        "✅ Facebook Shop (catalog) — view listing", "✅ OfferUp — view listing", "",
+        "✏️ eBay gets the ZIP code “98402”; your other marketplaces keep theirs.", "",
+        WHEN_IT_SELLS])
+    seller = world.ebay.sellers[ANA]
+    (offer,) = seller.offers.values()
+    where = seller.locations[offer.details["merchantLocationKey"]]["location"]["address"]
+    assert where["postalCode"] == "98402"
+    (offerup,) = world.offerup.listings.values()
+    assert offerup.location == {"latitude": 47.25, "longitude": -122.44}  # the pin, as shared
+    row = await bot.db.fetchone("SELECT postal_code, latitude FROM listings")
+    assert tuple(row) == (None, 47.25)
 
 
 async def test_leave_it_keeps_the_refusal_and_brings_the_card_back(
