@@ -12,6 +12,7 @@ import pytest
 from marketplaces.media import MediaStore
 from storage.crypto import InvalidKeyError, TokenCipher, TokenDecryptionError
 from storage.db import Database
+from storage.listings import ListingRepository
 from storage.migrations import MigrationError, discover
 from storage.updates import UpdateLedger
 from tests.helpers import MovableClock
@@ -179,3 +180,61 @@ async def test_a_media_url_signed_before_a_key_rotation_still_serves(tmp_path: P
     token = signed_before.rsplit("/", 1)[1]
     assert rotated.resolve(token) is not None
     assert stranger.resolve(token) is None
+
+
+async def test_migration_0013_keeps_a_stored_refusal_as_a_list_of_fields(tmp_path: Path) -> None:
+    before = tmp_path / "before"
+    before.mkdir()
+    for migration in discover():
+        if migration.version < 13:
+            (before / f"{migration.version:04d}_{migration.name}.sql").write_text(migration.sql)
+    db = await Database.open(tmp_path / "bot.sqlite3", migrate=False)
+    await db.migrate(before)
+    now = "2025-05-02T10:00:00Z"
+    await db.execute("INSERT INTO sellers (telegram_id, first_name, created_at, last_seen_at)"
+                     " VALUES (1, 'Ana', ?, ?)", (now, now))
+    await db.execute(
+        "INSERT INTO listings (id, telegram_id, sku, title, price_cents, condition, created_at,"
+        " updated_at) VALUES (1, 1, 'SKU-1', 'Lamp', 2500, 'good', ?, ?)", (now, now))
+    for row in (("offerup", "failed", "title", now), ("ebay", "published", None, now)):
+        await db.execute(
+            "INSERT INTO cross_posts (listing_id, marketplace, state, error_field, updated_at)"
+            " VALUES (1, ?, ?, ?, ?)", row)
+
+    assert [m.version for m in await db.migrate()] == [13]
+    rows = await db.fetchall(
+        "SELECT marketplace, error_fields, fixes FROM cross_posts ORDER BY marketplace")
+    assert [tuple(r) for r in rows] == [("ebay", None, "{}"), ("offerup", '["title"]', "{}")]
+    await db.close()
+
+
+async def test_a_fix_is_kept_for_its_copy_and_a_new_price_replaces_a_fixed_one(
+    tmp_path: Path
+) -> None:
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    listings = ListingRepository(db, tmp_path / "photos")
+    now = "2025-05-02T10:00:00Z"
+    await db.execute("INSERT INTO sellers (telegram_id, first_name, created_at, last_seen_at)"
+                     " VALUES (1, 'Ana', ?, ?)", (now, now))
+    await db.execute(
+        "INSERT INTO listings (id, telegram_id, sku, title, price_cents, condition, created_at,"
+        " updated_at) VALUES (1, 1, 'SKU-1', 'Lamp', 2500, 'good', ?, ?)", (now, now))
+    for marketplace in ("ebay", "offerup"):
+        await db.execute("INSERT INTO cross_posts (listing_id, marketplace, updated_at)"
+                         " VALUES (1, ?, ?)", (marketplace, now))
+    await listings.mark(1, "offerup", "failed", error_kind="refused", error="No.",
+                        error_fields=("title", "price", "photos"))
+
+    assert await listings.fix_copy(1, "offerup", "title", "Brass lamp") == ("price", "photos")
+    assert await listings.fix_copy(1, "offerup", "price", 3000) == ("photos",)
+    copies = {c.marketplace: c for c in await listings.cross_posts(1)}
+    assert copies["offerup"].fixes == {"title": "Brass lamp", "price_cents": 3000}
+    assert copies["offerup"].error_fields == ("photos",)
+    assert copies["ebay"].fixes == {}
+    assert (await listings.get(1)).title == "Lamp"  # the listing keeps its own
+
+    await listings.set_price(1, 4000)  # chosen for every copy: OfferUp's own price goes
+    copies = {c.marketplace: c for c in await listings.cross_posts(1)}
+    assert copies["offerup"].fixes == {"title": "Brass lamp"}
+    assert (await listings.get(1)).price_cents == 4000
+    await db.close()
