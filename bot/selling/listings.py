@@ -4,7 +4,8 @@ listing, and every handler checks it is the pressing seller's own.
 
 A button acts on the card it is on (bot/cards.py): a confirm prompt or the price question
 takes the card's place, and the answer brings the card back saying what was chosen, then
-edits it as each marketplace answers. No step sends a message of its own.
+edits it as each marketplace answers. Only a typed price that can't be read gets a message of
+its own (the sentence saying why).
 """
 
 from __future__ import annotations
