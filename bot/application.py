@@ -53,9 +53,10 @@ from bot.client import build_bot
 from bot.commands import bot_commands, deep_link
 from bot.config import Settings
 from bot.context import BotContext, DealScoutApplication
+from bot.groups import gate
 from bot.inbox import Inbox
 from bot.processor import PerSellerUpdateProcessor
-from bot.selling import fix, listings, publish
+from bot.selling import edits, fix, listings, loose_photos, publish
 from bot.selling.conversation import button_after_the_conversation, post_conversation
 from bot.selling.question import Question, one_question
 from bot.services import build_services
@@ -67,9 +68,18 @@ from storage.timeutil import SYSTEM_CLOCK, Clock
 def add_handlers(application: DealScoutApplication) -> None:
     """Every handler of the bot, in the order python-telegram-bot checks them."""
     add = application.add_handler
-    # Before anything else, in a group of its own: remember each seller the first time.
+    # Before anything else, groups, supergroups and channels stop here: /post, /connect,
+    # /listings, /accounts, /start and /help get one "Continue in private chat" button, a press
+    # changes nothing, the rest is ignored. Nothing below sees them, so no draft, link, account
+    # or listing ever shows where others read.
+    add(gate.commands_outside_private(), group=-200)
+    add(gate.anything_else_outside_private(), group=-200)
+    # Then, in a group of its own: remember each seller the first time.
     add(TypeHandler(Update, basics.remember_seller), group=-100)
 
+    # A seller's edit of an earlier message: the /post field it answered changes; an edit of
+    # anything else is ignored (never taken as the answer to the step on screen).
+    add(MessageHandler(filters.UpdateType.EDITED, edits.answer_edited))
     # /post, /start post and 📦 Post an item: the listing conversation, step by step.
     add(post_conversation())
     # A /post button pressed when no /post is going on.
@@ -82,9 +92,12 @@ def add_handlers(application: DealScoutApplication) -> None:
                  listings.keep_price, KeepPrice),
     ]))
 
-    # /start with a deep link (t.me/<bot>?start=help or =connect), then plain /start and /help.
+    # /start with a deep link (t.me/<bot>?start=help, =connect, =listings or =accounts, as a
+    # group's "Continue in private chat" sends them; =post is above), then /start and /help.
     add(CommandHandler("start", basics.help_command, deep_link("help")))
     add(CommandHandler("start", connect.connect_command, deep_link("connect")))
+    add(CommandHandler("start", listings.listings_command, deep_link("listings")))
+    add(CommandHandler("start", overview.accounts_command, deep_link("accounts")))
     add(CommandHandler("start", basics.start))
     add(CommandHandler("help", basics.help_command))
 
@@ -113,6 +126,9 @@ def add_handlers(application: DealScoutApplication) -> None:
     add(CallbackQueryHandler(reminders.reminder_done, pattern=ReminderDone))
     add(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
                        links.link_pasted))
+    # A photo (or an image file) sent when no /post is going on: offer to start a listing.
+    add(MessageHandler(filters.ChatType.PRIVATE & (filters.PHOTO | filters.Document.IMAGE),
+                       loose_photos.photo_outside_flow))
 
     # What no flow took: /cancel, commands we don't know, and anything else in a private chat.
     add(CommandHandler("cancel", basics.cancel))

@@ -178,6 +178,19 @@ class NewPost(Button, tag="new"):
 
 
 @dataclass(frozen=True)
+class StartAnyway(Button, tag="anyway"):
+    """▶️ Start anyway: /post although no marketplace is connected (kits only, for now)."""
+
+
+@dataclass(frozen=True)
+class StartWithPhotos(Button, tag="lphoto"):
+    """📦 A listing from the photos sent when no /post was going on: a new draft, or (add)
+    the draft the seller already has."""
+
+    add: bool
+
+
+@dataclass(frozen=True)
 class ContinueDraft(DraftButton, tag="cont"):
     pass
 
@@ -190,6 +203,21 @@ class StartFresh(DraftButton, tag="fresh"):
 @dataclass(frozen=True)
 class PhotosDone(DraftButton, tag="done"):
     pass
+
+
+@dataclass(frozen=True)
+class RemovePhoto(DraftButton, tag="prm"):
+    """🗑 N on ✏️ Photos; `photo` is the end of the photo's file_unique_id (fits 64 bytes),
+    so a double tap can never remove the photo that moved into its place."""
+
+    photo: str
+
+
+@dataclass(frozen=True)
+class CoverPhoto(DraftButton, tag="pcv"):
+    """⭐ N on ✏️ Photos: that photo becomes the first, the one marketplaces show."""
+
+    photo: str
 
 
 @dataclass(frozen=True)
@@ -247,6 +275,18 @@ class AddDetails(DraftButton, tag="dets"):
 @dataclass(frozen=True)
 class UseTypicalPrice(DraftButton, tag="comp"):
     cents: int
+
+
+@dataclass(frozen=True)
+class ConfirmPrice(DraftButton, tag="pok"):
+    """Yes to a price read from a shorthand like "12k"."""
+
+    cents: int
+
+
+@dataclass(frozen=True)
+class RetypePrice(DraftButton, tag="pno"):
+    """No to a price read from a shorthand: the seller types it again."""
 
 
 @dataclass(frozen=True)

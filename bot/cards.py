@@ -1,7 +1,9 @@
 """Each listing's one card in its seller's chat, kept current.
 
-The card is a message whose id is stored with the listing: the preview that became the
-publishing progress, or the /listings message the seller opened the listing in last. Whatever
+The card is a message whose chat and id are stored with the listing: the preview that became
+the publishing progress, or the /listings message the seller opened the listing in last. It is
+only ever edited in the chat it was stored with (listings from before migration 0016 have a
+message id without its chat: never edited by id alone, their next news is a new card). Whatever
 happens to the listing (a copy lands, the price changes, it sells, a fix is posted) edits that
 message; a confirm prompt or a question is put on it in place and answered there, so the
 chat does not fill with one message per step. There is never a second card with live buttons:
@@ -16,7 +18,7 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, TelegramError
 
 from bot.selling import card
@@ -39,7 +41,8 @@ class Cards:
     def __init__(self, services: Services, bot: Bot) -> None:
         self._services = services
         self._bot = bot
-        self._shown: dict[int, tuple[int | None, str, str]] = {}  # what is on screen now
+        # listing → what is on screen now: (chat id, message id, text, buttons)
+        self._shown: dict[int, tuple[int | None, int | None, str, str]] = {}
         self._news: dict[int, str] = {}  # listing → what happened last
         self._pages: dict[int, int] = {}  # listing → the /listings page it was opened from
         self._prompts: set[int] = set()  # listings whose card holds a prompt or a question
@@ -68,14 +71,14 @@ class Cards:
             await self._draw(listing_id, rows, False)
 
     async def prompt(
-        self, listing: StoredListing, message_id: int | None, text: str,
+        self, listing: StoredListing, message: Message | None, text: str,
         markup: InlineKeyboardMarkup | None, *, question: bool = False,
     ) -> None:
         """Put a confirm prompt (or, with `question`, a question answered by typing) on the
         card, in the message the seller pressed on, which becomes the card. A question open on
         another listing's card is closed first: that card comes back."""
-        if message_id is not None:
-            await self.adopt(listing, message_id)
+        if message is not None:
+            await self.adopt(listing, message)
         if question:
             earlier = self._asking.get(listing.telegram_id)
             if earlier is not None and earlier != listing.id:
@@ -91,34 +94,41 @@ class Cards:
             except TelegramError as exc:
                 log.warning("prompt on the card of listing %s not shown: %s", listing.id, exc)
 
-    async def answered(self, listing_id: int, answer_message_id: int) -> None:
-        """The seller typed the answer to the card's question. Near the card, the card is
-        edited next; far below it, the question keeps its words without its buttons and the
-        card comes again under the answer."""
+    async def answered(self, listing_id: int, answer: Message) -> None:
+        """The seller typed `answer` to the card's question. Near the card (in the same chat),
+        the card is edited next; far below it, the question keeps its words without its
+        buttons and the card comes again under the answer."""
         self._prompts.discard(listing_id)
         listing = await self._services.listings.get(listing_id)
         if listing is None:
             return
-        card_id = listing.progress_message_id
-        if card_id is not None and answer_message_id - card_id > NEAR:
-            await self._services.listings.set_progress_message(listing_id, None)
-            self._shown.pop(listing_id, None)
-            await self._strip(listing.telegram_id, card_id)
-
-    async def adopt(self, listing: StoredListing, message_id: int) -> None:
-        """`message_id` is the listing's card from now on; the old card loses its buttons."""
-        old = listing.progress_message_id
-        if old == message_id:
+        chat_id, card_id = listing.progress_chat_id, listing.progress_message_id
+        if card_id is None:
             return
-        await self._services.listings.set_progress_message(listing.id, message_id)
+        near = chat_id == answer.chat.id and answer.message_id - card_id <= NEAR
+        if not near:
+            await self._services.listings.set_progress_message(listing_id, None, None)
+            self._shown.pop(listing_id, None)
+            if chat_id is not None:  # a card without its chat is never edited by id alone
+                await self._strip(chat_id, card_id)
+
+    async def adopt(self, listing: StoredListing, message: Message) -> None:
+        """`message` is the listing's card from now on; the old card loses its buttons."""
+        old_chat, old_id = listing.progress_chat_id, listing.progress_message_id
+        if (old_chat, old_id) == (message.chat.id, message.message_id):
+            return
+        await self._services.listings.set_progress_message(
+            listing.id, message.chat.id, message.message_id
+        )
         self._shown.pop(listing.id, None)
         self._prompts.discard(listing.id)
-        if old is not None:
-            await self._strip(listing.telegram_id, old)
+        if old_chat is not None and old_id is not None:
+            await self._strip(old_chat, old_id)
 
-    async def forget(self, telegram_id: int, message_id: int) -> None:
+    async def forget(self, message: Message) -> None:
         """The message shows something else now (the list again): no listing's card is there."""
-        for listing_id in await self._services.listings.forget_card(telegram_id, message_id):
+        for listing_id in await self._services.listings.forget_card(message.chat.id,
+                                                                    message.message_id):
             self._shown.pop(listing_id, None)
             self._prompts.discard(listing_id)
 
@@ -170,8 +180,9 @@ class Cards:
                 return
             view = replace(await self.view(listing, rows, actions=not busy), busy=busy)
             text, markup = card.text(view), card.buttons(view)
-            if self._shown.get(listing_id) == (listing.progress_message_id, text,
-                                              _keys(markup)):
+            on_screen = (listing.progress_chat_id, listing.progress_message_id, text,
+                         _keys(markup))
+            if self._shown.get(listing_id) == on_screen:
                 return
             try:
                 await self._put(listing, text, markup)
@@ -182,15 +193,15 @@ class Cards:
     async def _put(
         self, listing: StoredListing, text: str, markup: InlineKeyboardMarkup | None
     ) -> None:
-        """Edit the card; with none to edit (the seller deleted it, or the bot died before
-        recording one), send a fresh one, so the seller still sees it."""
-        message_id = listing.progress_message_id
+        """Edit the card, in the chat it was sent in; with none to edit (the seller deleted it,
+        the bot died before recording one, or one recorded without its chat), send a fresh one
+        to the seller, so they still see it."""
+        chat_id, message_id = listing.progress_chat_id, listing.progress_message_id
         edited = False
-        if message_id is not None:
+        if chat_id is not None and message_id is not None:
             try:
                 await self._bot.edit_message_text(
-                    text, chat_id=listing.telegram_id, message_id=message_id,
-                    reply_markup=markup,
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=markup,
                 )
                 edited = True
             except BadRequest as exc:
@@ -200,9 +211,9 @@ class Cards:
         if not edited:
             message = await self._bot.send_message(listing.telegram_id, text,
                                                    reply_markup=markup)
-            message_id = message.message_id
-            await self._services.listings.set_progress_message(listing.id, message_id)
-        self._shown[listing.id] = (message_id, text, _keys(markup))
+            chat_id, message_id = message.chat_id, message.message_id
+            await self._services.listings.set_progress_message(listing.id, chat_id, message_id)
+        self._shown[listing.id] = (chat_id, message_id, text, _keys(markup))
 
     async def _strip(self, chat_id: int, message_id: int) -> None:
         """A message that is no longer a card keeps its words and loses its buttons."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,13 +28,41 @@ log = logging.getLogger(__name__)
 RECORD_RETRY_DELAYS = (0.2, 0.5, 1.0, None)  # seconds between tries; None: the last one
 
 
+class AlbumArrivals:
+    """Which updates of each album have arrived, and when the last did. Telegram sends an
+    album as separate updates with no count; what has arrived, against what has been handled,
+    tells the album's answer when every photo is in (bot/selling/photos.py)."""
+
+    KEEP = 10_000  # albums remembered; the oldest are forgotten beyond that
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[set[int], float]] = {}
+
+    def note(self, updates: Sequence[Update]) -> None:
+        for update in updates:
+            group = update.message.media_group_id if update.message else None
+            if group:
+                ids = self._seen.pop(group, (set(), 0.0))[0]
+                ids.add(update.update_id)
+                self._seen[group] = (ids, time.monotonic())
+        while len(self._seen) > self.KEEP:
+            self._seen.pop(next(iter(self._seen)))
+
+    def arrived(self, group: str) -> tuple[frozenset[int], float]:
+        """The album's update ids received so far, and the monotonic time of the last."""
+        ids, last = self._seen.get(group, (set(), 0.0))
+        return frozenset(ids), last
+
+
 class Inbox:
     def __init__(self, ledger: UpdateLedger) -> None:
         self._ledger = ledger
+        self.albums = AlbumArrivals()
 
     async def keep(self, updates: Sequence[Update]) -> None:
         """Record the updates, trying again briefly: until this returns, Telegram is told
         nothing. If the database stays unusable, handling them beats refusing them."""
+        self.albums.note(updates)
         rows = [(update.update_id, ordering_key(update), _as_json(update)) for update in updates]
         for delay in RECORD_RETRY_DELAYS:
             try:

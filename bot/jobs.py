@@ -13,6 +13,7 @@ from bot import texts
 from bot.assisted import reminders
 from bot.buttons import Connect, button
 from bot.context import BotContext
+from bot.selling.steps import DRAFT_EXPIRED
 from marketplaces.capabilities import PushNotifications
 
 log = logging.getLogger(__name__)
@@ -112,10 +113,15 @@ async def purge_expired_states(context: BotContext) -> None:
 
 
 async def purge_abandoned_drafts(context: BotContext) -> None:
-    """Drafts untouched for a week go, with their photos."""
+    """Drafts untouched for a week go, with their photos. Each seller's conversation learns
+    it, so their next message hears the draft expired instead of being taken for an answer
+    to a draft that is no longer there (bot/selling/conversation.py)."""
     removed = await context.services.drafts.purge_older_than(DRAFT_RETENTION)
+    for telegram_id, title in removed.items():
+        context.application.user_data[telegram_id][DRAFT_EXPIRED] = title
+        context.application.mark_data_for_update_persistence(user_ids=[telegram_id])
     if removed:
-        log.info("removed %d abandoned drafts", removed)
+        log.info("removed %d abandoned drafts", len(removed))
 
 
 async def purge_update_ledger(context: BotContext) -> None:

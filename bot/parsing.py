@@ -34,6 +34,8 @@ from itertools import pairwise
 
 __all__ = [
     "InputRejected",
+    "PriceIsFree",
+    "PriceToConfirm",
     "format_price",
     "normalize_text",
     "parse_package",
@@ -48,6 +50,23 @@ class InputRejected(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class PriceToConfirm(InputRejected):
+    """A shorthand like "12k" read as a price the seller should confirm before it is kept:
+    a slip of the k key costs a thousand times the price."""
+
+    def __init__(self, cents: int) -> None:
+        super().__init__(f"Did you mean {format_price(cents)}?")
+        self.cents = cents
+
+
+class PriceIsFree(InputRejected):
+    """The seller wants to give the item away; which marketplaces take that depends on them,
+    so the handler words the refusal."""
+
+    def __init__(self) -> None:
+        super().__init__(PRICE_ZERO)
 
 
 # ── Prices ────────────────────────────────────────────────────────────────────────────────────
@@ -70,6 +89,10 @@ _PRICE_SUFFIX = re.compile(r"(?:\$|usd|dollars?|usdollars?|bucks)?\.?")
 # Digits with separators between them; a lone ".50" counts too.
 _NUMBER = re.compile(r"[0-9]+(?:[., ][0-9]+)*|\.[0-9]+")
 _WORD = re.compile(r"[^\W\d_]+")
+# Thousands written the way people say them: "12k", "$1.5K", "12 k".
+_THOUSANDS = re.compile(r"^(?P<number>.*?[0-9])\s?k\b(?P<rest>.*)$")
+_FREE_WORDS = frozenset({"free", "for free", "freebie", "giveaway", "give away", "nothing",
+                         "free to a good home", "0", "$0", "0$", "0.00", "$0.00"})
 # A dollar sign with a country letter in front: C$, CA$, A$, AU$, NZ$, HK$, S$, MX$, R$, NT$.
 _FOREIGN_DOLLAR = re.compile(r"(?<![^\W\d_])(?:c|ca|can|a|au|nz|hk|s|sg|mx|r|nt)\$")
 # fmt: off
@@ -164,13 +187,28 @@ def _split_amount(number: str) -> tuple[str, str]:
     return whole, fraction
 
 
-def parse_price(text: str, *, min_cents: int = 1, max_cents: int = 100_000_000) -> int:
-    """The price the seller typed, in integer cents, so money is never a float anywhere."""
+def parse_price(
+    text: str, *, min_cents: int = 1, max_cents: int = 100_000_000,
+    min_reason: str | None = None, max_reason: str | None = None,
+) -> int:
+    """The price the seller typed, in integer cents, so money is never a float anywhere.
+    `min_reason` and `max_reason` name the marketplace whose limit each bound is."""
     if not 0 <= min_cents <= max_cents:
         raise ValueError(f"bad price range {min_cents}..{max_cents}")
     plain = _plain_price_text(text)
     if not plain:
         raise InputRejected(PRICE_EMPTY)
+    if min_cents > 0 and plain.rstrip("!.") in _FREE_WORDS:
+        raise PriceIsFree()
+    thousands = _THOUSANDS.match(plain)
+    if thousands:
+        whole = parse_price(thousands["number"] + thousands["rest"], min_cents=0,
+                            max_cents=max_cents, max_reason=max_reason)
+        cents = whole * 1000
+        if cents > max_cents or cents < min_cents:
+            parse_price(f"{cents / 100:.2f}", min_cents=min_cents, max_cents=max_cents,
+                        min_reason=min_reason, max_reason=max_reason)
+        raise PriceToConfirm(cents)
     if _names_foreign_currency(plain):
         raise InputRejected(PRICE_CURRENCY)
     numbers = list(_NUMBER.finditer(plain))
@@ -193,9 +231,10 @@ def parse_price(text: str, *, min_cents: int = 1, max_cents: int = 100_000_000) 
     whole, fraction = _split_amount(number.group())
     if negative:
         raise InputRejected(PRICE_NEGATIVE)
+    whose_max = f" ({max_reason}'s limit)" if max_reason else ""
     too_high = (
-        f"That's more than {format_price(max_cents)} — check for an extra digit and send the "
-        "price again."
+        f"That's more than {format_price(max_cents)}{whose_max} — check for an extra digit and "
+        "send the price again."
     )
     # Far more digits than the maximum has: refuse before int() meets a huge string.
     if len(whole.lstrip("0")) > len(str(max_cents)):
@@ -204,8 +243,10 @@ def parse_price(text: str, *, min_cents: int = 1, max_cents: int = 100_000_000) 
     if cents == 0 and min_cents > 0:
         raise InputRejected(PRICE_ZERO)
     if cents < min_cents:
+        whose_min = f" ({min_reason}'s)" if min_reason else ""
         raise InputRejected(
-            f"The lowest price I can list is {format_price(min_cents)} — send at least that."
+            f"The lowest price I can list is {format_price(min_cents)}{whose_min} — send at "
+            "least that."
         )
     if cents > max_cents:
         raise InputRejected(too_high)

@@ -1,6 +1,6 @@
 """Publishing as the seller sees it: a listing goes to every chosen marketplace at once, and its
 card (bot/cards.py) is edited as each result lands — across retries and restarts, because the
-card's message id is stored with the listing.
+card's message (its chat and id) is stored with the listing.
 
 The engine (marketplaces/crosspost.py) does the work and knows nothing of Telegram; this module
 runs it for the bot (first try, scheduled retries, Retry presses, restarts) and reports.
@@ -72,7 +72,13 @@ class Publishing:
     async def resume(self) -> None:
         """At start: finish what a crash interrupted, and re-arm the retries that were due."""
         queue = self._queue()  # runs them once the application has started
+        # A copy whose posting killed the process twice is not resumed a third time.
+        parked = await self._listings.park_crash_loops()
+        for listing_id, marketplace in parked:
+            log.error("posting listing %s to %s was interrupted by a crash twice; set aside "
+                      "until the seller taps Retry", listing_id, marketplace)
         interrupted = {lid for lid, _ in await self._listings.unfinished()}
+        interrupted |= {lid for lid, _ in parked}  # their card says so, with Retry
         untold = set(await self._listings.untold())  # died before saying how it ended
         for listing_id in sorted(interrupted | untold):
             queue.run_once(self._retry_job, 0, data=listing_id, name=f"resume:{listing_id}")

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from html import escape
 
 from bot.commands import COMMANDS
+from marketplaces.base import MarketplaceError, TimedOut, Unreadable
 from marketplaces.crosspost import Problem, StatusChange
+from marketplaces.ebay import config as ebay_scopes
 from marketplaces.oauth import CallbackRefused, Refusal
 from storage.accounts import StoredAccount
 from storage.listings import CrossPost
@@ -144,6 +146,15 @@ def connect_refused(reason: str) -> str:
 
 
 START_AGAIN = "Start again from Telegram with /connect."
+LOGIN_UNSIGNED = f"Open this link with the button in Telegram, not by copying it. {START_AGAIN}"
+
+
+def login_too_old(minutes: int) -> str:
+    return (
+        f"This link was opened more than {minutes} minutes after it was tapped in Telegram, so "
+        "I can't be sure it's you. Open the link from the chat again."
+    )
+
 _REFUSALS = {  # why a connect link connected nothing, for its page and the chat
     Refusal.INVALID_LINK: f"This link is not valid. {START_AGAIN}",
     Refusal.NOT_YOURS: f"This link isn't yours, or it was already opened. {START_AGAIN}",
@@ -161,11 +172,41 @@ _REFUSALS = {  # why a connect link connected nothing, for its page and the chat
     Refusal.NOT_COMPLETED: "{marketplace} did not complete the connection.",
     Refusal.NO_CODE: f"{{marketplace}} sent no authorization. {START_AGAIN}",
     Refusal.NOT_ACCEPTED: "{marketplace} did not accept the connection. Please try again.",
+    Refusal.CLIENT_REFUSED: (
+        "{marketplace} did not accept Deal Scout's own credentials. That is for the bot's "
+        "operator to fix, not you; please try again later."
+    ),
+    Refusal.TIMED_OUT: "{marketplace} took too long to answer. Please try again in a few minutes.",
+    Refusal.NOT_ANSWERING: (
+        "{marketplace} isn't answering properly right now. Please try again in a few minutes."
+    ),
     Refusal.SETUP_UNANSWERED: (
         "{marketplace} didn't answer while I was setting up your account, so nothing was "
         "connected. Please try again in a few minutes."
     ),
 }
+# What each permission (OAuth scope) we ask for lets Deal Scout do, as a seller would say it.
+SCOPE_WORDS = {
+    "listings.write": "post and change your listings",
+    "listings.read": "see your listings",
+    "profile.read": "see your profile",
+    ebay_scopes.SCOPE_INVENTORY: "post and end your listings",
+    ebay_scopes.SCOPE_ACCOUNT: "read your business policies",
+    ebay_scopes.SCOPE_FULFILLMENT: "see your orders",
+    ebay_scopes.SCOPE_IDENTITY: "see your user name",
+    ebay_scopes.SCOPE_NOTIFICATION: "tell me when something sells",
+}
+
+
+def scope_missing(marketplace: str, missing: tuple[str, ...]) -> str:
+    """A grant narrower than asked for: what Deal Scout could not do, and the scope names."""
+    needs = "; ".join(
+        f"{SCOPE_WORDS[scope]} ({scope})" if scope in SCOPE_WORDS else scope for scope in missing
+    )
+    return (
+        f"{marketplace} gave Deal Scout only part of the access it needs. Missing: {needs}. "
+        f"Connect again and allow everything {marketplace} asks about."
+    )
 
 
 def refusal(refused: CallbackRefused, marketplace: str) -> str:
@@ -173,6 +214,8 @@ def refusal(refused: CallbackRefused, marketplace: str) -> str:
     (not escaped: the page and the chat each escape it)."""
     if refused.reason is Refusal.SETUP_REFUSED:
         return refused.detail or f"{marketplace} refused to set up your account."
+    if refused.reason is Refusal.SCOPE_MISSING:
+        return scope_missing(marketplace, refused.missing_scopes)
     return _REFUSALS[refused.reason].format(marketplace=marketplace)
 
 
@@ -211,7 +254,16 @@ def check_needs_reconnect(marketplace: str) -> str:
     return f"❗ {marketplace} no longer accepts my access. Please connect it again with /connect."
 
 
-def check_unavailable(marketplace: str) -> str:
+def check_unavailable(marketplace: str, problem: MarketplaceError | None = None) -> str:
+    """Why a check (or a catalog list) could not be done: no answer in time, an answer that
+    makes no sense, or the marketplace down."""
+    if isinstance(problem, TimedOut):
+        return f"{marketplace} took too long to answer, so I couldn't check. Try again in a bit."
+    if isinstance(problem, Unreadable):
+        return (
+            f"{marketplace} isn't answering properly right now, so I couldn't check. "
+            "Try again in a bit."
+        )
     return f"{marketplace} isn't answering right now, so I couldn't check. Try again in a bit."
 
 
@@ -273,6 +325,9 @@ def copy_problem(row: CrossPost, marketplace: str, now: datetime) -> str | None:
         return f"couldn't end it there yet ({marketplace})"
     if kind == Problem.PRICE_NOT_TAKEN:
         return f"{marketplace} didn't take the new price yet."
+    if kind == Problem.CRASHED:
+        return (f"posting to {marketplace} stopped me twice, so I've set it aside and told the "
+                "operator. Tap Retry to try once more.")
     return row.error  # refused: the marketplace's own reason
 
 

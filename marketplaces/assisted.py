@@ -65,6 +65,7 @@ class AssistedMarketplace:
     canonical: str = ""
     price_min_cents: int = 1
     price_max_cents: int = 100_000_000
+    takes_free_items: bool = False  # has a way to give an item away (a price of 0, a section)
     sources: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -84,6 +85,7 @@ class AssistedMarketplace:
             photo_max_side=self.photo_max_side, photo_max_bytes=self.photo_max_bytes,
             location_required=False, conditions=frozenset(self.conditions),
             price_min_cents=self.price_min_cents, price_max_cents=self.price_max_cents,
+            takes_free_items=self.takes_free_items,
         )
 
     def listing_link(self, text: str) -> str | None:
@@ -147,6 +149,9 @@ ASSISTED: Final[tuple[AssistedMarketplace, ...]] = (
             Condition.FAIR: "Used (fair)",
             Condition.FOR_PARTS: "Used (fair)",
         },
+        # Not documented in a page we could read; our understanding: Marketplace has a
+        # "Free Stuff" category, so a giveaway can be posted there.
+        takes_free_items=True,
         sources=(
             "https://lookaside.fbsbx.com/help/2004996079797091",
             "https://developers.facebook.com/docs/marketplace/partnerships/",
@@ -301,6 +306,9 @@ ASSISTED: Final[tuple[AssistedMarketplace, ...]] = (
             Condition.FAIR: "fair",
             Condition.FOR_PARTS: "salvage",
         },
+        # Not documented in a page we could read; our understanding: its for-sale section has
+        # a "free stuff" category for giveaways.
+        takes_free_items=True,
         sources=("https://www.craigslist.org/about/terms.of.use",),
     ),
 )

@@ -117,6 +117,7 @@ class Rules:
     price_max_cents: int = 100_000_000
     photo_max_bytes: int = 12 * 1024 * 1024
     photo_min_long_side: int = 0  # pixels on the longer side below which a photo is refused
+    takes_free_items: bool = False  # lists an item given away (price 0 or a "free" section)
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,11 @@ class OAuthSettings:
     token_auth: str = "client_secret_basic"  # or "client_secret_post"
     scope_separator: str = " "  # RFC 6749 says a space; Facebook's Login dialog takes commas
     refreshable: bool = True  # False where no refresh token exists (Facebook): reconnect instead
+    timeout_seconds: float = 20.0  # for each token endpoint call
+    # How long a rotated-away refresh token still works (OfferUp: 60 s). A refresh that timed
+    # out may have rotated the token with the answer lost: it is retried within this, never
+    # later. 0 where refresh tokens do not rotate.
+    refresh_reuse_seconds: float = 0.0
 
 
 # ── The error family ──────────────────────────────────────────────────────────────────────────
@@ -174,6 +180,16 @@ class RateLimited(MarketplaceError):
 
 class TemporarilyUnavailable(MarketplaceError):
     """Timeouts, connection failures and 5xx: try again later."""
+
+
+class TimedOut(TemporarilyUnavailable):
+    """No answer in time. The marketplace may still have done what was asked (made a listing,
+    rotated a refresh token), so only what is safe to repeat is sent again."""
+
+
+class Unreadable(TemporarilyUnavailable):
+    """An answer that breaks the marketplace's own contract (an HTML page where JSON was
+    promised, a field it always sends missing): it isn't answering properly, so try later."""
 
 
 class TokenExpired(MarketplaceError):

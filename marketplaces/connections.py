@@ -154,25 +154,29 @@ class ConnectionService:
 
     async def refresh_expiring(self, before: datetime) -> list[RefreshOutcome]:
         """Refresh every connected account with a refresh token whose access token lapses
-        before `before` (the scheduled job); refusals mark the account once."""
+        before `before`, or whose lapse was never known (the scheduled job); refusals mark the
+        account once. One seller's failure, whatever it is, never stops the others'."""
         refreshable = [
             name for name, adapter in self.marketplaces.items() if adapter.oauth.refreshable
         ]
         outcomes = []
-        for stored in await self.accounts.expiring_before(before, refreshable):
+        for stored in await self.accounts.expiring_before(before, refreshable, undated=True):
             if not stored.refresh_token:
                 continue
-            try:
-                await self.refresh(stored.telegram_id, stored.marketplace)
-            except ConnectionLost as exc:
-                outcomes.append(RefreshOutcome(stored.telegram_id, stored.marketplace, False,
-                                               exc.first_time))
-            except MarketplaceError as exc:
-                log.warning("refreshing %s for user %s failed for now: %s",
-                            stored.marketplace, stored.telegram_id, exc)
-                outcomes.append(RefreshOutcome(stored.telegram_id, stored.marketplace, False,
-                                               False))
-            else:
-                outcomes.append(RefreshOutcome(stored.telegram_id, stored.marketplace, True,
-                                               False))
+            outcomes.append(await self._refresh_one(stored.telegram_id, stored.marketplace))
         return outcomes
+
+    async def _refresh_one(self, telegram_id: int, marketplace: str) -> RefreshOutcome:
+        try:
+            await self.refresh(telegram_id, marketplace)
+        except ConnectionLost as exc:
+            return RefreshOutcome(telegram_id, marketplace, False, exc.first_time)
+        except MarketplaceError as exc:
+            log.warning("refreshing %s for user %s failed for now: %s",
+                        marketplace, telegram_id, exc)
+        except Exception:  # a fault of ours for this seller must not cost the next seller
+            log.exception("refreshing %s for user %s failed unexpectedly", marketplace,
+                          telegram_id)
+        else:
+            return RefreshOutcome(telegram_id, marketplace, True, False)
+        return RefreshOutcome(telegram_id, marketplace, False, False)

@@ -54,6 +54,7 @@ class Problem(StrEnum):
     GAVE_UP = "gave_up"  # still failing after MAX_ATTEMPTS: the seller decides when to retry
     NOT_ENDED = "not_ended"  # a live copy that could not be ended yet
     PRICE_NOT_TAKEN = "price_not_taken"  # a live copy still at its old price
+    CRASHED = "crashed"  # posting it stopped the bot twice: set aside until the seller retries
 RETRY_BASE_SECONDS = 30.0  # 30 s, 1, 2, 4, 8 min (±20%): six tries in about 16 minutes
 RETRY_CAP_SECONDS = 600.0
 

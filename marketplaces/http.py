@@ -20,7 +20,13 @@ from typing import Any, Final
 import httpx
 from httpx_retries import Retry, RetryTransport
 
-from marketplaces.base import MarketplaceError, RateLimited, TemporarilyUnavailable
+from marketplaces.base import (
+    MarketplaceError,
+    RateLimited,
+    TemporarilyUnavailable,
+    TimedOut,
+    Unreadable,
+)
 
 DEFAULT_TIMEOUT: Final = httpx.Timeout(20.0, connect=5.0)
 SUCCESS: Final = range(200, 300)
@@ -97,8 +103,11 @@ def retry_after_seconds(response: httpx.Response, default: float = 1.0) -> float
 
 def transport_error(marketplace: str, exc: httpx.TransportError) -> TemporarilyUnavailable:
     """A timeout or a connection failure, in words safe to log (no URL, so no token)."""
-    kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "could not be reached"
-    return TemporarilyUnavailable(marketplace, f"{marketplace} {kind} ({type(exc).__name__})")
+    if isinstance(exc, httpx.TimeoutException):
+        return TimedOut(marketplace, f"{marketplace} timed out ({type(exc).__name__})")
+    return TemporarilyUnavailable(
+        marketplace, f"{marketplace} could not be reached ({type(exc).__name__})"
+    )
 
 
 def status_error(marketplace: str, response: httpx.Response) -> MarketplaceError | None:
@@ -123,7 +132,7 @@ def json_object(marketplace: str, response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise TemporarilyUnavailable(
+        raise Unreadable(
             marketplace, f"{marketplace} sent an unreadable answer (HTTP {response.status_code})"
         )
     return body
@@ -134,9 +143,7 @@ def required(marketplace: str, body: Mapping[str, Any], key: str) -> str:
     misbehaving, as with an unreadable body."""
     value = body.get(key)
     if value in (None, ""):
-        raise TemporarilyUnavailable(
-            marketplace, f"{marketplace}'s answer lacked {key}; try again later"
-        )
+        raise Unreadable(marketplace, f"{marketplace}'s answer lacked {key}; try again later")
     return str(value)
 
 

@@ -7,8 +7,8 @@
    opened it; the state is bound to that browser (a random nonce kept in a cookie, its hash in the
    database) and the marketplace's consent URL is returned for the redirect.
 3. `complete` takes what the marketplace sent to our callback, consumes the state atomically,
-   checks the browser is the one that opened it, exchanges the code once, identifies the account
-   and stores the tokens encrypted.
+   checks the browser is the one that opened it, exchanges the code once, checks the grant
+   carries every scope we asked for, identifies the account and stores the tokens encrypted.
 Anything wrong is a `CallbackRefused` saying which `Refusal` it is; the bot words it for the
 page and the chat.
 """
@@ -32,8 +32,10 @@ from marketplaces.base import (
     RateLimited,
     Rejected,
     TemporarilyUnavailable,
+    TimedOut,
     Tokens,
 )
+from marketplaces.oauth_client import ClientRefused
 from storage.accounts import AccountRepository
 from storage.oauth_states import OAuthStateRepository
 from storage.timeutil import SYSTEM_CLOCK, Clock
@@ -64,7 +66,11 @@ class Refusal(StrEnum):
     DECLINED = "declined"  # the seller said no on the consent page
     NOT_COMPLETED = "not_completed"  # the marketplace sent another error instead of a code
     NO_CODE = "no_code"  # neither a code nor an error
-    NOT_ACCEPTED = "not_accepted"  # the code exchange or the account lookup failed
+    NOT_ACCEPTED = "not_accepted"  # the marketplace refused the code exchange or the lookup
+    CLIENT_REFUSED = "client_refused"  # it refused our own client credentials (operator's fix)
+    TIMED_OUT = "timed_out"  # the code exchange or the account lookup got no answer in time
+    NOT_ANSWERING = "not_answering"  # an unreadable answer, an outage or "slow down" instead
+    SCOPE_MISSING = "scope_missing"  # granted less than we asked for (`missing_scopes`)
     SETUP_UNANSWERED = "setup_unanswered"  # the marketplace stayed down during account set-up
     SETUP_REFUSED = "setup_refused"  # set-up refused for good (`detail` is the marketplace's)
 
@@ -72,7 +78,8 @@ class Refusal(StrEnum):
 class CallbackRefused(Exception):
     """The callback cannot connect anything, for `reason`. `telegram_id` is set when we know
     whose link it was, so the chat can be told too; `detail` is the marketplace's own words
-    (SETUP_REFUSED only), never anything from the request."""
+    (SETUP_REFUSED only), never anything from the request; `missing_scopes` the scopes we
+    asked for and were not granted (SCOPE_MISSING only)."""
 
     def __init__(
         self,
@@ -81,17 +88,22 @@ class CallbackRefused(Exception):
         marketplace: str | None = None,
         telegram_id: int | None = None,
         detail: str | None = None,
+        missing_scopes: tuple[str, ...] = (),
     ) -> None:
         super().__init__(reason.value)
         self.reason = reason
         self.marketplace = marketplace
         self.telegram_id = telegram_id
         self.detail = detail
+        self.missing_scopes = missing_scopes
 
     @property
     def status(self) -> int:
         """400 for a refused callback, 503 when the marketplace is the one not answering."""
-        return 503 if self.reason is Refusal.SETUP_UNANSWERED else 400
+        return 503 if self.reason in _MARKETPLACE_DOWN else 400
+
+
+_MARKETPLACE_DOWN = frozenset({Refusal.SETUP_UNANSWERED, Refusal.TIMED_OUT, Refusal.NOT_ANSWERING})
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,17 @@ class Connected:
     marketplace: str
     account: Account
     setup_problem: Rejected | None  # what the seller still has to set up on the marketplace
+
+
+def _refusal_for(error: MarketplaceError) -> Refusal:
+    """Why a code exchange or account lookup failed, as the seller is told it."""
+    if isinstance(error, TimedOut):
+        return Refusal.TIMED_OUT
+    if isinstance(error, TemporarilyUnavailable | RateLimited):
+        return Refusal.NOT_ANSWERING
+    if isinstance(error, ClientRefused):
+        return Refusal.CLIENT_REFUSED
+    return Refusal.NOT_ACCEPTED
 
 
 def _digest(value: str) -> str:
@@ -182,11 +205,12 @@ class ConnectionBroker:
             raise CallbackRefused(Refusal.NO_CODE, marketplace=marketplace, telegram_id=owner)
         try:
             tokens = await adapter.exchange_code(code, consumed.code_verifier)
+            await self._check_scope(adapter, tokens, owner)
             account = await adapter.whoami(tokens)
         except MarketplaceError as exc:
             log.warning("connecting %s for user %s failed: %s", marketplace, owner, exc)
             raise CallbackRefused(
-                Refusal.NOT_ACCEPTED, marketplace=marketplace, telegram_id=owner
+                _refusal_for(exc), marketplace=marketplace, telegram_id=owner
             ) from None
         try:
             async with asyncio.timeout(SETUP_DEADLINE_SECONDS):
@@ -196,6 +220,27 @@ class ConnectionBroker:
             raise self._set_up_failed(adapter, owner) from None
         await self.store(owner, marketplace, account, tokens)
         return Connected(owner, marketplace, account, setup_problem)
+
+    @staticmethod
+    async def _check_scope(adapter: Marketplace, tokens: Tokens, owner: int) -> None:
+        """Refuse a grant narrower than what we asked for: every publish would be refused
+        later, far from the consent page where the seller can fix it. A token response without
+        `scope` means the scope asked for (RFC 6749 §5.1). The grant is given back."""
+        if tokens.scope is None:
+            return
+        granted = set(tokens.scope.replace(",", " ").split())
+        missing = tuple(scope for scope in adapter.oauth.scopes if scope not in granted)
+        if not missing:
+            return
+        log.warning("connecting %s for user %s: the grant lacks %s", adapter.name, owner,
+                    " ".join(missing))
+        try:
+            await adapter.revoke(tokens)
+        except MarketplaceError as exc:
+            log.warning("giving back %s's narrowed grant for user %s failed: %s",
+                        adapter.name, owner, exc)
+        raise CallbackRefused(Refusal.SCOPE_MISSING, marketplace=adapter.name,
+                              telegram_id=owner, missing_scopes=missing)
 
     async def _set_up(
         self, adapter: Marketplace, tokens: Tokens, owner: int

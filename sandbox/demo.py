@@ -66,10 +66,12 @@ class DemoScript:
             ("/help lists the commands", self.help),
             ("deep link /start help opens help", self.deep_link),
             ("free text is answered with what I can do", self.free_text),
-            ("a photo outside any flow is answered", self.stray_photo),
+            ("a photo outside any flow offers to start a listing", self.stray_photo),
             ("an unknown command is named back", self.unknown_command),
             ("/cancel with nothing to cancel", self.cancel),
             ("a second seller is served too", self.second_seller),
+            ("/post in a group points to the private chat, where the listing starts",
+             self.group_post),
             ("health check reports a live database", self.health),
             *[
                 (f"connect {name} through its consent page", self.connector(name))
@@ -78,7 +80,8 @@ class DemoScript:
             ("/accounts lists every connection", self.accounts),
             ("checking a connection asks the marketplace", self.check_connection),
             ("declining consent is reported plainly", self.decline),
-            ("a bad price is refused with an example", self.post_until_price),
+            ("/post: an album and a photo sent as a file; a bad price refused with an example; "
+             "the title fixed by editing the message", self.post_until_price),
             ("/post lists it by API on eBay and Facebook Shop, by kit on Facebook Marketplace "
              "and OfferUp", self.post_item),
             ("each kit to a tracked copy in at most 6 taps and one paste", self.kits),
@@ -120,7 +123,7 @@ class DemoScript:
 
     async def stray_photo(self) -> None:
         await self.ana.send_photo(demo_photo())
-        await self.expect_reply(self.ana, "not sure what to do with that")
+        await self.expect_reply(self.ana, "Shall I start a listing with this photo?")
 
     async def unknown_command(self) -> None:
         await self.ana.send_command("frobnicate")
@@ -133,6 +136,25 @@ class DemoScript:
     async def second_seller(self) -> None:
         await self.ben.send_command("start")
         await self.expect_reply(self.ben, "Hi Ben")
+
+    async def group_post(self) -> None:
+        """Ben types /post in a group he shares with Ana: the group gets one message with a
+        button to the private chat, and nothing of Ben's draft shows there."""
+        group = self.telegram.group("Resellers' corner", [self.ana, self.ben])
+        ben = group.member(self.ben)
+        await ben.send_command("post")
+        pointer = await group.next_message(timeout=REPLY_TIMEOUT)
+        if pointer.buttons != [["Continue in private chat"]]:
+            raise DemoFailure(f"the group got {pointer.text!r} {pointer.buttons!r}")
+        await self.ben.open_bot_link(ben.open_link("Continue in private chat"))
+        # Ben has connected nothing: told so before any step, with Start anyway for the kits.
+        await self.expect_reply(self.ben, "You haven't connected a marketplace yet")
+        await self.ben.press("▶️ Start anyway")
+        await self.expect_reply(self.ben, "Send me its photos")
+        await self.ben.send_command("cancel")
+        await self.expect_reply(self.ben, "Stopped.")
+        if len(group.bot_messages) != 1:
+            raise DemoFailure(f"the group got {len(group.bot_messages)} messages")
 
     def connector(self, name: str) -> Callable[[], Awaitable[None]]:
         async def connect_marketplace() -> None:
@@ -173,9 +195,13 @@ class DemoScript:
         await self.expect_reply(ana, "Send me its photos")
         await ana.send_album([demo_photo((200, 120, 40)), demo_photo((40, 120, 200))])
         await self.expect_reply(ana, "2 photos so far")
+        # A photo sent as a file (full resolution): shown in the preview all the same.
+        await ana.send_document(demo_photo((90, 160, 90)), file_name="IMG_4032.JPG",
+                                mime_type="image/jpeg")
+        await self.expect_reply(ana, "Added 1 photo — 3 of up to")
         await ana.press("Done ✅")
         await self.expect_reply(ana, "What's the title?")
-        await ana.send_text("Brass desk lamp, 1970s 💡")
+        title = await ana.send_text("Brass desk lamp, 1907s 💡")  # a typo, edited later
         await self.expect_reply(ana, "Which eBay category fits",
                                 "Home & Garden › Lamps, Lighting & Ceiling Fans › Lamps")
         await ana.press("1. Lamps")
@@ -191,6 +217,10 @@ class DemoScript:
         await self.expect_reply(ana, "What's the price")
         await ana.send_text("forty bucks")
         await self.expect_reply(ana, "I couldn't read that as a price")
+        # She spots the typo in the title she sent and edits that message: the title changes.
+        await ana.edit_text(title["message"]["message_id"], "Brass desk lamp, 1970s 💡")
+        await self.expect_reply(ana, "✏️ Title updated to “Brass desk lamp, 1970s 💡”.")
+        await self.expect_reply(ana, "I'm waiting for the price")
 
     async def post_item(self) -> None:
         ana = self.ana
@@ -209,7 +239,11 @@ class DemoScript:
         while "Tap a field to change it" not in ((message := await ana.next_message()).text
                                                   or ""):
             pass
-        for shown in ("$40 · Used", "Brand: Stiffel", "A small dent in the shade",
+        album = [m for m in ana.bot_messages if m.photo_sizes][-3:]
+        if len(album) != 3 or len({m.media_group_id for m in album}) != 1:
+            raise DemoFailure("the preview does not show the three photos, the file included")
+        for shown in ("Brass desk lamp, 1970s 💡", "$40 · Used", "Brand: Stiffel",
+                      "A small dent in the shade",
                       "Facebook Marketplace (kit), OfferUp (kit)"):
             if shown not in (message.text or ""):
                 raise DemoFailure(f"the preview lacks {shown!r}: {message.text!r}")

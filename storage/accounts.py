@@ -173,16 +173,21 @@ class AccountRepository:
         return [self._row(row) for row in rows]
 
     async def expiring_before(
-        self, moment: datetime, marketplaces: Iterable[str]
+        self, moment: datetime, marketplaces: Iterable[str], *, undated: bool = False
     ) -> list[StoredAccount]:
-        """Connected accounts on these marketplaces whose access token lapses before `moment`."""
+        """Connected accounts on these marketplaces whose access token lapses before `moment`;
+        with `undated`, also those with a refresh token whose lapse was never known (stored
+        before a lifetime was assumed for them), so they get one."""
         names = list(marketplaces)
         if not names:
             return []
         marks = ", ".join("?" for _ in names)
+        lapse = "(expires_at IS NOT NULL AND expires_at < ?)"
+        if undated:
+            lapse = f"({lapse} OR (expires_at IS NULL AND refresh_token_enc IS NOT NULL))"
         rows = await self._db.fetchall(
             f"SELECT {_COLUMNS} FROM marketplace_accounts WHERE status = 'connected'"
-            f" AND expires_at IS NOT NULL AND expires_at < ? AND marketplace IN ({marks})",
+            f" AND {lapse} AND marketplace IN ({marks})",
             (to_db(moment), *names),
         )
         return [self._row(row) for row in rows]

@@ -39,10 +39,11 @@ class PhotoAdded(enum.Enum):
 @dataclass(frozen=True)
 class DraftPhoto:
     file_unique_id: str
-    file_id: str
-    path: Path
+    file_id: str  # as received: a photo's, or a document's when it came as a file
+    path: Path  # the cleaned JPEG
     width: int
     height: int
+    photo_file_id: str | None = None  # a file id Telegram takes as a photo, once there is one
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,8 @@ class DraftRepository:
         if row is None:
             return None
         photos = await self._db.fetchall(
-            "SELECT file_unique_id, file_id, path, width, height FROM draft_photos"
-            " WHERE telegram_id = ? ORDER BY added_at, rowid",
+            "SELECT file_unique_id, file_id, path, width, height, photo_file_id FROM draft_photos"
+            " WHERE telegram_id = ? ORDER BY position, added_at, rowid",
             (telegram_id,),
         )
         return _draft(row, photos)
@@ -140,7 +141,7 @@ class DraftRepository:
 
     async def add_photo(
         self, telegram_id: int, file_unique_id: str, file_id: str, data: bytes,
-        width: int, height: int,
+        width: int, height: int, *, photo_file_id: str | None = None,
     ) -> PhotoAdded:
         """Keep a photo once: a redelivered update and the same picture sent again (which
         Telegram gives a new file id) are both recognised, by file id and by content."""
@@ -156,15 +157,56 @@ class DraftRepository:
         await asyncio.to_thread(_write, path, data)
         changed = await self._db.execute(
             "INSERT INTO draft_photos (telegram_id, file_unique_id, file_id, path, width, height,"
-            " added_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            " added_at, digest, photo_file_id, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " (SELECT COALESCE(MAX(position), 0) + 1 FROM draft_photos WHERE telegram_id = ?))"
+            " ON CONFLICT DO NOTHING",
             (telegram_id, file_unique_id, file_id, str(path), width, height,
-             self._clock.now_db(), digest),
+             self._clock.now_db(), digest, photo_file_id, telegram_id),
         )
         await self._db.execute(
             "UPDATE drafts SET updated_at = ? WHERE telegram_id = ?",
             (self._clock.now_db(), telegram_id),
         )
         return PhotoAdded.ADDED if changed == 1 else PhotoAdded.REDELIVERED
+
+    async def remember_photo_file_ids(self, telegram_id: int, shown: dict[str, str]) -> None:
+        """Keep the photo file ids Telegram gave the cleaned JPEGs uploaded for the preview
+        (by file_unique_id), so each is uploaded once."""
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE draft_photos SET photo_file_id = ? WHERE telegram_id = ?"
+                " AND file_unique_id = ?",
+                [(file_id, telegram_id, unique) for unique, file_id in shown.items()],
+            )
+
+    async def remove_photo(self, telegram_id: int, file_unique_id: str) -> bool:
+        """Take one photo out of the draft; False when it was not there (already removed)."""
+        row = await self._db.fetchone_write(
+            "DELETE FROM draft_photos WHERE telegram_id = ? AND file_unique_id = ? RETURNING path",
+            (telegram_id, file_unique_id),
+        )
+        if row is None:
+            return False
+        await asyncio.to_thread(Path(row["path"]).unlink, True)
+        await self._touch(telegram_id)
+        return True
+
+    async def move_to_front(self, telegram_id: int, file_unique_id: str) -> bool:
+        """Make one photo the first (the cover marketplaces show); False when it is gone."""
+        changed = await self._db.execute(
+            "UPDATE draft_photos SET position = (SELECT MIN(position) - 1 FROM draft_photos"
+            " WHERE telegram_id = ?) WHERE telegram_id = ? AND file_unique_id = ?",
+            (telegram_id, telegram_id, file_unique_id),
+        )
+        if changed:
+            await self._touch(telegram_id)
+        return bool(changed)
+
+    async def _touch(self, telegram_id: int) -> None:
+        await self._db.execute(
+            "UPDATE drafts SET updated_at = ? WHERE telegram_id = ?",
+            (self._clock.now_db(), telegram_id),
+        )
 
     async def clear_photos(self, telegram_id: int) -> None:
         await self._db.execute("DELETE FROM draft_photos WHERE telegram_id = ?", (telegram_id,))
@@ -179,14 +221,16 @@ class DraftRepository:
         await self._db.execute("DELETE FROM drafts WHERE telegram_id = ?", (telegram_id,))
         await asyncio.to_thread(shutil.rmtree, self._folder(telegram_id), True)
 
-    async def purge_older_than(self, age: timedelta) -> int:
-        """Remove drafts untouched for `age`, with their files."""
+    async def purge_older_than(self, age: timedelta) -> dict[int, str]:
+        """Remove drafts untouched for `age`, with their files; return each one's seller and
+        what the seller called it (its title, or "" for an untitled one)."""
         rows = await self._db.fetchall(
-            "SELECT telegram_id FROM drafts WHERE updated_at < ?", (to_db(self._clock.now() - age),)
+            "SELECT telegram_id, title FROM drafts WHERE updated_at < ?",
+            (to_db(self._clock.now() - age),),
         )
         for row in rows:
             await self.delete(row["telegram_id"])
-        return len(rows)
+        return {row["telegram_id"]: row["title"] or "" for row in rows}
 
     async def saved_location(self, telegram_id: int) -> SavedLocation | None:
         row = await self._db.fetchone(
@@ -226,7 +270,8 @@ def _draft(row: aiosqlite.Row, photos: list[aiosqlite.Row]) -> Draft:
         longitude=row["longitude"],
         marketplaces=json.loads(row["marketplaces"]) if row["marketplaces"] else None,
         photos=tuple(
-            DraftPhoto(p["file_unique_id"], p["file_id"], Path(p["path"]), p["width"], p["height"])
+            DraftPhoto(p["file_unique_id"], p["file_id"], Path(p["path"]), p["width"], p["height"],
+                       p["photo_file_id"])
             for p in photos
         ),
         updated_at=from_db(row["updated_at"]),

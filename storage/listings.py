@@ -18,6 +18,7 @@ from storage.drafts import Draft
 from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
 UNFINISHED = ("pending", "in_flight")
+PARKED = "crashed"  # error_kind of a copy set aside after interrupting the process twice
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class StoredListing:
     longitude: float | None
     state: str
     progress_message_id: int | None = None
+    progress_chat_id: int | None = None  # the chat that message is in
     photo_paths: tuple[Path, ...] = ()
     photo_file_ids: tuple[str, ...] = ()
     condition_ids: dict[str, str] = field(default_factory=dict)
@@ -77,13 +79,13 @@ class ListingRepository:
         self._clock = clock
 
     async def create_from_draft(
-        self, draft: Draft, sku: str, *, progress_message_id: int | None = None,
+        self, draft: Draft, sku: str, *, progress: tuple[int, int] | None = None,
         assisted: Collection[str] = (),
     ) -> int:
         """Copy the draft's photos, then in ONE transaction: the listing (with the chat message
-        that will show its progress), its photos, a pending cross-post per chosen marketplace
-        (a pending kit for those in `assisted`, which the seller posts by hand), and the draft
-        gone."""
+        that will show its progress: `progress` is its chat id and message id), its photos, a
+        pending cross-post per chosen marketplace (a pending kit for those in `assisted`, which
+        the seller posts by hand), and the draft gone."""
         folder = self.directory / sku
         paths = await asyncio.to_thread(_copy_photos, [p.path for p in draft.photos], folder)
         now = self._clock.now_db()
@@ -91,12 +93,12 @@ class ListingRepository:
             await tx.execute(
                 "INSERT INTO listings (telegram_id, sku, title, description, price_cents,"
                 " currency, condition, category, category_ids, postal_code, latitude, longitude,"
-                " progress_message_id, condition_ids, condition_note, aspects, package,"
-                " created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " progress_chat_id, progress_message_id, condition_ids, condition_note, aspects,"
+                " package, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (draft.telegram_id, sku, draft.title, draft.description or "", draft.price_cents,
                  draft.currency, draft.condition, draft.category, json.dumps(draft.category_ids),
-                 draft.postal_code, draft.latitude, draft.longitude, progress_message_id,
+                 draft.postal_code, draft.latitude, draft.longitude, *(progress or (None, None)),
                  json.dumps(draft.condition_ids), draft.condition_note, json.dumps(draft.aspects),
                  json.dumps(draft.package) if draft.package else None, now, now),
             )
@@ -235,12 +237,13 @@ class ListingRepository:
             await _drop_fix(tx, listing_id, "price_cents")
 
     async def add_cross_post(
-        self, listing_id: int, marketplace: str, *, progress_message_id: int | None = None
+        self, listing_id: int, marketplace: str, *, progress: tuple[int, int] | None = None
     ) -> bool:
         """A pending cross-post to one more marketplace; False if it already has one.
 
         In the same transaction the listing has news to tell again and, when given, a new
-        progress message: a crash in between can never leave a message nobody edits."""
+        progress message (chat id, message id): a crash in between can never leave a message
+        nobody edits."""
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "INSERT INTO cross_posts (listing_id, marketplace, updated_at) VALUES (?, ?, ?)"
@@ -249,11 +252,15 @@ class ListingRepository:
             )
             if changed != 1:
                 return False
-            await tx.execute(
-                "UPDATE listings SET outcome_told_at = NULL,"
-                " progress_message_id = COALESCE(?, progress_message_id) WHERE id = ?",
-                (progress_message_id, listing_id),
-            )
+            if progress is None:
+                await tx.execute(
+                    "UPDATE listings SET outcome_told_at = NULL WHERE id = ?", (listing_id,)
+                )
+            else:
+                await tx.execute(
+                    "UPDATE listings SET outcome_told_at = NULL, progress_chat_id = ?,"
+                    " progress_message_id = ? WHERE id = ?", (*progress, listing_id),
+                )
         return True
 
     async def live_listing_ids(self) -> list[int]:
@@ -300,21 +307,27 @@ class ListingRepository:
         rows = await self._db.fetchall("SELECT id FROM listings WHERE outcome_told_at IS NULL")
         return [row["id"] for row in rows]
 
-    async def set_progress_message(self, listing_id: int, message_id: int | None) -> None:
-        """The message that is the listing's card now (None: none; the next news sends one)."""
+    async def set_progress_message(
+        self, listing_id: int, chat_id: int | None, message_id: int | None
+    ) -> None:
+        """The message that is the listing's card now, in chat `chat_id` (None: none; the next
+        news sends one)."""
+        if message_id is None:
+            chat_id = None
         await self._db.execute(
-            "UPDATE listings SET progress_message_id = ? WHERE id = ?", (message_id, listing_id)
+            "UPDATE listings SET progress_chat_id = ?, progress_message_id = ? WHERE id = ?",
+            (chat_id, message_id, listing_id),
         )
 
-    async def forget_card(self, telegram_id: int, message_id: int) -> list[int]:
-        """The seller's message `message_id` shows something else now: whichever listing had
-        it as its card has none (the ids of those listings)."""
+    async def forget_card(self, chat_id: int, message_id: int) -> list[int]:
+        """Message `message_id` of chat `chat_id` shows something else now: whichever listing
+        had it as its card has none (the ids of those listings)."""
         rows = await self._db.fetchall(
-            "SELECT id FROM listings WHERE telegram_id = ? AND progress_message_id = ?",
-            (telegram_id, message_id),
+            "SELECT id FROM listings WHERE progress_chat_id = ? AND progress_message_id = ?",
+            (chat_id, message_id),
         )
         for row in rows:
-            await self.set_progress_message(row["id"], None)
+            await self.set_progress_message(row["id"], None, None)
         return [row["id"] for row in rows]
 
     async def retry_due(self) -> list[tuple[int, datetime]]:
@@ -325,6 +338,27 @@ class ListingRepository:
             " GROUP BY listing_id"
         )
         return [(row["listing_id"], from_db(row["due"])) for row in rows]
+
+    async def park_crash_loops(self, after: int = 2) -> list[tuple[int, str]]:
+        """At start: count one more interruption for every copy found in flight (the process
+        died while posting it) and set aside those interrupted `after` times or more (failed,
+        retryable by the seller only), so a copy that kills the process cannot do so at
+        every start. Returns the (listing id, marketplace) set aside."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE cross_posts SET interrupted = interrupted + 1 WHERE state = 'in_flight'"
+            )
+            rows = await tx.fetchall(
+                "SELECT listing_id, marketplace FROM cross_posts"
+                " WHERE state = 'in_flight' AND interrupted >= ?", (after,),
+            )
+            await tx.execute(
+                "UPDATE cross_posts SET state = 'failed', retryable = 0, error_kind = ?,"
+                " error = NULL, error_fields = NULL, next_attempt_at = NULL, updated_at = ?"
+                " WHERE state = 'in_flight' AND interrupted >= ?",
+                (PARKED, self._clock.now_db(), after),
+            )
+        return [(row["listing_id"], row["marketplace"]) for row in rows]
 
     async def unfinished(self) -> list[tuple[int, str]]:
         """Cross-posts a crash may have interrupted: (listing id, marketplace)."""
@@ -370,6 +404,7 @@ def _listing(row: aiosqlite.Row, photos: list[aiosqlite.Row]) -> StoredListing:
         category_ids=json.loads(row["category_ids"]), postal_code=row["postal_code"],
         latitude=row["latitude"], longitude=row["longitude"], state=row["state"],
         progress_message_id=row["progress_message_id"],
+        progress_chat_id=row["progress_chat_id"],
         photo_paths=tuple(Path(p["path"]) for p in photos),
         photo_file_ids=tuple(p["file_id"] for p in photos),
         condition_ids=json.loads(row["condition_ids"]),

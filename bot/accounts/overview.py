@@ -87,5 +87,5 @@ async def _check(context: BotContext, telegram_id: int, marketplace: str, name: 
         return texts.check_needs_reconnect(name)
     except MarketplaceError as exc:
         log.warning("checking %s for user %s failed: %s", marketplace, telegram_id, exc)
-        return texts.check_unavailable(name)
+        return texts.check_unavailable(name, exc)
     return texts.check_ok(name, account.display_name)

@@ -6,24 +6,37 @@ nothing the seller entered before is lost.
 
 from __future__ import annotations
 
-from telegram import ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot.buttons import (
+    ConfirmPrice,
     EditField,
     MarketplacesChosen,
     PickCondition,
+    RetypePrice,
     SkipDescription,
     ToggleMarketplace,
+    button,
 )
 from bot.context import BotContext
-from bot.parsing import InputRejected, normalize_text, parse_postal_code, parse_price
+from bot.parsing import (
+    InputRejected,
+    PriceIsFree,
+    PriceToConfirm,
+    format_price,
+    normalize_text,
+    parse_postal_code,
+    parse_price,
+)
 from bot.selling import texts
+from bot.selling.answer_log import carry_on, remember_answer
 from bot.selling.prompts import advance, ask, marketplace_keyboard
 from bot.selling.steps import (
     ADDING_DETAILS,
     DEFAULT_DESCRIPTION_MAX,
     DEFAULT_TITLE_MAX,
     EDITING,
+    ON_SCREEN,
     Step,
     current_draft,
     draft_pressed,
@@ -31,6 +44,8 @@ from bot.selling.steps import (
     rules_for,
     strictest,
 )
+from marketplaces.base import Rules
+from storage.drafts import Draft
 
 EDIT_STEPS = {"photos": Step.PHOTOS, "title": Step.TITLE, "price": Step.PRICE,
               "condition": Step.CONDITION, "description": Step.DESCRIPTION,
@@ -39,43 +54,126 @@ EDIT_STEPS = {"photos": Step.PHOTOS, "title": Step.TITLE, "price": Step.PRICE,
               "package": Step.PACKAGE}
 
 
-async def _text_answer(
-    update: Update, context: BotContext, limit_of: str, default: int, *, multiline: bool
-) -> str | None:
-    """Clean the seller's text to the strictest chosen marketplace's limit, or say why not."""
-    telegram_id = update.effective_user.id
-    draft = await current_draft(context, telegram_id)
-    limit, reason = strictest(await rules_for(context, telegram_id, draft.marketplaces),
+async def clean_text(
+    context: BotContext, draft: Draft, text: str, limit_of: str, default: int, *,
+    multiline: bool,
+) -> str:
+    """The seller's text cleaned to the strictest chosen marketplace's limit; InputRejected
+    says why not."""
+    limit, reason = strictest(await rules_for(context, draft.telegram_id, draft.marketplaces),
                               limit_of, default)
-    try:
-        return normalize_text(update.effective_message.text, max_length=limit,
-                              multiline=multiline, limit_reason=reason)
-    except InputRejected as refused:
-        await update.effective_message.reply_text(refused.message)
-        return None
+    return normalize_text(text, max_length=limit, multiline=multiline, limit_reason=reason)
+
+
+async def read_title(context: BotContext, draft: Draft, text: str) -> str:
+    return await clean_text(context, draft, text, "title_max", DEFAULT_TITLE_MAX,
+                            multiline=False)
+
+
+async def read_description(context: BotContext, draft: Draft, text: str) -> str:
+    return await clean_text(context, draft, text, "description_max", DEFAULT_DESCRIPTION_MAX,
+                            multiline=True)
+
+
+async def read_price(context: BotContext, draft: Draft, text: str) -> int:
+    """Cents every chosen marketplace takes. PriceToConfirm for a shorthand like "12k",
+    PriceIsFree (worded by `free_explained`), InputRejected for the rest."""
+    rules = await rules_for(context, draft.telegram_id, draft.marketplaces)
+    if not rules:
+        return parse_price(text)
+    # Every marketplace must take it: the highest minimum and the lowest maximum, named.
+    low = max(rules, key=lambda r: r.price_min_cents)
+    high = min(rules, key=lambda r: r.price_max_cents)
+    return parse_price(text, min_cents=low.price_min_cents, max_cents=high.price_max_cents,
+                       min_reason=low.display_name, max_reason=high.display_name)
+
+
+async def price_refused(
+    update: Update, context: BotContext, refused: InputRejected, draft: Draft
+) -> None:
+    """Why a typed price was not kept, with Yes/No buttons for a shorthand to confirm."""
+    message = update.effective_message
+    if isinstance(refused, PriceToConfirm):
+        price = format_price(refused.cents)
+        await message.reply_text(
+            texts.price_to_confirm(price), reply_markup=InlineKeyboardMarkup([[
+                button(f"✅ Yes, {price}", ConfirmPrice(draft.version, refused.cents)),
+                button("✏️ No, retype it", RetypePrice(draft.version)),
+            ]]),
+        )
+    elif isinstance(refused, PriceIsFree):
+        rules = await rules_for(context, draft.telegram_id, draft.marketplaces)
+        await message.reply_text(free_explained(context, rules))
+    else:
+        await message.reply_text(refused.message)
 
 
 async def title_received(update: Update, context: BotContext) -> Step:
-    title = await _text_answer(update, context, "title_max", DEFAULT_TITLE_MAX, multiline=False)
-    if title is None:
+    message = update.effective_message
+    draft = await current_draft(context, update.effective_user.id)
+    try:
+        title = await read_title(context, draft, message.text)
+    except InputRejected as refused:
+        await message.reply_text(refused.message)
         return Step.TITLE
     await context.services.drafts.update(update.effective_user.id, title=title)
+    remember_answer(context, message, "title", draft)
     return await advance(update, context)
 
 
 async def price_received(update: Update, context: BotContext) -> Step:
     telegram_id = update.effective_user.id
+    message = update.effective_message
     draft = await current_draft(context, telegram_id)
-    rules = await rules_for(context, telegram_id, draft.marketplaces)
-    low = max((r.price_min_cents for r in rules), default=1)  # every marketplace must take it
-    high = min((r.price_max_cents for r in rules), default=100_000_000)
     try:
-        cents = parse_price(update.effective_message.text, min_cents=low, max_cents=high)
+        cents = await read_price(context, draft, message.text)
     except InputRejected as refused:
-        await update.effective_message.reply_text(refused.message)
+        await price_refused(update, context, refused, draft)
         return Step.PRICE
     await context.services.drafts.update(telegram_id, price_cents=cents)
+    remember_answer(context, message, "price", draft)
     return await advance(update, context)
+
+
+def free_explained(context: BotContext, rules: list[Rules]) -> str:
+    """Which marketplaces in play refuse a free item (with their lowest price), and which kits
+    have a way to give one away."""
+    paid = [(r.display_name, format_price(r.price_min_cents)) for r in rules
+            if not r.takes_free_items]
+    free = [kit.display_name for kit in context.services.kits.values()
+            if kit.rules.takes_free_items]
+    return texts.free_explained(paid, free)
+
+
+async def price_confirmed(update: Update, context: BotContext) -> Step | None:
+    """✅ Yes on "Did you mean $12,000?": the price is kept, the question says so. Asked at the
+    price step, the conversation goes on; asked for an edited answer, it stays where it is."""
+    found = await draft_pressed(update, context, ConfirmPrice)
+    if found is None:
+        return None
+    price = format_price(found[0].cents)
+    await update.callback_query.answer()
+    await context.services.drafts.update(update.effective_user.id, price_cents=found[0].cents)
+    if context.user_data.get(ON_SCREEN) != Step.PRICE:
+        await update.callback_query.edit_message_text(texts.price_updated(price))
+        await carry_on(update, context)
+        return None
+    await update.callback_query.edit_message_text(texts.price_confirmed(price))
+    return await advance(update, context)
+
+
+async def price_retyped(update: Update, context: BotContext) -> Step | None:
+    """✏️ No on "Did you mean $12,000?": the question goes; the price is asked again."""
+    found = await draft_pressed(update, context, RetypePrice)
+    if found is None:
+        return None
+    await update.callback_query.answer()
+    if context.user_data.get(ON_SCREEN) != Step.PRICE:
+        kept = format_price(found[1].price_cents) if found[1].price_cents else None
+        await update.callback_query.edit_message_text(texts.price_kept(kept))
+        return None
+    await update.callback_query.edit_message_text(texts.PRICE_RETYPE)
+    return Step.PRICE
 
 
 async def condition_chosen(update: Update, context: BotContext) -> Step:
@@ -92,13 +190,17 @@ async def condition_chosen(update: Update, context: BotContext) -> Step:
 
 
 async def description_received(update: Update, context: BotContext) -> Step:
-    description = await _text_answer(update, context, "description_max",
-                                     DEFAULT_DESCRIPTION_MAX, multiline=True)
-    if description is None:
+    message = update.effective_message
+    draft = await current_draft(context, update.effective_user.id)
+    try:
+        description = await read_description(context, draft, message.text)
+    except InputRejected as refused:
+        await message.reply_text(refused.message)
         return Step.DESCRIPTION
     await context.services.drafts.update(
         update.effective_user.id, description=description, description_set=1
     )
+    remember_answer(context, message, "description", draft)
     return await advance(update, context)
 
 
@@ -136,6 +238,8 @@ async def postal_code_typed(update: Update, context: BotContext) -> Step:
         telegram_id, postal_code=code, latitude=None, longitude=None
     )
     await context.services.drafts.remember_location(telegram_id, code, None, None)
+    remember_answer(context, update.effective_message, "postal_code",
+                    await current_draft(context, telegram_id))
     await update.effective_message.reply_text(
         f"📍 {code} it is.", reply_markup=ReplyKeyboardRemove()
     )
@@ -186,11 +290,11 @@ async def edit_field(update: Update, context: BotContext) -> Step:
         await update.callback_query.answer(texts.MOVED_ON)
         return Step.PREVIEW
     await update.callback_query.answer()
+    # This card is done: the new one comes after the change, so its buttons go.
+    await update.callback_query.edit_message_reply_markup(None)
     context.user_data[EDITING] = True
     telegram_id = update.effective_user.id
-    if step is Step.PHOTOS:
-        await context.services.drafts.clear_photos(telegram_id)
-    elif step is Step.ASPECTS:  # asked afresh, the obvious ones filled from the title again
+    if step is Step.ASPECTS:  # asked afresh, the obvious ones filled from the title again
         context.user_data.pop(ADDING_DETAILS, None)
         await context.services.drafts.update(telegram_id, aspects={}, details_set=0)
     return await ask(update, context, step)

@@ -28,7 +28,10 @@ from bot.buttons import (
     AspectValue,
     Back,
     CancelDraft,
+    ConfirmPrice,
+    Connect,
     ContinueDraft,
+    CoverPhoto,
     DraftButton,
     EditField,
     MarketplacesChosen,
@@ -39,46 +42,73 @@ from bot.buttons import (
     PickMarketplaceCondition,
     PickPackage,
     PostDraft,
+    RemovePhoto,
+    RetypePrice,
     SkipConditionNote,
     SkipDescription,
+    StartAnyway,
     StartFresh,
+    StartWithPhotos,
     ToggleMarketplace,
     UseTypicalPrice,
     button,
 )
 from bot.commands import deep_link
 from bot.context import BotContext
-from bot.selling import answers, marketplace_answers, photos, publish, requirements, texts
+from bot.selling import (
+    answers,
+    loose_photos,
+    marketplace_answers,
+    photos,
+    publish,
+    requirements,
+    texts,
+)
 from bot.selling.prompts import BACK_LABEL, ask
 from bot.selling.steps import (
+    DRAFT_EXPIRED,
     EDITING,
     ON_SCREEN,
     ORDER,
+    PHOTOS_SHOWN,
     WAITING_FOR,
     Step,
+    connected,
     current_draft,
     draft_pressed,
     position,
 )
 
+KITS_ONLY = "post_kits_only"  # user_data: the seller chose to /post with nothing connected
+
 # Which step each /post button belongs to, to tell an old button from one ahead of the state.
 BUTTON_STEPS: dict[type[DraftButton], Step] = {
-    PhotosDone: Step.PHOTOS, PickCategory: Step.CATEGORY, PickCondition: Step.CONDITION,
+    PhotosDone: Step.PHOTOS, RemovePhoto: Step.PHOTOS, CoverPhoto: Step.PHOTOS,
+    PickCategory: Step.CATEGORY, PickCondition: Step.CONDITION,
     PickMarketplaceCondition: Step.CONDITION, SkipConditionNote: Step.CONDITION_NOTE,
     AspectValue: Step.ASPECTS, AspectPage: Step.ASPECTS, AspectDone: Step.ASPECTS,
-    AddDetails: Step.ASPECTS, UseTypicalPrice: Step.PRICE, SkipDescription: Step.DESCRIPTION,
+    AddDetails: Step.ASPECTS, UseTypicalPrice: Step.PRICE, ConfirmPrice: Step.PRICE,
+    RetypePrice: Step.PRICE, SkipDescription: Step.DESCRIPTION,
     PickPackage: Step.PACKAGE, ToggleMarketplace: Step.MARKETPLACES,
     MarketplacesChosen: Step.MARKETPLACES, EditField: Step.PREVIEW, PostDraft: Step.PREVIEW,
     CancelDraft: Step.PREVIEW,
 }
 
 
-async def start_post(update: Update, context: BotContext) -> Step:
-    """/post, the deep link, or 📦 Post an item: offer the draft in hand, else start one."""
+async def start_post(update: Update, context: BotContext) -> Step | int:
+    """/post, the deep link, or 📦 Post an item: offer the draft in hand, else start one (but
+    first say so when no marketplace is connected, before eight steps are filled in)."""
     telegram_id = update.effective_user.id
     if update.callback_query:
         await update.callback_query.answer()
+        if isinstance(update.callback_query.data, StartAnyway):
+            context.user_data[KITS_ONLY] = True
+            await update.callback_query.edit_message_reply_markup(None)
     context.user_data.pop(EDITING, None)
+    context.user_data.pop(PHOTOS_SHOWN, None)  # back after a while: show the photos again
+    expired = context.user_data.pop(DRAFT_EXPIRED, None)
+    if expired is not None:
+        await context.bot.send_message(update.effective_chat.id, texts.draft_expired(expired))
     draft = await context.services.drafts.get(telegram_id)
     if draft is not None and (draft.photos or draft.title):
         # The offer is on screen now, not the step before it: a crash after Continue must
@@ -92,8 +122,26 @@ async def start_post(update: Update, context: BotContext) -> Step:
             ]]),
         )
         return Step.RESUME
+    if (context.services.marketplaces and not context.user_data.get(KITS_ONLY)
+            and not await connected(context, telegram_id)):
+        await connect_first(update, context)
+        return ConversationHandler.END
     await context.services.drafts.start(telegram_id)
     return await ask(update, context, Step.PHOTOS)
+
+
+async def connect_first(update: Update, context: BotContext) -> None:
+    """No marketplace connected: Connect buttons, and Start anyway for the kits."""
+    services = context.services
+    rows = [[button(f"🔗 Connect {adapter.display_name}", Connect(name))]
+            for name, adapter in services.marketplaces.items()]
+    rows.append([button("▶️ Start anyway", StartAnyway())])
+    await context.bot.send_message(
+        update.effective_chat.id,
+        texts.connect_first([a.display_name for a in services.marketplaces.values()],
+                            [kit.display_name for kit in services.kits.values()]),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
 
 
 async def resume(update: Update, context: BotContext) -> Step | None:
@@ -115,6 +163,7 @@ async def cancel(update: Update, context: BotContext) -> int | None:
             return None
         await update.callback_query.answer()
     context.user_data.pop(EDITING, None)
+    context.user_data.pop(ON_SCREEN, None)  # no step on screen: the draft waits for /post
     await context.bot.send_message(
         update.effective_chat.id, texts.CANCELLED, reply_markup=ReplyKeyboardRemove()
     )
@@ -173,6 +222,31 @@ async def button_after_the_conversation(update: Update, context: BotContext) -> 
         await stale_button(update, context)
 
 
+async def draft_expired(update: Update, context: BotContext, title: str) -> Step:
+    """The seller's draft was purged while the conversation waited at a step: say so, and
+    start again from the photos rather than take this input for an answer to it."""
+    if update.callback_query:
+        await update.callback_query.answer()
+    await context.bot.send_message(update.effective_chat.id, texts.draft_expired(title))
+    context.user_data.pop(EDITING, None)
+    await context.services.drafts.start(update.effective_user.id)
+    return await ask(update, context, Step.PHOTOS)
+
+
+def unless_expired(
+    callback: Callable[[Update, BotContext], Awaitable[object]],
+) -> Callable[[Update, BotContext], Awaitable[object]]:
+    """`callback`, unless the draft it would act on expired (the purge job leaves a note)."""
+
+    async def guarded(update: Update, context: BotContext) -> object:
+        title = context.user_data.pop(DRAFT_EXPIRED, None)
+        if title is not None:
+            return await draft_expired(update, context, title)
+        return await callback(update, context)
+
+    return guarded
+
+
 def waiting(step: Step) -> Callable[[Update, BotContext], Awaitable[Step]]:
     """A reply for input that belongs to no step: say what the bot is waiting for."""
 
@@ -198,11 +272,13 @@ def post_conversation() -> ConversationHandler[BotContext]:
 
     back_button = on(Back, back)
     resume_buttons = [on(ContinueDraft, resume), on(StartFresh, resume)]
-    return ConversationHandler(
+    conversation = ConversationHandler(
         entry_points=[
             CommandHandler("post", start_post),
             CommandHandler("start", start_post, deep_link("post")),  # t.me/<bot>?start=post
             CallbackQueryHandler(start_post, pattern=NewPost),
+            CallbackQueryHandler(start_post, pattern=StartAnyway),
+            CallbackQueryHandler(loose_photos.start_with_photos, pattern=StartWithPhotos),
             *resume_buttons,
         ],
         states={
@@ -210,6 +286,8 @@ def post_conversation() -> ConversationHandler[BotContext]:
             Step.PHOTOS: [MessageHandler(filters.PHOTO | filters.Document.ALL,
                                          photos.photo_received),
                           on(PhotosDone, photos.photos_done),
+                          on(RemovePhoto, photos.photo_removed),
+                          on(CoverPhoto, photos.photo_to_front),
                           MessageHandler(anything, waiting(Step.PHOTOS))],
             Step.TITLE: [MessageHandler(text, answers.title_received), back_button,
                          MessageHandler(anything, waiting(Step.TITLE))],
@@ -232,7 +310,9 @@ def post_conversation() -> ConversationHandler[BotContext]:
                            MessageHandler(text, marketplace_answers.aspect_typed), back_button,
                            MessageHandler(anything, waiting(Step.ASPECTS))],
             Step.PRICE: [MessageHandler(text, answers.price_received),
-                         on(UseTypicalPrice, marketplace_answers.typical_price_taken), back_button,
+                         on(UseTypicalPrice, marketplace_answers.typical_price_taken),
+                         on(ConfirmPrice, answers.price_confirmed),
+                         on(RetypePrice, answers.price_retyped), back_button,
                          MessageHandler(anything, waiting(Step.PRICE))],
             Step.DESCRIPTION: [MessageHandler(text, answers.description_received),
                                on(SkipDescription, answers.description_skipped), back_button,
@@ -254,8 +334,16 @@ def post_conversation() -> ConversationHandler[BotContext]:
         # Continue / Start fresh work from any state: the offer may outlive a crash that kept
         # the conversation's previous state.
         fallbacks=[CommandHandler("cancel", cancel), CommandHandler("post", start_post),
-                   *resume_buttons, on(DraftButton, button_out_of_step)],
+                   *resume_buttons,
+                   # "Did you mean $12,000?" may answer an edited price at any step.
+                   on(ConfirmPrice, answers.price_confirmed),
+                   on(RetypePrice, answers.price_retyped),
+                   on(DraftButton, button_out_of_step)],
         name="post",
         persistent=True,
         allow_reentry=True,
     )
+    for handlers in conversation.states.values():
+        for handler in handlers:
+            handler.callback = unless_expired(handler.callback)
+    return conversation

@@ -42,7 +42,7 @@ async def start_fix(update: Update, context: BotContext) -> int:
     context.user_data[FIXING] = [listing.id, fix.marketplace, fix.field]
     message = query.message
     await context.application.cards.prompt(
-        listing, message.message_id if isinstance(message, Message) else None,
+        listing, message if isinstance(message, Message) else None,
         texts.ask_fix(adapter.display_name, card.clipped(row.error or ""), fix.field,
                       listing.title),
         InlineKeyboardMarkup([[button(texts.LEAVE_IT, LeaveFix(listing.id))]]),
@@ -67,7 +67,7 @@ async def value_received(update: Update, context: BotContext) -> int:
         return ANSWER
     context.user_data.pop(FIXING, None)
     cards = context.application.cards
-    await cards.answered(listing.id, message.message_id)
+    await cards.answered(listing.id, message)
     row = next((r for r in await services.listings.cross_posts(listing.id)
                 if r.marketplace == marketplace), None)
     if row is None or field not in card.fixable(row) or listing.state != "active":
@@ -114,9 +114,9 @@ async def leave_it(update: Update, context: BotContext) -> int:
         await update.callback_query.answer()
         message = update.callback_query.message
         if isinstance(message, Message):
-            await cards.adopt(listing, message.message_id)
+            await cards.adopt(listing, message)
     else:
-        await cards.answered(listing.id, update.effective_message.message_id)
+        await cards.answered(listing.id, update.effective_message)
     name = context.services.display_names().get(asked[1]) if asked[0] == listing.id else None
     await cards.show(listing.id, news=texts.left_as_is(name) if name else None)
     return ConversationHandler.END

@@ -59,10 +59,10 @@ async def _own_listing(
     return listing
 
 
-def _pressed_on(update: Update) -> int | None:
+def _pressed_on(update: Update) -> Message | None:
     """The message the pressed button is on, when Telegram still hands it back."""
     message = update.callback_query.message if update.callback_query else None
-    return message.message_id if isinstance(message, Message) else None
+    return message if isinstance(message, Message) else None
 
 
 def _names(rows: list[CrossPost], names: dict[str, str], *states: str) -> list[str]:
@@ -114,9 +114,9 @@ async def turn_page(update: Update, context: BotContext) -> None:
     await query.answer()
     page = pressed(update, ListingsPage).page
     text, markup = await _page(context, update.effective_user.id, page)
-    message_id = _pressed_on(update)
-    if message_id is not None:
-        await context.application.cards.forget(update.effective_user.id, message_id)
+    message = _pressed_on(update)
+    if message is not None:
+        await context.application.cards.forget(message)
     await _edit(query.message, text, markup)
 
 
@@ -130,9 +130,9 @@ async def open_card(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     cards = context.application.cards
-    message_id = _pressed_on(update)
-    if message_id is not None:
-        await cards.adopt(listing, message_id)
+    message = _pressed_on(update)
+    if message is not None:
+        await cards.adopt(listing, message)
     cards.opened_from(listing.id, opened.page)
     await cards.show(listing.id, news=None)
 
@@ -157,11 +157,11 @@ async def act(update: Update, context: BotContext) -> None:
     if listing is None:
         return
     cards = context.application.cards
-    message_id = _pressed_on(update)
+    message = _pressed_on(update)
     if isinstance(action, NotSold | NotWithdrawn | KeepPrice | LeaveFix):
         await query.answer()
-        if message_id is not None:
-            await cards.adopt(listing, message_id)
+        if message is not None:
+            await cards.adopt(listing, message)
         news = {NotSold: texts.NOT_SOLD, NotWithdrawn: texts.NOT_WITHDRAWN}.get(type(action))
         await cards.show(listing.id, news=news)
         return
@@ -171,35 +171,35 @@ async def act(update: Update, context: BotContext) -> None:
     await query.answer()
     title = listing.title
     if isinstance(action, MarkSold):
-        await cards.prompt(listing, message_id, texts.confirm_sold(title), InlineKeyboardMarkup([
+        await cards.prompt(listing, message, texts.confirm_sold(title), InlineKeyboardMarkup([
             [button("Yes, it sold", ConfirmSold(listing.id)),
              button("No, it's still for sale", NotSold(listing.id))]]))
     elif isinstance(action, Withdraw):
-        await cards.prompt(listing, message_id, texts.confirm_withdraw(title),
+        await cards.prompt(listing, message, texts.confirm_withdraw(title),
                            InlineKeyboardMarkup([
                                [button("Yes, withdraw", ConfirmWithdraw(listing.id)),
                                 button("No, keep it up", NotWithdrawn(listing.id))]]))
     elif isinstance(action, ConfirmSold | ConfirmWithdraw):
-        await _end(context, listing, message_id, sold=isinstance(action, ConfirmSold))
+        await _end(context, listing, message, sold=isinstance(action, ConfirmSold))
     elif isinstance(action, PostElsewhere):
         names = context.services.display_names()
         copies = await context.services.listings.cross_posts(listing.id)
         choices = await cards.more_marketplaces(listing, copies)
-        await cards.prompt(listing, message_id, texts.choose_more(title), InlineKeyboardMarkup(
+        await cards.prompt(listing, message, texts.choose_more(title), InlineKeyboardMarkup(
             [[button(names[m], AddMarketplace(listing.id, m))] for m in choices]
             + [[button("« Back", OpenListing(listing.id, cards.page_of(listing.id)))]]))
     elif isinstance(action, AddMarketplace):
-        await _add(context, listing, action.marketplace, message_id)
+        await _add(context, listing, action.marketplace, message)
 
 
 async def _end(
-    context: BotContext, listing: StoredListing, message_id: int | None, *, sold: bool
+    context: BotContext, listing: StoredListing, message: Message | None, *, sold: bool
 ) -> None:
     """Yes on Mark sold or Withdraw: the prompt's buttons go at once and the card says what
     was chosen, then shows each copy ending."""
     cards, manager = context.application.cards, context.services.manager
-    if message_id is not None:
-        await cards.adopt(listing, message_id)
+    if message is not None:
+        await cards.adopt(listing, message)
     await cards.show(listing.id, news=texts.MARKING_SOLD if sold else texts.WITHDRAWING,
                      busy=True)
 
@@ -218,7 +218,7 @@ async def _end(
 
 
 async def _add(
-    context: BotContext, listing: StoredListing, marketplace: str, message_id: int | None
+    context: BotContext, listing: StoredListing, marketplace: str, message: Message | None
 ) -> None:
     """One more marketplace: the card shows it posting, like the first post did."""
     services, cards = context.services, context.application.cards
@@ -226,9 +226,10 @@ async def _add(
     if marketplace not in await cards.more_marketplaces(listing, copies):
         await cards.show(listing.id)
         return
-    # Stored with the new cross-post in one transaction: a crash leaves the card to edit.
-    if not await services.listings.add_cross_post(listing.id, marketplace,
-                                                  progress_message_id=message_id):
+    # The card (its chat and id) is stored with the new cross-post in one transaction: a
+    # crash leaves the card to edit, never a stale one.
+    where = (message.chat.id, message.message_id) if message is not None else None
+    if not await services.listings.add_cross_post(listing.id, marketplace, progress=where):
         return  # pressed twice: the first press is already posting it
     await cards.show(listing.id, news=texts.added(services.display_names()[marketplace]))
     context.application.create_task(context.application.publishing.run(listing.id))
@@ -262,7 +263,7 @@ async def new_price(update: Update, context: BotContext) -> int:
     cards = context.application.cards
     if listing.state != "active":  # it sold while the question was open
         context.user_data.pop(PRICE_FOR, None)
-        await cards.answered(listing.id, message.message_id)
+        await cards.answered(listing.id, message)
         await cards.show(listing.id)
         return ConversationHandler.END
     try:
@@ -271,7 +272,7 @@ async def new_price(update: Update, context: BotContext) -> int:
         await message.reply_text(refused.message)
         return ANSWER
     context.user_data.pop(PRICE_FOR, None)
-    await cards.answered(listing.id, message.message_id)
+    await cards.answered(listing.id, message)
     price = format_price(cents)
     await cards.show(listing.id, news=texts.changing_price(price), busy=True)
 
@@ -300,10 +301,10 @@ async def keep_price(update: Update, context: BotContext) -> int:
     cards = context.application.cards
     if update.callback_query:
         await update.callback_query.answer()
-        message_id = _pressed_on(update)
-        if message_id is not None:
-            await cards.adopt(listing, message_id)
+        message = _pressed_on(update)
+        if message is not None:
+            await cards.adopt(listing, message)
     else:
-        await cards.answered(listing.id, update.effective_message.message_id)
-    await cards.show(listing.id, news=texts.price_kept(format_price(listing.price_cents)))
+        await cards.answered(listing.id, update.effective_message)
+    await cards.show(listing.id, news=texts.listing_price_kept(format_price(listing.price_cents)))
     return ConversationHandler.END

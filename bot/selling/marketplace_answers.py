@@ -23,6 +23,7 @@ from bot.buttons import (
 from bot.context import BotContext
 from bot.parsing import InputRejected, normalize_text, parse_package, parse_price
 from bot.selling import marketplace_prompts, requirements, texts
+from bot.selling.answer_log import remember_answer
 from bot.selling.prompts import advance
 from bot.selling.steps import (
     ADDING_DETAILS,
@@ -119,16 +120,22 @@ async def marketplace_condition_chosen(update: Update, context: BotContext) -> S
     return await advance(update, context)
 
 
+def read_condition_note(text: str) -> str:
+    return normalize_text(text, max_length=texts.CONDITION_NOTE_MAX, multiline=True,
+                          field="note")
+
+
 async def condition_note_received(update: Update, context: BotContext) -> Step:
     try:
-        note = normalize_text(update.effective_message.text, max_length=texts.CONDITION_NOTE_MAX,
-                              multiline=True, field="note")
+        note = read_condition_note(update.effective_message.text)
     except InputRejected as refused:
         await update.effective_message.reply_text(refused.message)
         return Step.CONDITION_NOTE
     await context.services.drafts.update(
         update.effective_user.id, condition_note=note, condition_note_set=1
     )
+    remember_answer(context, update.effective_message, "condition_note",
+                    await current_draft(context, update.effective_user.id))
     return await advance(update, context)
 
 

@@ -278,15 +278,17 @@ async def ask_price(update: Update, context: BotContext, draft: Draft) -> None:
     for name, adapter in context.services.marketplaces.items():
         if isinstance(adapter, PriceComps):
             context.application.create_task(
-                _add_comps(context, draft, name, adapter, message.message_id),
+                _add_comps(context, draft, name, adapter, message.chat_id, message.message_id),
                 name=f"comps:{draft.telegram_id}",
             )
             return
 
 
 async def _add_comps(
-    context: BotContext, draft: Draft, name: str, adapter: PriceComps, message_id: int
+    context: BotContext, draft: Draft, name: str, adapter: PriceComps, chat_id: int,
+    message_id: int,
 ) -> None:
+    """Add what similar items ask to the price prompt, in the chat it was sent in."""
     found = await adapter.comparable_prices(
         draft.title or "", draft.category_ids.get(name), draft.condition_ids.get(name)
     )
@@ -306,7 +308,7 @@ async def _add_comps(
     ])
     try:
         await context.bot.edit_message_text(
-            text, chat_id=draft.telegram_id, message_id=message_id, reply_markup=keyboard
+            text, chat_id=chat_id, message_id=message_id, reply_markup=keyboard
         )
     except TelegramError as exc:  # the seller deleted it, or the chat moved on: no matter
         log.info("comps for user %s not shown: %s", draft.telegram_id, exc)

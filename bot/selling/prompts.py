@@ -6,6 +6,8 @@ moved to another draft changes nothing.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -16,14 +18,17 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
+from telegram.error import BadRequest
 
 from bot.buttons import (
     Back,
     CancelDraft,
+    CoverPhoto,
     EditField,
     MarketplacesChosen,
     PhotosDone,
     PostDraft,
+    RemovePhoto,
     SkipDescription,
     ToggleMarketplace,
     button,
@@ -38,6 +43,7 @@ from bot.selling.steps import (
     EDITING,
     MAX_PHOTOS,
     ON_SCREEN,
+    PHOTOS_SHOWN,
     Step,
     combined_rules,
     current_draft,
@@ -69,6 +75,21 @@ def done_button(draft: Draft) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button("Done ✅", PhotosDone(draft.version))]])
 
 
+def photo_manager(draft: Draft) -> InlineKeyboardMarkup:
+    """🗑 N and ⭐ N for each photo, four to a row, then Done."""
+    def rows(buttons: list) -> list[list]:
+        return [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
+
+    ids = [photo.file_unique_id[-PHOTO_ID_CHARS:] for photo in draft.photos]
+    remove = [button(f"🗑 {n}", RemovePhoto(draft.version, i)) for n, i in enumerate(ids, 1)]
+    cover = [button(f"⭐ {n}", CoverPhoto(draft.version, i)) for n, i in enumerate(ids, 1)][1:]
+    return InlineKeyboardMarkup([*rows(remove), *rows(cover),
+                                 [button("Done ✅", PhotosDone(draft.version))]])
+
+
+PHOTO_ID_CHARS = 16  # of a file_unique_id, in a photo's buttons (64 bytes of callback data)
+
+
 def _back_only(draft: Draft) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(BACK_LABEL, Back(draft.version))]])
 
@@ -84,8 +105,12 @@ async def ask(update: Update, context: BotContext, step: Step) -> Step:
     back = button(BACK_LABEL, Back(draft.version))
     if step is Step.PHOTOS:
         limit = combined_rules(rules).photo_max if rules else MAX_PHOTOS
-        await send(chat_id, texts.ask_photos(len(draft.photos), limit),
-                   reply_markup=done_button(draft) if draft.photos else None)
+        if context.user_data.get(EDITING) and draft.photos:  # ✏️ Photos: one at a time
+            await send(chat_id, texts.manage_photos(len(draft.photos), limit),
+                       reply_markup=photo_manager(draft))
+        else:
+            await send(chat_id, texts.ask_photos(len(draft.photos), limit),
+                       reply_markup=done_button(draft) if draft.photos else None)
     elif step is Step.TITLE:
         limit, reason = strictest(rules, "title_max", DEFAULT_TITLE_MAX)
         await send(chat_id, texts.ask_title(limit, reason), reply_markup=_back_only(draft))
@@ -116,6 +141,11 @@ async def advance(update: Update, context: BotContext) -> Step:
     """After a step is saved: the next thing the draft lacks (the preview once it lacks
     nothing, which is where an edit from the preview returns)."""
     context.user_data.pop(EDITING, None)
+    query = update.callback_query
+    if query is not None and query.message is not None and query.message.reply_markup:
+        # The prompt whose button was pressed is answered: its buttons go.
+        with contextlib.suppress(BadRequest):  # already edited by the handler
+            await query.edit_message_reply_markup(None)
     return await ask(
         update, context, await requirements.first_missing(context, update.effective_user.id)
     )
@@ -157,14 +187,32 @@ def marketplace_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
+async def show_photos(context: BotContext, chat_id: int, draft: Draft) -> None:
+    """The draft's photos above its preview, unless these very photos were the last shown.
+    A photo that came as a file has a document's file id, which Telegram refuses as a photo:
+    its cleaned JPEG is uploaded once and the photo file id Telegram returns is kept."""
+    photos = draft.photos[:10]
+    shown = [draft.version, [p.file_unique_id for p in photos]]
+    if not photos or context.user_data.get(PHOTOS_SHOWN) == shown:
+        return
+    media = [p.photo_file_id or await asyncio.to_thread(p.path.read_bytes) for p in photos]
+    if len(photos) >= 2:
+        sent = await context.bot.send_media_group(
+            chat_id, [InputMediaPhoto(m, filename=f"photo{n}.jpg") for n, m in enumerate(media, 1)]
+        )
+    else:
+        sent = (await context.bot.send_photo(chat_id, media[0], filename="photo1.jpg"),)
+    uploaded = {p.file_unique_id: message.photo[-1].file_id
+                for p, message in zip(photos, sent, strict=True)
+                if p.photo_file_id is None and message.photo}
+    if uploaded:
+        await context.services.drafts.remember_photo_file_ids(draft.telegram_id, uploaded)
+    context.user_data[PHOTOS_SHOWN] = shown
+
+
 async def _send_preview(update: Update, context: BotContext, draft: Draft) -> None:
     chat_id = update.effective_chat.id
-    if len(draft.photos) >= 2:
-        await context.bot.send_media_group(
-            chat_id, [InputMediaPhoto(p.file_id) for p in draft.photos[:10]]
-        )
-    elif draft.photos:
-        await context.bot.send_photo(chat_id, draft.photos[0].file_id)
+    await show_photos(context, chat_id, draft)
     known = context.services.display_names()
     names = [known[m] + (" (kit)" if m in context.services.kits else "")
              for m in (draft.marketplaces or []) if m in known]

@@ -28,12 +28,12 @@ async def post_listing(update: Update, context: BotContext) -> int | None:
         return Step.PREVIEW
     await query.answer("Posting…")
     draft = found[1]
-    # The preview becomes the listing's card. Its id is known before anything is sent, so it
-    # is stored with the listing: a crash at any point leaves one message to edit, never a
-    # second one.
-    card = query.message.message_id if query.message else None
+    # The preview becomes the listing's card. Its chat and id are known before anything is
+    # sent, so they are stored with the listing: a crash at any point leaves one message to
+    # edit, never a second one.
+    card = (query.message.chat.id, query.message.message_id) if query.message else None
     listing_id = await services.listings.create_from_draft(
-        draft, make_sku(draft.title or ""), progress_message_id=card, assisted=services.kits
+        draft, make_sku(draft.title or ""), progress=card, assisted=services.kits
     )
     await services.drafts.delete(telegram_id)  # the files; the row went with the listing
     application = context.application
@@ -68,7 +68,7 @@ async def retry_pressed(update: Update, context: BotContext) -> None:
     await services.listings.reset_attempts(listing_id, failed)
     application = context.application
     if isinstance(query.message, Message):
-        await application.cards.adopt(listing, query.message.message_id)
+        await application.cards.adopt(listing, query.message)
     names = services.display_names()
     await application.cards.show(listing_id,
                                  news=texts.retrying([names.get(m, m) for m in failed]))

@@ -27,6 +27,8 @@ SUGGESTIONS = "post_categories"  # user_data: [draft version, [[name, id, path],
 ADDING_DETAILS = "post_details"  # user_data: the draft version whose optional specifics are asked
 ASPECT_ON_SCREEN = "post_aspect"  # user_data: [draft version, index of the specific asked]
 ON_SCREEN = "post_step"  # user_data: the step whose prompt was sent last
+DRAFT_EXPIRED = "post_draft_expired"  # user_data: the title of a draft the purge removed
+PHOTOS_SHOWN = "post_photos_shown"  # user_data: [draft version, photo ids] above the last preview
 
 
 class Step(IntEnum):

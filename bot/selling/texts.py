@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape, unescape
 
 from bot.texts import in_words
 from storage.drafts import Draft
@@ -26,6 +27,14 @@ def resume_offer(draft: Draft) -> str:
     )
 
 
+def draft_expired(title: str) -> str:
+    what = f"“{escape(title)}”" if title else "your untitled draft"
+    return (
+        f"⌛ Your draft {what} expired: I keep a draft 7 days after its last change. "
+        "Let's start it again."
+    )
+
+
 def ask_photos(count: int, limit: int) -> str:
     if count:
         return (
@@ -36,6 +45,30 @@ def ask_photos(count: int, limit: int) -> str:
         "Let's list an item. Send me its photos — one, several or an album "
         f"(up to {limit}). Files work too, full resolution and HEIC included." + CANCEL_HINT
     )
+
+
+def manage_photos(count: int, limit: int, done: str | None = None) -> str:
+    """✏️ Photos: what the buttons do, in the order the preview showed the photos."""
+    said = f"{done} " if done else ""
+    if not count:
+        return f"{said}No photos left — send at least one (up to {limit})." + CANCEL_HINT
+    noun = "photo" if count == 1 else "photos"
+    return (
+        f"{said}📷 {count} {noun}, numbered as in the preview; the first is the cover buyers "
+        f"see. 🗑 N removes photo N, ⭐ N makes it the cover. Send more to add them (up to "
+        f"{limit}), or tap <b>Done</b>." + CANCEL_HINT
+    )
+
+
+def photo_removed(number: int) -> str:
+    return f"🗑 Removed photo {number}."
+
+
+def photo_made_cover(number: int) -> str:
+    return f"⭐ Photo {number} is now the cover."
+
+
+PHOTO_GONE = "That photo isn't in the draft any more."
 
 
 def photos_added(count: int, limit: int, added: int) -> str:
@@ -60,6 +93,33 @@ def photo_refused(reason: str) -> str:
     return f"⚠️ I couldn't use that photo: {escape(reason)} The others are kept."
 
 
+def connect_first(by_api: list[str], by_kit: list[str]) -> str:
+    """/post with no marketplace connected: said before the seller fills in anything."""
+    text = (
+        "You haven't connected a marketplace yet, so I can't post anywhere myself. Connect "
+        f"{escape(in_words(by_api).replace(' and ', ' or '))} (a minute, once)"
+    )
+    if by_kit:
+        text += (
+            f", or start anyway: I'll give you a ready kit for {escape(in_words(by_kit))}, "
+            "and you can connect before you post."
+        )
+    else:
+        text += ", or start anyway and connect before you post."
+    return text
+
+
+def loose_photos(several: bool, draft_title: str | None) -> str:
+    """Photos sent when no /post was going on: the seller is most likely starting a listing."""
+    text = f"📷 Shall I start a listing with {'these photos' if several else 'this photo'}?"
+    if draft_title:
+        text += f" Or add {'them' if several else 'it'} to your draft “{escape(draft_title)}”?"
+    return text
+
+
+LOOSE_PHOTOS_GONE = "I no longer have those photos — send them again."
+
+
 FILE_TOO_BIG = (
     "That file is over 20 MB, which is more than Telegram lets bots download. "
     "Send it as a photo instead of a file, or make it smaller."
@@ -81,6 +141,59 @@ def ask_title(limit: int, reason: str | None) -> str:
 
 def ask_price() -> str:
     return "What's the price in US dollars? For example 25, $25.50 or 1,200." + CANCEL_HINT
+
+
+def price_to_confirm(price: str) -> str:
+    return f"Did you mean <b>{price}</b>? (“k” counts as a thousand.)"
+
+
+def price_confirmed(price: str) -> str:
+    return f"💲 Price set to {price}."
+
+
+PRICE_RETYPE = "OK — send the price again, like 25 or 1,200."
+
+
+def price_updated(price: str) -> str:
+    return f"💲 Price updated to {price}."
+
+
+def price_kept(price: str | None) -> str:
+    return f"OK — the price stays {price}." if price else "OK — no price yet."
+
+
+def field_updated(field: str, value: str | None) -> str:
+    """After an edited answer was taken: what changed, in the seller's words."""
+    shown = f" to “{escape(value)}”" if value else ""
+    return f"✏️ {FIELD_NAMES[field]} updated{shown}."
+
+
+def edit_refused(field: str, reason: str, kept: str | None) -> str:
+    """An edited answer that can't be used: why, and that nothing changed."""
+    stays = f" “{escape(kept)}”" if kept else ""
+    return f"{reason} Your {FIELD_NAMES[field].lower()} stays{stays or ' as it was'}."
+
+
+FIELD_NAMES = {"title": "Title", "price": "Price", "description": "Description",
+               "condition_note": "Note on wear", "postal_code": "ZIP code"}
+DRAFT_WAITS = "Your draft is kept — /post picks it up again."
+
+
+def free_explained(paid: list[tuple[str, str]], free: list[str]) -> str:
+    """`paid`: (marketplace, its lowest price) of those in play that take no free item;
+    `free`: the marketplaces (kits) that have a way to give an item away."""
+    parts = []
+    if paid:
+        lowest = in_words([f"{escape(name)} (lowest {price})" for name, price in paid])
+        parts.append(f"A free item can't be listed on {lowest}.")
+    if free:
+        verb, kit = ("takes", "its kit") if len(free) == 1 else ("take", "their kits")
+        parts.append(
+            f"{escape(in_words(free))} {verb} free items: turn {kit} on at the marketplace step "
+            "and choose Free there when you post."
+        )
+    parts.append("Send a price to go on, like 1.")
+    return " ".join(parts)
 
 
 def ask_condition() -> str:
@@ -237,10 +350,18 @@ def package_text(package: dict[str, int]) -> str:
             f"{package['height_inches']} in")
 
 
+MESSAGE_LIMIT = 4096  # Telegram's, in UTF-16 code units of the text as shown
+DESCRIPTION_SHORTENED = (
+    "✂️ <i>The description is shortened here; the marketplaces get all of it.</i>"
+)
+
+
 def preview(
     draft: Draft, price: str, marketplaces: list[str], location: str | None,
     condition: str | None = None,
 ) -> str:
+    """The preview card: every field, and the description shortened when the whole card would
+    not fit in one Telegram message (the marketplaces still get it whole)."""
     lines = [
         f"<b>{escape(draft.title or '')}</b>",
         f"💵 {escape(price)} · {escape(condition or CONDITIONS.get(draft.condition or '', '—'))}",
@@ -257,13 +378,36 @@ def preview(
         lines.append(f"📦 {package_text(draft.package)}")
     if location:
         lines.append(f"📍 {escape(location)}")
-    lines.append(f"🛒 {', '.join(marketplaces) or '—'}")
+    lines.append(f"🛒 {', '.join(escape(name) for name in marketplaces) or '—'}")
+    ending = ["", "Tap a field to change it, or <b>Post</b> when it looks right."]
     if draft.description:
-        lines.append("")
-        lines.append(escape(draft.description))
-    lines.append("")
-    lines.append("Tap a field to change it, or <b>Post</b> when it looks right.")
-    return "\n".join(lines)
+        room = MESSAGE_LIMIT - shown_length("\n".join([*lines, "", *ending]))
+        description = draft.description
+        if shown_length(escape(description)) > room:
+            room -= shown_length(DESCRIPTION_SHORTENED) + 2
+            description = shorten(description, room)
+            ending.insert(0, DESCRIPTION_SHORTENED)
+            ending.insert(0, "")
+        lines += ["", escape(description)]
+    return "\n".join([*lines, *ending])
+
+
+def shown_length(html_text: str) -> int:
+    """How long Telegram counts `html_text` once its tags are parsed: UTF-16 code units of the
+    visible text."""
+    visible = unescape(re.sub(r"<[^>]*>", "", html_text))
+    return len(visible.encode("utf-16-le")) // 2
+
+
+def shorten(text: str, room: int) -> str:
+    """`text` cut at a word within `room` UTF-16 units, with an ellipsis."""
+    cut = text
+    while shown_length(escape(cut)) > room - 1 and cut:
+        over = shown_length(escape(cut)) - (room - 1)
+        cut = cut[: max(0, len(cut) - max(over, 1))]
+    if " " in cut[-40:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip() + "…"
 
 
 # ── A listing's card (bot/selling/card.py draws it, bot/cards.py keeps it current) ────────────
@@ -387,7 +531,8 @@ def price_changed(price: str, took: list[str], missed: list[str]) -> str:
     return text
 
 
-def price_kept(price: str) -> str:
+def listing_price_kept(price: str) -> str:
+    """« Keep on a listing's card (`price_kept` is the same answer while posting)."""
     return f"👍 The price stays at {escape(price)}."
 
 

@@ -7,6 +7,9 @@ marketplace's consent page (the one redirect we ever make, to a URL we built).
 GET /oauth/{marketplace}/callback — where the marketplace sends the seller after consent. The page
 is plain and says what happened; it never echoes what came in the URL and never redirects.
 The chat hears the same news from the bot.
+
+Both are GET only: a HEAD (a link scanner, a messenger's preview) is refused with 405 and
+changes nothing, where aiohttp would otherwise run the GET handler for it and spend the link.
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ from bot import texts
 from bot.accounts.catalog import catalog_keyboard
 from bot.buttons import Connect, NewPost, button
 from bot.context import DealScoutApplication
-from bot.web.telegram_login import signed_user_id
+from bot.web.telegram_login import (
+    MAX_AGE_SECONDS,
+    LoginProblem,
+    LoginRefused,
+    signed_user_id,
+)
 from marketplaces.base import CatalogChoiceNeeded
 from marketplaces.oauth import CallbackRefused, Connected, Refusal
 
@@ -53,21 +61,19 @@ class OAuthRoutes:
         self._application = application
 
     def register(self, app: web.Application) -> None:
-        app.router.add_get("/oauth/{marketplace}/start", self.start)
-        app.router.add_get("/oauth/{marketplace}/callback", self.callback)
+        app.router.add_get("/oauth/{marketplace}/start", self.start, allow_head=False)
+        app.router.add_get("/oauth/{marketplace}/callback", self.callback, allow_head=False)
 
     async def start(self, request: web.Request) -> web.Response:
         services = self._application.services
         marketplace = request.match_info["marketplace"]
         state = request.query.get("ref", "")
-        user_id = signed_user_id(request.query, self._application.bot.token)
-        if user_id is None:
-            return page(
-                "Not connected",
-                "Open this link with the button in Telegram, not by copying it. "
-                + texts.START_AGAIN,
-                400,
-            )
+        try:
+            user_id = signed_user_id(request.query, self._application.bot.token)
+        except LoginRefused as refused:
+            if refused.problem is LoginProblem.STALE:
+                return page("Link too old", texts.login_too_old(MAX_AGE_SECONDS // 60), 400)
+            return page("Not connected", texts.LOGIN_UNSIGNED, 400)
         try:
             authorize_url, nonce = await services.broker.open(marketplace, state, user_id)
         except CallbackRefused as refused:

@@ -17,7 +17,7 @@ from bot.context import DealScoutApplication
 from bot.web.item_page import ItemPages
 from bot.web.notifications import NotificationRoutes
 from bot.web.oauth_pages import OAuthRoutes
-from bot.web.security import security_headers
+from bot.web.security import protect
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,8 @@ class WebServer:
         self._port = port
         self._webhook_secret = webhook_secret
         self._runner: web.AppRunner | None = None
-        self.app = web.Application(
-            client_max_size=MAX_UPDATE_BYTES, middlewares=[security_headers]
-        )
+        self.app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+        protect(self.app)
         self.app.router.add_get("/healthz", self.healthz)
         self.app.router.add_post(WEBHOOK_PATH, self.telegram_webhook)
         OAuthRoutes(application).register(self.app)
@@ -86,19 +85,59 @@ class WebServer:
         return web.json_response(body, status=200 if db_ok else 503)
 
     async def telegram_webhook(self, request: web.Request) -> web.Response:
+        """Telegram's POST of one update. A wrong secret is refused; anything with the right
+        one comes from Telegram and is acknowledged, even what cannot be read as an update:
+        any other answer makes Telegram send the same bytes again, for ever."""
         if self._webhook_secret is None:
             raise web.HTTPNotFound()
-        offered = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(offered.encode(), self._webhook_secret.encode()):
+        if not _same_secret(request.headers.get(SECRET_HEADER, ""), self._webhook_secret):
             log.warning("webhook call with a wrong or missing secret token from %s", request.remote)
             return web.json_response({"ok": False, "error": "forbidden"}, status=403)
-        try:
-            data = await request.json()
-            update = Update.de_json(data, self._application.bot)
-        except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError):
-            return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
-        self._application.bot.insert_callback_data(update)  # typed buttons (bot/buttons.py)
-        # Written down before the 200 that tells Telegram it arrived (bot/inbox.py).
-        await self._application.inbox.keep([update])
-        await self._application.update_queue.put(update)
+        update = self._read_update(await request.read())
+        if update is not None:
+            self._application.bot.insert_callback_data(update)  # typed buttons (bot/buttons.py)
+            # Written down before the 200 that tells Telegram it arrived (bot/inbox.py).
+            await self._application.inbox.keep([update])
+            await self._application.update_queue.put(update)
         return web.json_response({"ok": True})
+
+    def _read_update(self, body: bytes) -> Update | None:
+        """The update in a webhook body, or None (logged once) when python-telegram-bot cannot
+        read it: not JSON, not an object, or fields not of the types it expects."""
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):  # not UTF-8 JSON, or nested past any real update
+            log.warning("acknowledged a webhook body that is not readable JSON (%d bytes)",
+                        len(body))
+            return None
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            update_id = None
+        try:
+            update = Update.de_json(data, self._application.bot) if update_id is not None else None
+        except Exception:  # PTB's parsers assume Telegram's types; anything else breaks them
+            update = None
+        if update is None:
+            what = f"update {update_id}" if update_id is not None else f"JSON {_kind(data)}"
+            log.warning("acknowledged webhook %s, which python-telegram-bot cannot read", what)
+        return update
+
+
+def _kind(data: object) -> str:
+    """What a JSON value is, in JSON's own words."""
+    if data is None:
+        return "null"
+    if isinstance(data, bool):
+        return "boolean"
+    names = {dict: "object without an update_id", list: "array", str: "string"}
+    return next((name for kind, name in names.items() if isinstance(data, kind)), "number")
+
+
+def _same_secret(offered: str, expected: str) -> bool:
+    """The secret header compared in constant time; a header that is not UTF-8 (aiohttp keeps
+    its bytes as surrogates) cannot be our secret."""
+    try:
+        offered_bytes = offered.encode()
+    except UnicodeEncodeError:
+        return False
+    return hmac.compare_digest(offered_bytes, expected.encode())

@@ -12,6 +12,9 @@ from marketplaces.settings import EnvReader, callback_url
 
 NAME: Final = "offerup"
 SCOPES: Final = ("listings.write", "listings.read", "profile.read")
+# A rotated-away refresh token presented again within this many seconds gets the pair the
+# rotation issued (docs/offerup-api.md §2.4, "Reuse interval"); after it, the grant is revoked.
+REFRESH_REUSE_SECONDS: Final = 60.0
 
 
 @dataclass(frozen=True)
@@ -30,11 +33,12 @@ class OfferUpConfig:
     category_cache_seconds: float = 86_400.0  # the contract's Cache-Control max-age
 
     def oauth_settings(self) -> OAuthSettings:
-        """The contract's grant: PKCE S256 required, rotating refresh tokens, RFC 7009
-        revocation, client credentials in a Basic header."""
+        """The contract's grant: PKCE S256 required, rotating refresh tokens with a reuse
+        interval, RFC 7009 revocation, client credentials in a Basic header."""
         return OAuthSettings(
             self.client_id, self.client_secret, self.authorize_url, self.token_url,
             self.redirect_uri, self.scopes, revoke_url=self.revoke_url, pkce=True,
+            timeout_seconds=self.timeout_seconds, refresh_reuse_seconds=REFRESH_REUSE_SECONDS,
         )
 
     @classmethod

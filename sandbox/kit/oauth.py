@@ -1,10 +1,11 @@
 """An OAuth 2 authorization server as a marketplace runs it, strictly: the consent page, the
 authorization code grant (PKCE where required), refresh with optional rotation and reuse
 detection (RFC 9700), client credentials, revocation (RFC 7009), and the bearer check the API
-routes use."""
+routes use. `token_faults` makes its token endpoint misbehave as some real ones do."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import html
@@ -22,6 +23,7 @@ from marketplaces.http import tls_context
 from sandbox.kit.errors import ErrorResponder
 from sandbox.kit.grants import Grant, MarketplaceAccount, OAuthClient, TokenError, TokenRefused
 from sandbox.kit.pages import html_page
+from sandbox.kit.token_faults import QueuedTokenFault, TokenFault, TokenFaults
 
 
 def oauth_error_json(status: int, error: str, description: str) -> web.Response:
@@ -105,6 +107,7 @@ class OAuthProvider:
         self._by_refresh: dict[str, Grant] = {}
         self.token_requests: list[dict[str, str]] = []  # grant types seen, for tests
         self.revocations = 0
+        self.token_faults = TokenFaults()  # misbehaviour a test asks for, call by call
 
     def register_redirect(self, client_id: str, redirect_uri: str) -> None:
         """Add a redirect URI to a client, as an operator does in a developer console."""
@@ -241,6 +244,11 @@ class OAuthProvider:
     async def token_endpoint(self, request: web.Request) -> web.Response:
         form = {**dict(request.query), **{k: str(v) for k, v in (await request.post()).items()}}
         self.token_requests.append({"grant_type": form.get("grant_type", "")})
+        fault = self.token_faults.draw(form.get("grant_type", ""))
+        if fault is not None and (instead := TokenFaults.refusal(fault, self.error)) is not None:
+            return instead
+        if fault and fault.kind is TokenFault.NARROW_SCOPE:
+            self._narrow(form.get("code", ""), fault)
         try:
             client = self.authenticate_client(request, form)
             grant_type = form.get("grant_type")
@@ -254,7 +262,20 @@ class OAuthProvider:
                 raise TokenError(400, "unsupported_grant_type", "grant_type is not supported")
         except TokenError as exc:
             return self.error(exc.status, exc.error, exc.description)
+        if fault and fault.kind is TokenFault.NO_EXPIRES_IN:
+            body.pop("expires_in", None)
+        if fault and fault.kind is TokenFault.HANG_AFTER_WORK:
+            # The code is redeemed or the token rotated: the answer comes after the client
+            # gave up on it (or never, when the client hangs up and the handler is cancelled).
+            await asyncio.sleep(self.token_faults.hang_seconds)
         return web.json_response(body, headers={"Cache-Control": "no-store"})
+
+    def _narrow(self, code: str, fault: QueuedTokenFault) -> None:
+        """The code's grant will carry only the fault's scopes, as if the seller had unticked
+        the others on the consent page (or the provider ignored what was asked)."""
+        pending = self._codes.get(code)
+        if pending is not None:
+            pending.scopes = fault.scopes
 
     def redeem_code(self, client: OAuthClient, form: dict[str, str]) -> dict[str, Any]:
         pending = self._codes.pop(form.get("code", ""), None)  # single use, even on failure

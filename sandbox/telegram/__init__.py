@@ -19,7 +19,9 @@ and ``control`` (the ``/_sandbox/`` side door); the Bot API methods in ``message
 ``callbacks``, ``commands`` and ``updates``, with ``delivery`` (update queue, webhook pusher)
 and ``ratelimit``; ``params`` (request parameters), ``formatting`` (HTML to text and entities),
 ``keyboards`` (reply_markup), ``files`` and ``media`` (stored files, uploads and URLs);
-``seller`` and ``chat`` (the human and the chat they see); ``errors`` and ``signals``.
+``room`` (one chat as its people see it), ``acting`` (what a person does in a chat),
+``seller`` (a person and their private chat), ``group`` (groups, supergroups and channels, their
+members and privacy mode) and ``chat`` (one message); ``errors`` and ``signals``.
 
 Where the emulator knowingly differs from api.telegram.org:
 
@@ -40,8 +42,11 @@ Where the emulator knowingly differs from api.telegram.org:
   per chat; the emulator does not.
 * Telegram accepts an answer to a button press only for a short while, and does not document
   how long; the emulator sets no limit unless ``callback_answer_seconds`` is given one.
-* Only private chats with sellers exist. Text lengths are counted in UTF-16 code units, after
-  entity parsing and after trimming surrounding whitespace, as Telegram trims.
+* Private chats, groups, supergroups and channels exist (``emulator.group(...)``); a group has
+  no admins but the bot's own flag, no topics, and no other bots, so a general command counts
+  as meant for this bot (Telegram's rule when it was the last bot to write there).
+* Text lengths are counted in UTF-16 code units, after entity parsing and after trimming
+  surrounding whitespace, as Telegram trims.
 * Only parse_mode HTML and plain text (with or without explicit entities) are modelled: a
   text or caption sent with parse_mode MarkdownV2 or Markdown is refused with 400 "parse_mode
   ... is not modelled by the sandbox emulator", where Telegram would parse it.
@@ -50,6 +55,7 @@ Where the emulator knowingly differs from api.telegram.org:
 
 from sandbox.telegram.chat import ChatMessage
 from sandbox.telegram.errors import ApiError, EmulatorError
+from sandbox.telegram.group import GroupChat, GroupMember
 from sandbox.telegram.seller import Seller, login_hash
 from sandbox.telegram.server import DEFAULT_TOKEN, ApiCall, TelegramEmulator
 
@@ -59,6 +65,8 @@ __all__ = [
     "ApiError",
     "ChatMessage",
     "EmulatorError",
+    "GroupChat",
+    "GroupMember",
     "Seller",
     "TelegramEmulator",
     "login_hash",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sandbox.telegram.errors import bad_request
 from sandbox.telegram.params import Handler, Params
+from sandbox.telegram.room import ChatRoom
 from sandbox.telegram.seller import Seller
 
 MAX_CALLBACK_ANSWER_LENGTH = 200
@@ -19,7 +20,8 @@ QUERY_INVALID = "query is too old and response timeout expired or query ID is in
 class Press:
     """One tap on a callback button, as the callback_query the bot received."""
 
-    seller: Seller
+    seller: Seller  # who pressed: the answer pops up for them alone
+    room: ChatRoom  # the chat of the message the button is on
     message_id: int
     data: str
     answered: bool = False
@@ -39,10 +41,12 @@ class CallbacksApi:
     def methods(self) -> dict[str, Handler]:
         return {"answerCallbackQuery": self.answer_callback_query}
 
-    def press(self, seller: Seller, message_id: int, data: str) -> str:
-        """Record a press and return the callback query id the bot must answer."""
+    def press(self, seller: Seller, message_id: int, data: str, *,
+              room: ChatRoom | None = None) -> str:
+        """Record a press (in `room`, the seller's private chat by default) and return the
+        callback query id the bot must answer."""
         query_id = str(secrets.randbits(62))
-        self._presses[query_id] = Press(seller, message_id, data)
+        self._presses[query_id] = Press(seller, room or seller, message_id, data)
         return query_id
 
     def answered_more_than_once(self) -> list[tuple[int, str, int]]:
@@ -70,9 +74,11 @@ class CallbacksApi:
                   "cache_time": params.integer("cache_time") or 0, "data": query.data,
                   "message_id": query.message_id}
         query.seller.callback_answers.append(answer)
+        seen_by = "" if query.room is query.seller else f" to {query.seller.first_name}"
         if text:
             kind = "alert" if answer["show_alert"] else "toast"
-            query.seller.note(f"bot ⓘ ({kind}) {text}")
-        else:
-            query.seller.changed.notify()
+            query.room.note(f"bot ⓘ ({kind}{seen_by}) {text}")
+        if url:
+            query.room.note(f"bot ⓘ (opens{seen_by}) {url}")
+        query.seller.changed.notify()
         return True

@@ -15,6 +15,7 @@ class ChatMessage:
 
     message_id: int = 0
     from_bot: bool = False
+    sender_id: int | None = None  # in a group: the member who sent it
     date: int = 0
     text: str | None = None
     html: str | None = None
@@ -25,6 +26,7 @@ class ChatMessage:
     location: dict[str, Any] | None = None
     media_group_id: str | None = None
     reply_markup: dict[str, Any] | None = None
+    sent_markup: dict[str, Any] | None = None  # the keyboard it was sent with, before edits
     entities: list[dict[str, Any]] = field(default_factory=list)
     caption_entities: list[dict[str, Any]] = field(default_factory=list)
     parse_mode: str | None = None
@@ -43,6 +45,13 @@ class ChatMessage:
     def buttons(self) -> list[list[str]]:
         """Button texts by row, from an inline keyboard or a reply keyboard."""
         return [[button["text"] for button in row] for row in self._rows()]
+
+    @property
+    def buttons_as_sent(self) -> list[list[str]]:
+        """Button texts by row as the message was sent, whatever edits did since."""
+        rows = (self.sent_markup or {}).get("inline_keyboard") or (
+            self.sent_markup or {}).get("keyboard") or []
+        return [[button["text"] for button in row] for row in rows]
 
     @property
     def inline_markup(self) -> dict[str, Any] | None:

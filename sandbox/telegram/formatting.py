@@ -1,6 +1,6 @@
 """Formatted text as Telegram stores it: parse_mode HTML turned into plain text and entities,
 with Telegram's error texts and byte offsets, lengths in UTF-16 code units, whitespace trimmed
-around the message, and the bot_command entities the apps mark in a user's text.
+around the message, and the bot_command and mention entities the apps mark in a user's text.
 
 HTML is the only parse mode modelled: the bot sends nothing else. MarkdownV2 and Markdown are
 refused by name (see UNMODELLED_PARSE_MODES) rather than half-parsed.
@@ -18,6 +18,8 @@ from sandbox.telegram.errors import ApiError, bad_request
 # The Markdown dialects the bot never sends: refused by name rather than parsed.
 UNMODELLED_PARSE_MODES = {"markdownv2": "MarkdownV2", "markdown": "Markdown"}
 _COMMAND_IN_TEXT = re.compile(r"(?<![\w/@])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w/@])")
+# A username: 5-32 letters, digits and underscores, starting with a letter.
+_MENTION_IN_TEXT = re.compile(r"(?<![\w/@])@[A-Za-z][A-Za-z0-9_]{4,31}(?![\w@])")
 
 
 def utf16_len(text: str) -> int:
@@ -339,3 +341,13 @@ def command_entities(text: str) -> list[dict[str, Any]]:
          "length": utf16_len(match.group())}
         for match in _COMMAND_IN_TEXT.finditer(text)
     ]
+
+
+def user_entities(text: str) -> list[dict[str, Any]]:
+    """The entities Telegram's apps mark in a user's text: every /command and @username."""
+    mentions = [
+        {"type": "mention", "offset": utf16_len(text[:match.start()]),
+         "length": utf16_len(match.group())}
+        for match in _MENTION_IN_TEXT.finditer(text)
+    ]
+    return sorted(command_entities(text) + mentions, key=lambda entity: entity["offset"])

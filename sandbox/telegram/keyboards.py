@@ -14,6 +14,19 @@ MAX_INLINE_BUTTONS = 100
 
 MAX_COPY_TEXT = 256  # CopyTextButton.text: "1-256 characters"
 
+# Reply keyboard buttons that ask the person for something are refused outside private chats,
+# in TDLib's words (KeyboardButton::get_keyboard_button). The Bot API server passes a TDLib
+# error on with its first letter lowercased: "Bad Request: phone number can be requested in
+# private chats only", as bots see it.
+PRIVATE_ONLY_REQUESTS = {
+    "request_contact": "Phone number can be requested in private chats only",
+    "request_location": "Location can be requested in private chats only",
+    "request_poll": "Poll can be requested in private chats only",
+    "request_users": "Users can be requested in private chats only",
+    "request_chat": "Chats can be requested in private chats only",
+    "web_app": "Web App buttons can be used in private chats only",
+}
+
 
 class KeyboardValidator:
     """Checks reply_markup the way Telegram does before it accepts a message."""
@@ -28,8 +41,9 @@ class KeyboardValidator:
         "web_app",
     )
 
-    def validate(self, markup: Any) -> dict[str, Any] | None:
-        """The markup as stored, or ApiError; None when no markup was sent."""
+    def validate(self, markup: Any, *, private: bool = True) -> dict[str, Any] | None:
+        """The markup as stored, or ApiError; None when no markup was sent. `private`: the
+        chat is a private chat (the only kind whose reply keyboards may ask for data)."""
         if markup is None:
             return None
         if not isinstance(markup, dict):
@@ -37,7 +51,7 @@ class KeyboardValidator:
         if "inline_keyboard" in markup:
             return self._inline(markup)
         if "keyboard" in markup:
-            return self._reply_keyboard(markup)
+            return self._reply_keyboard(markup, private)
         if markup.get("remove_keyboard") is True:
             return {"remove_keyboard": True, **self._flags(markup, ("selective",))}
         if markup.get("force_reply") is True:
@@ -127,7 +141,7 @@ class KeyboardValidator:
         if parts.scheme != "tg" and not parts.hostname:
             raise bad_request(f"inline keyboard button URL '{url}' is invalid: Wrong HTTP URL")
 
-    def _reply_keyboard(self, markup: dict[str, Any]) -> dict[str, Any]:
+    def _reply_keyboard(self, markup: dict[str, Any], private: bool) -> dict[str, Any]:
         rows = self._rows(markup, "keyboard", "ReplyKeyboardMarkup")
         keyboard = []
         for row in rows:
@@ -139,10 +153,15 @@ class KeyboardValidator:
                     raise bad_request("can't parse keyboard button: KeyboardButton must be a "
                                       "String or an Object")
                 self._button_text(button, "keyboard button")
-                requests = [name for name in self.REPLY_REQUESTS if button.get(name)]
+                # request_location: true asks; request_poll: {} (any kind of poll) asks too
+                requests = [name for name in self.REPLY_REQUESTS
+                            if button.get(name) not in (None, False)]
                 if len(requests) > 1:
                     raise bad_request("can't parse keyboard button: only one request type may "
                                       "be used")
+                if requests and not private:
+                    refusal = PRIVATE_ONLY_REQUESTS[requests[0]]
+                    raise bad_request(refusal[0].lower() + refusal[1:])
                 checked_row.append({key: value for key, value in button.items()
                                     if value is not None})
             keyboard.append(checked_row)

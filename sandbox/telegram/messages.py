@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.telegram.chat import MAX_ALBUM, ChatMessage, prefixed
@@ -14,7 +15,7 @@ from sandbox.telegram.keyboards import KeyboardValidator
 from sandbox.telegram.media import MediaInput
 from sandbox.telegram.params import INTEGER_SHAPE, Handler, Params, Upload
 from sandbox.telegram.ratelimit import RateLimiter
-from sandbox.telegram.seller import Seller
+from sandbox.telegram.room import ChatRoom
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -33,9 +34,9 @@ NOT_MODIFIED = (
 class MessagesApi:
     """The methods that put, change or remove things in a chat."""
 
-    def __init__(self, sellers: dict[int, Seller], media: MediaInput,
+    def __init__(self, chats: Callable[[int], ChatRoom | None], media: MediaInput,
                  limiter: RateLimiter) -> None:
-        self._sellers = sellers
+        self._chats = chats  # a chat by its id: a seller's private chat or a group
         self._media = media
         self._limiter = limiter
         self._keyboards = KeyboardValidator()
@@ -53,38 +54,38 @@ class MessagesApi:
 
     # ---- lookups and checks shared by the methods ---------------------------------------
 
-    def _chat(self, params: Params) -> Seller:
+    def _chat(self, params: Params) -> ChatRoom:
         raw = params.raw("chat_id")
         if raw is None or raw == "":
             raise bad_request("chat_id is empty")
         text = str(raw).strip()
-        seller = self._sellers.get(int(text)) if INTEGER_SHAPE.fullmatch(text) else None
-        if seller is None or not seller.started:
+        chat = self._chats(int(text)) if INTEGER_SHAPE.fullmatch(text) else None
+        if chat is None or not chat.started:
             raise bad_request("chat not found")
-        return seller
+        return chat
 
-    def _message(self, params: Params, missing: str) -> tuple[Seller, ChatMessage]:
+    def _message(self, params: Params, missing: str) -> tuple[ChatRoom, ChatMessage]:
         """The chat and the message still in it that chat_id and message_id name."""
-        seller = self._chat(params)
+        chat = self._chat(params)
         message_id = params.integer("message_id")
         if message_id is None:
             raise bad_request("message identifier is not specified")
-        message = seller.message(message_id)
+        message = chat.message(message_id)
         if message is None or message.deleted:
             raise bad_request(missing)
-        return seller, message
+        return chat, message
 
-    def _target(self, params: Params) -> tuple[Seller, ChatMessage]:
+    def _target(self, params: Params) -> tuple[ChatRoom, ChatMessage]:
         """The chat and bot message an edit names."""
         if params.text("inline_message_id"):
             raise bad_request("MESSAGE_ID_INVALID")
-        seller, message = self._message(params, "message to edit not found")
+        chat, message = self._message(params, "message to edit not found")
         if not message.from_bot:
             raise bad_request("message can't be edited")
-        return seller, message
+        return chat, message
 
     @staticmethod
-    def _reply_target(seller: Seller, params: Params) -> int | None:
+    def _reply_target(chat: ChatRoom, params: Params) -> int | None:
         reply = params.structured("reply_parameters", "reply parameters")
         allow = params.boolean("allow_sending_without_reply")
         message_id: Any = params.integer("reply_to_message_id")
@@ -93,7 +94,7 @@ class MessagesApi:
             allow = allow or bool(reply.get("allow_sending_without_reply"))
         if message_id is None:
             return None
-        message = seller.message(message_id) if isinstance(message_id, int) else None
+        message = chat.message(message_id) if isinstance(message_id, int) else None
         if message is None or message.deleted:
             if allow:
                 return None
@@ -127,20 +128,23 @@ class MessagesApi:
         return self._caption(params.text("caption"), params.text("parse_mode"),
                              params.structured("caption_entities", "caption entities"))
 
-    def _markup(self, params: Params, *, inline_only: bool = False) -> dict[str, Any] | None:
+    def _markup(self, params: Params, chat: ChatRoom, *,
+                inline_only: bool = False) -> dict[str, Any] | None:
         raw = params.structured("reply_markup", "reply keyboard markup")
-        return self._keyboards.inline_only(raw) if inline_only else self._keyboards.validate(raw)
+        if inline_only:
+            return self._keyboards.inline_only(raw)
+        return self._keyboards.validate(raw, private=chat.is_private)
 
-    def _post(self, seller: Seller, params: Params, message: ChatMessage,
+    def _post(self, chat: ChatRoom, params: Params, message: ChatMessage,
               markup: dict[str, Any] | None) -> dict[str, Any]:
         """Count the send against the rate limit and show the bot's message in the chat."""
         message.from_bot = True
-        message.reply_markup = markup
-        message.reply_to_message_id = self._reply_target(seller, params)
+        message.reply_markup = message.sent_markup = markup
+        message.reply_to_message_id = self._reply_target(chat, params)
         message.protected = params.boolean("protect_content")
         self._limiter.acquire()
-        seller.add(message, "bot → ")
-        return seller.api_message(message)
+        chat.add(message, "bot → ")
+        return chat.api_message(message)
 
     @staticmethod
     def _captioned(caption: FormattedText | None, source: str | None, parse_mode: str | None,
@@ -151,21 +155,21 @@ class MessagesApi:
                            caption_html=source, parse_mode=parse_mode)
 
     @staticmethod
-    def _edited(seller: Seller, message: ChatMessage) -> dict[str, Any]:
+    def _edited(chat: ChatRoom, message: ChatMessage) -> dict[str, Any]:
         message.edits += 1
         message.edit_date = int(time.time())
-        seller.note(prefixed("bot ✎ (edited) ", message.render()))
-        return seller.api_message(message)
+        chat.note(prefixed("bot ✎ (edited) ", message.render()))
+        return chat.api_message(message)
 
     # ---- sending ------------------------------------------------------------------------
 
     async def send_message(self, params: Params) -> dict[str, Any]:
-        seller = self._chat(params)
+        chat = self._chat(params)
         formatted = self._text(params)
-        markup = self._markup(params)
+        markup = self._markup(params, chat)
         message = ChatMessage(text=formatted.text, entities=formatted.entities,
                               html=params.text("text"), parse_mode=params.text("parse_mode"))
-        return self._post(seller, params, message, markup)
+        return self._post(chat, params, message, markup)
 
     async def send_photo(self, params: Params) -> dict[str, Any]:
         return await self._send_media(params, "photo")
@@ -174,13 +178,13 @@ class MessagesApi:
         return await self._send_media(params, "document")
 
     async def _send_media(self, params: Params, kind: str) -> dict[str, Any]:
-        seller = self._chat(params)
+        chat = self._chat(params)
         caption = self._params_caption(params)
-        markup = self._markup(params)
+        markup = self._markup(params, chat)
         content = await self._media_content(kind, self._media.reference(params, kind))
         message = self._captioned(caption, params.text("caption"), params.text("parse_mode"),
                                   **content)
-        return self._post(seller, params, message, markup)
+        return self._post(chat, params, message, markup)
 
     async def _media_content(self, kind: str, source: Upload | str | None) -> dict[str, Any]:
         """The message fields for a photo or a document given as upload, file_id or URL."""
@@ -189,7 +193,7 @@ class MessagesApi:
         return {"document": await self._media.document(source)}
 
     async def send_media_group(self, params: Params) -> list[dict[str, Any]]:
-        seller = self._chat(params)
+        chat = self._chat(params)
         media = self._album_items(params.structured("media", "media"))
         prepared = []
         for item in media:
@@ -199,7 +203,7 @@ class MessagesApi:
                                                 self._media.attached(params, item["media"]))
             prepared.append(self._captioned(caption, item.get("caption"), item.get("parse_mode"),
                                             **content))
-        reply_to = self._reply_target(seller, params)
+        reply_to = self._reply_target(chat, params)
         self._limiter.acquire()
         group = str(10**16 + secrets.randbelow(9 * 10**16))
         results = []
@@ -208,8 +212,8 @@ class MessagesApi:
             message.media_group_id = group
             message.reply_to_message_id = reply_to
             message.protected = params.boolean("protect_content")
-            seller.add(message, "bot → ")
-            results.append(seller.api_message(message))
+            chat.add(message, "bot → ")
+            results.append(chat.api_message(message))
         return results
 
     @staticmethod
@@ -235,9 +239,9 @@ class MessagesApi:
     # ---- changing and removing ----------------------------------------------------------
 
     async def edit_message_text(self, params: Params) -> dict[str, Any]:
-        seller, message = self._target(params)
+        chat, message = self._target(params)
         formatted = self._text(params)
-        markup = self._markup(params, inline_only=True)
+        markup = self._markup(params, chat, inline_only=True)
         if message.text is None:
             raise bad_request("there is no text in the message to edit")
         if (formatted.text, formatted.entities, markup) == (message.text, message.entities,
@@ -248,12 +252,12 @@ class MessagesApi:
         message.html, message.parse_mode = params.text("text"), params.text("parse_mode")
         if markup is not None or message.inline_markup is not None:
             message.reply_markup = markup  # without reply_markup the inline keyboard goes
-        return self._edited(seller, message)
+        return self._edited(chat, message)
 
     async def edit_message_caption(self, params: Params) -> dict[str, Any]:
-        seller, message = self._target(params)
+        chat, message = self._target(params)
         caption = self._params_caption(params)
-        markup = self._markup(params, inline_only=True)
+        markup = self._markup(params, chat, inline_only=True)
         if not (message.photo_sizes or message.document):
             raise bad_request("there is no caption in the message to edit")
         new_text = caption.text if caption else None
@@ -266,33 +270,33 @@ class MessagesApi:
         message.caption_html, message.parse_mode = params.text("caption"), params.text("parse_mode")
         if markup is not None or message.inline_markup is not None:
             message.reply_markup = markup
-        return self._edited(seller, message)
+        return self._edited(chat, message)
 
     async def edit_message_reply_markup(self, params: Params) -> dict[str, Any]:
-        seller, message = self._target(params)
-        markup = self._markup(params, inline_only=True)
+        chat, message = self._target(params)
+        markup = self._markup(params, chat, inline_only=True)
         if markup == message.inline_markup:
             raise bad_request(NOT_MODIFIED)
         self._limiter.acquire()
         message.reply_markup = markup
-        return self._edited(seller, message)
+        return self._edited(chat, message)
 
     async def delete_message(self, params: Params) -> bool:
-        seller, message = self._message(params, "message to delete not found")
+        chat, message = self._message(params, "message to delete not found")
         message.deleted = True
-        author = "bot" if message.from_bot else seller.first_name
-        seller.note(f"bot 🗑 deleted #{message.message_id} ({author}: {message.render()[0]})")
+        author = chat.author_name(message)
+        chat.note(f"bot 🗑 deleted #{message.message_id} ({author}: {message.render()[0]})")
         return True
 
     # ---- the rest -----------------------------------------------------------------------
 
     async def send_chat_action(self, params: Params) -> bool:
-        seller = self._chat(params)
+        chat = self._chat(params)
         action = params.text("action")
         if action not in CHAT_ACTIONS:
             raise bad_request("wrong parameter action in request")
-        seller.chat_actions.append(action)
-        seller.changed.notify()
+        chat.chat_actions.append(action)
+        chat.changed.notify()
         return True
 
     async def get_file(self, params: Params) -> dict[str, Any]:

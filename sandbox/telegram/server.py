@@ -21,16 +21,21 @@ from sandbox.telegram.commands import CommandsApi
 from sandbox.telegram.control import ControlSurface
 from sandbox.telegram.errors import ApiError, EmulatorError
 from sandbox.telegram.files import FileStore, StoredFile, render_photo
+from sandbox.telegram.group import GroupChat
 from sandbox.telegram.media import MAX_PHOTO_UPLOAD_BYTES, MediaInput
 from sandbox.telegram.messages import MessagesApi
 from sandbox.telegram.params import Described, Handler, Params
 from sandbox.telegram.ratelimit import RateLimiter
+from sandbox.telegram.room import ChatRoom
 from sandbox.telegram.seller import Seller
 from sandbox.telegram.updates import UpdatesApi
 
 DEFAULT_TOKEN = "123456789:AAE-sandbox-token-for-local-use-only0"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 _TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]{30,}")
+# Telegram's chat ids: a basic group's is negative, a supergroup's or channel's is -100….
+_GROUP_IDS = {"group": -700_000_000, "supergroup": -1_000_700_000_000,
+              "channel": -1_000_800_000_000}
 
 
 @dataclass
@@ -62,12 +67,13 @@ class TelegramEmulator(LoopbackServer):
         self.bot_first_name = bot_first_name
         self.calls: list[ApiCall] = []
         self._sellers: dict[int, Seller] = {}
+        self._groups: dict[int, GroupChat] = {}
         self._files = FileStore()
         self._media = MediaInput(self._files)
         self._updates = UpdatesApi()
         self._commands = CommandsApi()
         self._callbacks = CallbacksApi()
-        messages = MessagesApi(self._sellers, self._media, RateLimiter(rate_limit_per_second))
+        messages = MessagesApi(self.chat, self._media, RateLimiter(rate_limit_per_second))
         self._update_ids = itertools.count(100_001)
         self._history: dict[int, dict[str, Any]] = {}
         self._session: aiohttp.ClientSession | None = None
@@ -136,6 +142,23 @@ class TelegramEmulator(LoopbackServer):
                                             last_name=last_name, language_code=language_code)
         return self._sellers[user_id]
 
+    def group(self, title: str, members: list[Seller], *, kind: str = "group",
+              privacy_mode: bool = True, bot_is_admin: bool = False) -> GroupChat:
+        """A new group (or "supergroup", or "channel") with the bot and these members in it.
+        Privacy mode is on by default, as for every bot Telegram creates (group.py says what
+        it lets through); members act in it through `group.member(seller)`."""
+        chat_id = _GROUP_IDS.get(kind, 0) - len(self._groups) - 1  # GroupChat checks kind
+        group = GroupChat(self, chat_id, title, kind=kind, privacy_mode=privacy_mode,
+                          bot_is_admin=bot_is_admin)
+        for member in members:
+            group.add_member(member)
+        self._groups[chat_id] = group
+        return group
+
+    def chat(self, chat_id: int) -> ChatRoom | None:
+        """The chat with this id: a seller's private chat or a group."""
+        return self._sellers.get(chat_id) or self._groups.get(chat_id)
+
     @property
     def callback_answer_seconds(self) -> float | None:
         """How long after a press answerCallbackQuery is still accepted (None: no limit)."""
@@ -177,9 +200,9 @@ class TelegramEmulator(LoopbackServer):
         if user_id is not None:
             seller = self._sellers.get(user_id)
             return seller.transcript() if seller else ""
-        return "\n\n".join(f"=== chat with {seller.first_name} ({seller.user_id}) ===\n"
-                           f"{seller.transcript()}"
-                           for seller in self._sellers.values() if seller.started)
+        chats: list[ChatRoom] = [*self._sellers.values(), *self._groups.values()]
+        return "\n\n".join(f"=== {chat.where} ({chat.chat_id}) ===\n{chat.transcript()}"
+                           for chat in chats if chat.started)
 
     def bot_user(self, *, full: bool = False) -> dict[str, Any]:
         """The bot's User object; getMe adds the bot-only fields."""
@@ -193,19 +216,42 @@ class TelegramEmulator(LoopbackServer):
         return user
 
     def from_seller(self, seller: Seller, message: ChatMessage) -> dict[str, Any]:
-        """Post a seller's message in the chat and queue its update."""
-        seller.started = True
-        seller.add(message, f"{seller.first_name} → ")
-        return self._emit("message", seller.api_message(message))
+        """Post a seller's message in their private chat and queue its update."""
+        update = self.send_in(seller, seller, message)
+        assert update is not None  # a private chat hands the bot everything
+        return update
 
-    def callback(self, seller: Seller, message: ChatMessage, data: str,
-                 line: str) -> dict[str, Any]:
-        """Queue a callback_query for a button press on a bot message."""
-        query_id = self._callbacks.press(seller, message.message_id, data)
-        seller.note(line)
+    def edited_in(self, chat: ChatRoom, message: ChatMessage) -> dict[str, Any] | None:
+        """Queue the edited_message (edited_channel_post) update of a message a person edited
+        in place, if Telegram would hand the bot that message at all."""
+        if not chat.reaches_bot(message):
+            return None
+        return self._emit(f"edited_{chat.update_kind}", chat.api_message(message))
+
+    def send_in(self, chat: ChatRoom, person: Seller,
+                message: ChatMessage) -> dict[str, Any] | None:
+        """Post a person's message in a chat and queue its update, if Telegram would hand it
+        to the bot (None when privacy mode keeps it in the group)."""
+        if chat.is_private:
+            chat.started = True
+        else:
+            message.sender_id = person.user_id
+        chat.add(message, f"{chat.author_name(message)} → ")
+        if not chat.reaches_bot(message):
+            chat.note("      (privacy mode: the bot does not receive this)")
+            return None
+        return self._emit(chat.update_kind, chat.api_message(message))
+
+    def callback(self, seller: Seller, message: ChatMessage, data: str, line: str, *,
+                 room: ChatRoom | None = None) -> dict[str, Any]:
+        """Queue a callback_query for a seller's press on a bot message in `room` (their
+        private chat by default)."""
+        chat = room or seller
+        query_id = self._callbacks.press(seller, message.message_id, data, room=chat)
+        chat.note(line)
         return self._emit("callback_query", {
-            "id": query_id, "from": seller.user(), "message": seller.api_message(message),
-            "chat_instance": seller.chat_instance, "data": data,
+            "id": query_id, "from": seller.user(), "message": chat.api_message(message),
+            "chat_instance": chat.chat_instance, "data": data,
         })
 
     def _emit(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:

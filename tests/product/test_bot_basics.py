@@ -126,8 +126,8 @@ async def test_input_that_matches_nothing_is_answered(
     ana = telegram.seller(104, "Ana")
     await ana.send_text("how much for the lamp? 💡")
     assert "not sure what to do with that" in (await ana.next_message()).text
-    await ana.send_photo(jpeg())
-    assert "not sure what to do with that" in (await ana.next_message()).text
+    await ana.send_photo(jpeg())  # a seller starts with the photo: offered a listing
+    assert (await ana.next_message()).text == "📷 Shall I start a listing with this photo?"
     await ana.send_document(b"%PDF-1.4 ...", file_name="receipt.pdf", mime_type="application/pdf")
     assert "not sure what to do with that" in (await ana.next_message()).text
     await ana.send_location(40.7128, -74.0060)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from bot.buttons import RetryPosting, pack
 from bot.runtime import BotRuntime
 from sandbox.autopilot import answer_until
@@ -411,3 +413,38 @@ async def test_a_skipped_description_still_lists_on_ebay(
     assert "is live on 1 of 1" in progress.text
     (listing,) = world.ebay.listings
     assert listing.description == "Brass desk lamp"
+
+
+async def test_a_copy_whose_posting_kills_the_bot_twice_is_set_aside(
+    world: SandboxWorld, start_bot: Callable[..., BotRuntime], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A crash loop: the OfferUp copy is in flight each time the process dies (what a SIGKILL
+    mid-post leaves, written as the other crash tests do). Resumed once, set aside the second
+    time, with the seller told and the operator logged; Retry still posts it, once."""
+    in_flight = ("UPDATE cross_posts SET state = 'in_flight', external_id = NULL, url = NULL"
+                 " WHERE marketplace = 'offerup'")
+    async with start_bot() as bot:
+        ana, preview = await seller_at_preview(world, 510)
+        progress = await post_and_wait(ana, preview)
+        await bot.db.execute(in_flight)  # the first death
+    async with start_bot() as bot:  # resumed once
+        await ana.wait_for(lambda _: progress.text.count("view listing") == 3, timeout=20)
+        row = await bot.db.fetchone(
+            "SELECT state, interrupted FROM cross_posts WHERE marketplace = 'offerup'")
+        assert tuple(row) == ("published", 1)
+        await bot.db.execute(in_flight)  # and the process dies in the middle of it again
+    async with start_bot() as bot:
+        await ana.wait_for(lambda _: "stopped me twice" in progress.text, timeout=20)
+        assert ("❌ OfferUp — posting to OfferUp stopped me twice, so I've set it aside and told "
+                "the operator. Tap Retry to try once more.") in progress.text
+        # The card is drawn again with every button it has; Retry is the one for this copy.
+        assert progress.buttons == [["🔁 Retry"], *ACTIONS]
+        assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+            "posting listing 1 to offerup was interrupted by a crash twice; set aside until the"
+            " seller taps Retry"]
+        row = await bot.db.fetchone(  # not tried a third time by itself
+            "SELECT state, error_kind FROM cross_posts WHERE marketplace = 'offerup'")
+        assert tuple(row) == ("failed", "crashed")
+        await ana.press("🔁 Retry", message_id=progress.message_id)
+        await ana.wait_for(lambda _: "is live on 3 of 3" in progress.text, timeout=20)
+    assert len(titles_on(world)["offerup"]) == 1

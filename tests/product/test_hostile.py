@@ -350,7 +350,7 @@ CASES: list[Case] = [
         ("minus-5", "-5", "A price can't be negative"),
         ("NaN", "NaN", UNREADABLE_PRICE),
         ("12,34,56", "12,34,56", UNREADABLE_PRICE),
-        ("zero", "0", "The price must be more than $0"),
+        ("zero", "0", "A free item can't be listed on OfferUp (lowest $1)"),
         ("inf", "inf", UNREADABLE_PRICE),
         ("dollar-sign", "$", UNREADABLE_PRICE),
         ("25-EUR", "25 EUR", "Prices are in US dollars for now."),

@@ -48,6 +48,9 @@ async def post_with_kits(
         page, _ = await connect(seller, "eBay", world.ebay.oauth)
         assert page.status_code == 200
     await seller.send_command("post")
+    if not ebay:  # told first that nothing is connected; kits need no connection
+        await reply(seller, "You haven't connected a marketplace yet")
+        await seller.press("▶️ Start anyway")
     await reply(seller, "Send me its photos")
     await seller.send_photo(demo_photo())
     await reply(seller, "Added 1 photo")

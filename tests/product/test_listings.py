@@ -276,6 +276,9 @@ async def test_an_empty_list_says_so_and_offers_to_post(
                           "up here with every marketplace it's on.")
     assert empty.buttons == [["📦 Post an item"]]
     await ana.press("📦 Post an item", message_id=empty.message_id)
+    # The button is /post: with nothing connected, Ana hears so first and starts anyway.
+    await reply(ana, "You haven't connected a marketplace yet")
+    await ana.press("▶️ Start anyway")
     await reply(ana, "Let's list an item. Send me its photos")
 
 

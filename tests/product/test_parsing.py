@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from bot.parsing import (
     BIDI_EMBEDDINGS,
     InputRejected,
+    PriceIsFree,
+    PriceToConfirm,
     format_price,
     normalize_text,
     parse_package,
@@ -99,7 +101,7 @@ REFUSED_PRICES = [
     ("25,5", PRICE_EXAMPLE),  # one digit after a lone comma: neither cents nor thousands
     ("1 200,50", PRICE_EXAMPLE),  # a decimal comma only when it is the only separator
     ("+25", PRICE_EXAMPLE),
-    ("25k", PRICE_EXAMPLE),
+    ("25kg", PRICE_EXAMPLE),
     ("25²", PRICE_EXAMPLE),
     ("25.999", DECIMALS),
     ("1.200", DECIMALS),  # ambiguous: refused rather than guessed, with the comma hint
@@ -146,6 +148,29 @@ def test_every_refusal_shows_the_seller_what_works() -> None:
 def test_input_rejected_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="couldn't read"):
         parse_price("abc")
+
+
+@pytest.mark.parametrize(("text", "cents"), [
+    ("12k", 1_200_000), ("12K", 1_200_000), ("$1.5k", 150_000), ("12 k", 1_200_000),
+    ("2k dollars", 200_000),
+])
+def test_thousands_shorthand_is_read_but_must_be_confirmed(text: str, cents: int) -> None:
+    with pytest.raises(PriceToConfirm) as caught:
+        parse_price(text)
+    assert caught.value.cents == cents
+    assert caught.value.message == f"Did you mean {format_price(cents)}?"
+
+
+def test_a_shorthand_past_the_range_is_refused_like_the_number() -> None:
+    with pytest.raises(InputRejected, match=r"more than \$500 —") as caught:
+        parse_price("1k", max_cents=50_000)
+    assert not isinstance(caught.value, PriceToConfirm)
+
+
+@pytest.mark.parametrize("text", ["free", "Free!", "FOR FREE", "giveaway", "0", "$0"])
+def test_free_is_its_own_refusal(text: str) -> None:
+    with pytest.raises(PriceIsFree):
+        parse_price(text)
 
 
 def test_the_range_is_the_callers() -> None:

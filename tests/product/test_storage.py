@@ -194,17 +194,39 @@ async def test_migration_0013_keeps_a_stored_refusal_as_a_list_of_fields(tmp_pat
     await db.execute("INSERT INTO sellers (telegram_id, first_name, created_at, last_seen_at)"
                      " VALUES (1, 'Ana', ?, ?)", (now, now))
     await db.execute(
-        "INSERT INTO listings (id, telegram_id, sku, title, price_cents, condition, created_at,"
-        " updated_at) VALUES (1, 1, 'SKU-1', 'Lamp', 2500, 'good', ?, ?)", (now, now))
+        "INSERT INTO listings (id, telegram_id, sku, title, price_cents, condition,"
+        " progress_message_id, created_at, updated_at)"
+        " VALUES (1, 1, 'SKU-1', 'Lamp', 2500, 'good', 7, ?, ?)", (now, now))
     for row in (("offerup", "failed", "title", now), ("ebay", "published", None, now)):
         await db.execute(
             "INSERT INTO cross_posts (listing_id, marketplace, state, error_field, updated_at)"
             " VALUES (1, ?, ?, ?, ?)", row)
 
-    assert [m.version for m in await db.migrate()] == [13]
+    # 0013 and the later ones (photo order, the progress message's chat, the crash guard)
+    # apply in order over it.
+    assert [m.version for m in await db.migrate()] == [13, 14, 16, 18]
     rows = await db.fetchall(
-        "SELECT marketplace, error_fields, fixes FROM cross_posts ORDER BY marketplace")
-    assert [tuple(r) for r in rows] == [("ebay", None, "{}"), ("offerup", '["title"]', "{}")]
+        "SELECT marketplace, error_fields, fixes, interrupted FROM cross_posts"
+        " ORDER BY marketplace")
+    assert [tuple(r) for r in rows] == [("ebay", None, "{}", 0), ("offerup", '["title"]', "{}", 0)]
+    card = await db.fetchone("SELECT progress_chat_id, progress_message_id FROM listings")
+    assert tuple(card) == (None, 7)  # a message id from before 0016 keeps no chat
+    await db.close()
+
+
+async def test_migration_0013_applies_after_the_later_ones(tmp_path: Path) -> None:
+    """A database that already has 0014, 0016 and 0018 (from main) gets 0013 too."""
+    before = tmp_path / "before"
+    before.mkdir()
+    for migration in discover():
+        if migration.version != 13:
+            (before / f"{migration.version:04d}_{migration.name}.sql").write_text(migration.sql)
+    db = await Database.open(tmp_path / "bot.sqlite3", migrate=False)
+    await db.migrate(before)
+
+    assert [m.version for m in await db.migrate()] == [13]
+    listings = ListingRepository(db, tmp_path / "photos")
+    assert await listings.park_crash_loops() == []  # its columns (error_fields) are there
     await db.close()
 
 
