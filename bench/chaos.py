@@ -51,6 +51,9 @@ from storage.crypto import TokenCipher
 REPLY_SECONDS = 6.0
 STALL_SECONDS = 120.0  # a seller who gets nowhere for this long is a finding, not a wait
 FINISHED = ("is live on", "couldn't be posted")  # the final progress text either way
+# A copy in flight at two kills in a row is set aside by the crash guard (bot/publishing.py
+# resume()) until the seller taps Retry, which the card offers: a patient seller does.
+SET_ASIDE = "stopped me twice"
 PHOTO_COUNT = re.compile(r"— (\d+) of up to|(\d+) photos? so far")
 MARKETPLACES = (
     ("eBay", "ebay", None), ("Facebook Shop (catalog)", "facebook", ROSA),
@@ -185,8 +188,12 @@ class PatientSeller:
         await self.chat.send_command("post")
         while time.monotonic() < deadline:
             last = await self._latest_prompt()
-            if self._progress(finished=True):
-                return
+            card = self._progress(finished=True)
+            if card is not None:
+                if SET_ASIDE not in (card.text or ""):
+                    return
+                await self._retry(card)
+                continue
             await self._answer(last)
         raise self._stalled("posting")
 
@@ -197,6 +204,13 @@ class PatientSeller:
             if "stopped me twice" in (message.text or "") and message.find_button("🔁 Retry"):
                 with contextlib.suppress(Exception):
                     await self.chat.press("🔁 Retry", message_id=message.message_id)
+
+    async def _retry(self, card: ChatMessage) -> None:
+        """🔁 Retry on the card, as it says to, once a copy was set aside."""
+        with contextlib.suppress(TimeoutError, EmulatorError, ValueError):
+            await self.chat.press("🔁 Retry", message_id=card.message_id)
+            await self.chat.wait_for(lambda _: SET_ASIDE not in (card.text or ""),
+                                     timeout=REPLY_SECONDS)
 
     def _progress(self, *, finished: bool = False) -> ChatMessage | None:
         """This item's progress message (a restart may have sent it after a newer prompt)."""

@@ -40,7 +40,9 @@ from bot.buttons import (
     ConnectMenu,
     DraftButton,
     FixRefusal,
+    KeepPrice,
     KitLater,
+    LeaveFix,
     ListingsPage,
     OpenListing,
     ReminderDone,
@@ -58,7 +60,7 @@ from bot.processor import PerSellerUpdateProcessor
 from bot.replicas import SellerCatchUp
 from bot.selling import edits, fix, listings, loose_photos, publish
 from bot.selling.conversation import button_after_the_conversation, post_conversation
-from bot.selling.question import one_question
+from bot.selling.question import Question, one_question
 from bot.services import build_services
 from storage.db import Database
 from storage.persistence import DatabasePersistence
@@ -84,11 +86,13 @@ def add_handlers(application: DealScoutApplication) -> None:
     add(post_conversation())
     # A /post button pressed when no /post is going on.
     add(CallbackQueryHandler(button_after_the_conversation, pattern=DraftButton))
-    # ✏️ Fix on a refused copy: one question, then that marketplace is posted to again.
-    add(one_question("fix_listing", FixRefusal, fix.start_fix, fix.value_received, fix.leave_it))
-    # ✏️ Change price on a listing card: one question, then every copy is updated.
-    add(one_question("change_price", ChangePrice, listings.ask_new_price, listings.new_price,
-                     listings.keep_price))
+    # Questions on a listing's card, one open at a time: ✏️ Fix on a refused copy (then that
+    # marketplace is posted to again) and ✏️ Change price (then every copy is updated).
+    add(one_question("card_question", [
+        Question("fix", FixRefusal, fix.start_fix, fix.value_received, fix.leave_it, LeaveFix),
+        Question("price", ChangePrice, listings.ask_new_price, listings.new_price,
+                 listings.keep_price, KeepPrice),
+    ]))
 
     # /start with a deep link (t.me/<bot>?start=help, =connect, =listings or =accounts, as a
     # group's "Continue in private chat" sends them; =post is above), then /start and /help.

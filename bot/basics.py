@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from bot import texts
+from bot.buttons import ConnectMenu, ListingsPage, NewPost, button
 from bot.context import BotContext
 
 log = logging.getLogger(__name__)
@@ -27,12 +28,40 @@ async def remember_seller(update: Update, context: BotContext) -> None:
 
 
 async def start(update: Update, context: BotContext) -> None:
+    """The welcome, with the seller's next step as buttons: connect first while nothing is
+    connected; once something is, post first, then their listings when they have some."""
     services = context.services
-    await update.effective_message.reply_text(texts.welcome(
-        update.effective_user.first_name,
-        [adapter.display_name for adapter in services.marketplaces.values()],
-        [kit.display_name for kit in services.kits.values()],
-    ))
+    telegram_id = update.effective_user.id
+    connected = {a.marketplace for a in await services.accounts.for_seller(telegram_id)
+                 if a.status == "connected"} & set(services.marketplaces)
+    await update.effective_message.reply_text(
+        texts.welcome(
+            update.effective_user.first_name,
+            [adapter.display_name for adapter in services.marketplaces.values()],
+            [kit.display_name for kit in services.kits.values()],
+            connected=bool(connected),
+        ),
+        reply_markup=next_steps(
+            connected=bool(connected),
+            more_to_connect=bool(set(services.marketplaces) - connected),
+            has_listings=await services.listings.count_for_seller(telegram_id) > 0,
+        ),
+    )
+
+
+def next_steps(
+    *, connected: bool, more_to_connect: bool, has_listings: bool
+) -> InlineKeyboardMarkup:
+    """[🔗 Connect a marketplace] [📦 Post an item] [📋 My listings], in the order the seller
+    needs them."""
+    connect = [button("🔗 Connect a marketplace", ConnectMenu())] if more_to_connect else []
+    post = [button("📦 Post an item", NewPost())]
+    rows = [connect, post] if not connected else [post]
+    if has_listings:
+        rows.append([button("📋 My listings", ListingsPage(0))])
+    if connected and connect:
+        rows.append(connect)
+    return InlineKeyboardMarkup([row for row in rows if row])
 
 
 async def help_command(update: Update, context: BotContext) -> None:

@@ -358,6 +358,11 @@ class ConfirmSold(CardAction, tag="sold!"):
 
 
 @dataclass(frozen=True)
+class NotSold(CardAction, tag="sold-"):
+    """No on "Did it sell?": the card comes back, saying it stays for sale."""
+
+
+@dataclass(frozen=True)
 class Withdraw(CardAction, tag="wd"):
     pass
 
@@ -368,8 +373,18 @@ class ConfirmWithdraw(CardAction, tag="wd!"):
 
 
 @dataclass(frozen=True)
+class NotWithdrawn(CardAction, tag="wd-"):
+    """No on "Withdraw it?": the card comes back, saying it stays up."""
+
+
+@dataclass(frozen=True)
 class ChangePrice(ListingButton, tag="price"):
     pass
+
+
+@dataclass(frozen=True)
+class KeepPrice(CardAction, tag="price-"):
+    """« Keep on the new-price question: the card comes back as it was."""
 
 
 @dataclass(frozen=True)
@@ -389,7 +404,15 @@ class RetryPosting(ListingButton, tag="retry"):
 
 @dataclass(frozen=True)
 class FixRefusal(ListingButton, tag="fix"):
+    """✏️ Fix one field a marketplace refused, for that marketplace alone."""
+
     marketplace: str
+    field: str  # the refused field: title, description, price, category, location
+
+
+@dataclass(frozen=True)
+class LeaveFix(CardAction, tag="fix-"):
+    """« Leave it on a fix question: the card comes back as it was."""
 
 
 # ── Kits: copies the seller posts by hand ─────────────────────────────────────────────────────

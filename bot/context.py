@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.cards import Cards
 from bot.config import Settings
 from bot.inbox import Inbox
 from bot.publishing import Publishing
@@ -71,15 +72,17 @@ class DealScoutApplication(Application):
 
     services: Services
     inbox: Inbox  # updates written down before Telegram hears they arrived (bot/inbox.py)
-    publishing: Publishing  # publishes and their one progress message (bot/publishing.py)
+    cards: Cards  # each listing's one card in the chat, kept current (bot/cards.py)
+    publishing: Publishing  # publishes, shown on the listing's card (bot/publishing.py)
 
     def __init__(self, *, services: Services, inbox: Inbox, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.services = services
         self.inbox = inbox
+        self.cards = Cards(services, self.bot)
         self.publishing = Publishing(
-            services.crossposter, services.listings, services.assisted,
-            services.display_names(), self.bot, self.job_queue, services.coordination,
+            services.crossposter, services.listings, self.cards, self.job_queue,
+            services.coordination,
         )
 
 

@@ -103,6 +103,7 @@ async def check_listings(context: BotContext) -> None:
         except TelegramError as exc:
             log.warning("could not tell user %s about listing %s: %s", change.telegram_id,
                         listing_id, exc)
+        await context.application.cards.show(listing_id, news=texts.change_news(change, names))
         reminders.deliver_soon(context.application)  # what to do on the copies by hand
 
 

@@ -1,123 +1,50 @@
-"""Publishing as the seller sees it: a listing goes to every chosen marketplace at once, and one
-progress message in the chat is edited as each result lands — across retries and restarts,
-because the message (its chat and id) is stored with the listing.
+"""Publishing as the seller sees it: a listing goes to every chosen marketplace at once, and its
+card (bot/cards.py) is edited as each result lands — across retries and restarts, because the
+card's message (its chat and id) is stored with the listing.
 
 The engine (marketplaces/crosspost.py) does the work and knows nothing of Telegram; this module
-runs it for the bot (first try, scheduled retries, Retry presses, restarts) and reports.
+runs it for the bot (first try, scheduled retries, Retry presses, restarts) and reports. With
+several replicas a publish is one replica's while it holds the listing's lease.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from html import escape
 from typing import Any, cast
 
-from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackContext, JobQueue
 
-from bot import texts
-from bot.buttons import FixRefusal, RetryPosting, button
+from bot.cards import Cards
+from bot.selling.card import finished
 from marketplaces.crosspost import CrossPoster
-from storage.assisted import AssistedRepository
 from storage.coordination import Coordination
-from storage.listings import CrossPost, ListingRepository, StoredListing
+from storage.listings import CrossPost, ListingRepository
 
 log = logging.getLogger(__name__)
 
-ICONS = {"pending": "⏳", "in_flight": "⏳", "published": "✅"}
-# Fields a marketplace may refuse that the seller can correct in chat (bot/selling/fix.py asks).
-FIXABLE_FIELDS = frozenset({"title", "description", "price", "category", "location"})
 # A publish is one replica's while it renews this lease; a replica killed mid-publish stops
 # renewing, and after PUBLISH_LEASE another replica's sweep finishes the listing.
 PUBLISH_LEASE = timedelta(seconds=15)
 LEASE_RENEW_SECONDS = 5.0
 
 
-def fixable(field: str | None) -> bool:
-    return field in FIXABLE_FIELDS
-
-
-def _icon(row: CrossPost) -> str:
-    if row.state == "failed":
-        return "🔁" if row.retryable else "❌"
-    return ICONS.get(row.state, "•")
-
-
-def finished(rows: list[CrossPost]) -> bool:
-    return all(r.state == "published" or (r.state == "failed" and not r.retryable) for r in rows)
-
-
-def progress_text(
-    title: str, rows: list[CrossPost], names: Mapping[str, str], kits: Sequence[str] = ()
-) -> str:
-    """The one progress message: each copy posted by API as it lands, and the kits (copies
-    the seller posts by hand), which are never called live."""
-    lines = [f"Posting <b>{escape(title)}</b>…"]
-    now = datetime.now(UTC)
-    for row in rows:
-        name = names.get(row.marketplace, row.marketplace)
-        line = f"{_icon(row)} {name}"
-        problem = texts.copy_problem(row, name, now) if row.state == "failed" else None
-        if row.state == "published" and row.url:
-            line += f' — <a href="{escape(row.url)}">view listing</a>'
-        elif problem:
-            line += f" — {escape(problem)}"
-        lines.append(line)
-    if kits:
-        listed = escape(texts.in_words([names.get(kit, kit) for kit in kits]))
-        lines.append(f"📝 Ready for you on {listed}: your kits are below.")
-    if not rows:
-        lines[0] = f"📝 <b>{escape(title)}</b>"
-    elif finished(rows):
-        done = sum(row.state == "published" for row in rows)
-        lines[0] = (
-            f"🎉 <b>{escape(title)}</b> is live on {done} of {len(rows)} marketplaces."
-            if done else f"<b>{escape(title)}</b> couldn't be posted yet."
-        )
-    return "\n".join(lines)
-
-
-def outcome_buttons(
-    listing_id: int, rows: list[CrossPost], names: Mapping[str, str]
-) -> InlineKeyboardMarkup | None:
-    """A fix button per refusal that names a field; Retry for everything else."""
-    keyboard = []
-    failed = [r for r in rows if r.state == "failed"]
-    for row in failed:
-        if fixable(row.error_field):
-            label = f"✏️ Fix the {row.error_field} for {names.get(row.marketplace)}"
-            keyboard.append([button(label, FixRefusal(listing_id, row.marketplace))])
-    if any(not fixable(r.error_field) for r in failed):
-        keyboard.append([button("🔁 Retry", RetryPosting(listing_id))])
-    return InlineKeyboardMarkup(keyboard) if keyboard else None
-
-
 class Publishing:
-    """Runs publishes for the bot and keeps each listing's progress message current."""
+    """Runs publishes for the bot; each listing's card shows how they go."""
 
     def __init__(
         self,
         crossposter: CrossPoster,
         listings: ListingRepository,
-        assisted: AssistedRepository,
-        names: Mapping[str, str],
-        bot: Bot,
+        cards: Cards,
         job_queue: JobQueue[Any] | None,
         coordination: Coordination | None = None,
     ) -> None:
         self._crossposter = crossposter
         self._listings = listings
-        self._assisted = assisted
-        self._names = names
-        self._bot = bot
+        self._cards = cards
         self._job_queue = job_queue
-        self._shown: dict[int, str] = {}
-        self._reporting: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._coordination = coordination or Coordination()
         self._running: set[int] = set()
 
@@ -136,7 +63,6 @@ class Publishing:
                 listing_id, lambda r: self.report(listing_id, r)
             )
             await self.report(listing_id, rows)
-            self._reporting.pop(listing_id, None)
             self.schedule_retry(listing_id, rows)
             return rows
         finally:
@@ -154,51 +80,12 @@ class Publishing:
                 log.warning("renewing %s failed; another replica may take it over", lease)
 
     async def report(self, listing_id: int, rows: list[CrossPost]) -> None:
-        """Edit the listing's one progress message, only when what it says changed. Results
-        land concurrently, so one listing's reports take turns."""
-        async with self._reporting[listing_id]:
-            await self._report(listing_id, rows)
-
-    async def _report(self, listing_id: int, rows: list[CrossPost]) -> None:
-        listing = await self._listings.get(listing_id)
-        if listing is None:
-            return
-        kits = [copy.marketplace for copy in await self._assisted.copies(listing_id)]
-        text = progress_text(listing.title, rows, self._names, kits)
-        if self._shown.get(listing_id) == text:
-            return
-        markup = outcome_buttons(listing_id, rows, self._names) if finished(rows) else None
-        try:
-            await self._show(listing, text, markup)
-        except TelegramError as exc:
-            # Telegram is down or the seller blocked the bot: publishing goes on regardless,
-            # and a finished outcome counts as told, so restarts do not try it forever.
-            log.warning("progress for listing %s not shown: %s", listing_id, exc)
-            if not finished(rows):
-                return
-        self._shown[listing_id] = text
+        """The card, drawn with the copies as they are now. Once nothing more will happen by
+        itself, the seller counts as told (shown or not: Telegram down or the bot blocked
+        must not make every restart try again)."""
+        await self._cards.refresh(listing_id, rows)
         if finished(rows):
             await self._listings.mark_told(listing_id)
-
-    async def _show(
-        self, listing: StoredListing, text: str, markup: InlineKeyboardMarkup | None
-    ) -> None:
-        """Edit the progress message, in the chat it was sent in; with none to edit (the seller
-        deleted it, the bot died before recording one, or one recorded without its chat), send
-        a fresh one to the seller, so they still hear how it went."""
-        if listing.progress_message_id is not None and listing.progress_chat_id is not None:
-            try:
-                await self._bot.edit_message_text(
-                    text, chat_id=listing.progress_chat_id,
-                    message_id=listing.progress_message_id, reply_markup=markup,
-                )
-                return
-            except BadRequest as exc:
-                if "not modified" in str(exc):
-                    return
-                log.warning("progress edit for listing %s failed: %s", listing.id, exc)
-        message = await self._bot.send_message(listing.telegram_id, text, reply_markup=markup)
-        await self._listings.set_progress_message(listing.id, message.chat_id, message.message_id)
 
     def schedule_retry(self, listing_id: int, rows: list[CrossPost]) -> None:
         due = [r.next_attempt_at for r in rows
@@ -233,17 +120,31 @@ class Publishing:
         """At start: finish what a crash interrupted, and re-arm the retries that were due."""
         queue = self._queue()  # runs them once the application has started
         # A copy whose posting killed the process twice is not resumed a third time.
-        parked = await self._listings.park_crash_loops()
+        parked = await self._listings.park_crash_loops(only=await self._orphaned_in_flight())
         for listing_id, marketplace in parked:
             log.error("posting listing %s to %s was interrupted by a crash twice; set aside "
                       "until the seller taps Retry", listing_id, marketplace)
         interrupted = {lid for lid, _ in await self._listings.unfinished()}
-        interrupted |= {lid for lid, _ in parked}  # their progress message says so
+        interrupted |= {lid for lid, _ in parked}  # their card says so, with Retry
         untold = set(await self._listings.untold())  # died before saying how it ended
         for listing_id in sorted(interrupted | untold):
             queue.run_once(self._retry_job, 0, data=listing_id, name=f"resume:{listing_id}")
         for listing_id, due in await self._listings.retry_due():
             self._schedule(listing_id, due)
+
+    async def _orphaned_in_flight(self) -> set[int] | None:
+        """Listings with a copy in flight that no process is posting: all of them for one
+        process; with several replicas, only those whose publish lease is free (another
+        replica may be posting the rest right now, which is no crash)."""
+        if not self._coordination.shared:
+            return None
+        orphaned = set()
+        for listing_id in {lid for lid, _ in await self._listings.unfinished()}:
+            lease = f"publish:{listing_id}"
+            if await self._coordination.claim(lease, PUBLISH_LEASE):
+                orphaned.add(listing_id)
+                await self._coordination.release(lease)
+        return orphaned
 
     def _queue(self) -> JobQueue[Any]:
         if self._job_queue is None:

@@ -68,8 +68,11 @@ class PushHandler:
             else:
                 change = await services.manager.check(listing_id)
             if change is not None:
-                await self._say(change.telegram_id,
-                                texts.sold_elsewhere(change, services.display_names()))
+                # A sale the seller must notice: a message of its own, and the card shows it.
+                names = services.display_names()
+                await self._say(change.telegram_id, texts.sold_elsewhere(change, names))
+                await self._application.cards.show(change.listing_id,
+                                                   news=texts.change_news(change, names))
                 deliver_soon(self._application)  # then what to do on the copies by hand
 
     async def _order_listings(self, account: StoredAccount, pushed: Pushed) -> list[str]:

@@ -25,8 +25,9 @@ def in_words(names: list[str]) -> str:
     return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def welcome(first_name: str, by_api: list[str], by_kit: list[str]) -> str:
-    """`by_api`: the marketplaces this bot posts to itself; `by_kit`: those it gives a kit for."""
+def welcome(first_name: str, by_api: list[str], by_kit: list[str], *, connected: bool) -> str:
+    """`by_api`: the marketplaces this bot posts to itself; `by_kit`: those it gives a kit for;
+    `connected`: the seller has connected one of `by_api`. The buttons under it are the steps."""
     api, kits = in_words(by_api), in_words(by_kit)
     where = []
     if api:
@@ -34,16 +35,18 @@ def welcome(first_name: str, by_api: list[str], by_kit: list[str]) -> str:
     if kits:
         where.append(f"I hand you a ready-to-paste kit for {escape(kits)}, which have no "
                      "listing API")
-    first = (f"connect {escape(' or '.join(by_api))} with /connect"
-             + (" (the kits need no connection)" if kits else "") + ". Then send /post"
-             if by_api else "send /post")
+    if by_api and not connected:
+        step = (f"<b>First step:</b> connect {escape(' or '.join(by_api))}"
+                + (" (the kits need no connection)" if kits else "") + ", then post an item.")
+    else:
+        step = "<b>Next step:</b> post an item — tap below and send me its photos."
     return (
         f"👋 Hi {escape(first_name)}! I'm <b>Deal Scout</b>.\n\n"
         "Send me photos of something you're selling and a few details. "
         + "; ".join(where) + ". Then I keep every copy in step: when it sells on one, I end the "
         "others, or remind you to, so you never sell it twice.\n\n"
-        f"<b>First step:</b> {first} to list an item.\n\n"
-        f"{command_list()}"
+        f"{step}\n\n"
+        "/help shows everything I can do."
     )
 
 
@@ -72,6 +75,10 @@ def not_understood() -> str:
     )
 
 
+NOTHING_LISTED = (
+    "You haven't listed anything yet. Post your first item, and it shows up here with every "
+    "marketplace it's on."
+)
 STALE_BUTTON = "That button belongs to something that has already finished."
 SOMETHING_WENT_WRONG = (
     "Sorry — something went wrong on my side and I couldn't finish that. "
@@ -350,3 +357,10 @@ def sold_elsewhere(change: StatusChange, names: dict[str, str]) -> str:
 def ended_elsewhere(change: StatusChange, names: dict[str, str]) -> str:
     where = names.get(change.marketplace, change.marketplace)
     return f"<b>{escape(change.title)}</b> was ended on {where}." + _others(change, names)
+
+
+def change_news(change: StatusChange, names: dict[str, str]) -> str:
+    """The same news on the listing's card, under its title."""
+    where = names.get(change.marketplace, change.marketplace)
+    said = f"💰 It sold on {where}!" if change.sold else f"It was ended on {where}."
+    return said + _others(change, names)

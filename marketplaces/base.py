@@ -201,11 +201,16 @@ class NeedsReconnect(MarketplaceError):
 
 
 class Rejected(MarketplaceError):
-    """The marketplace refused the listing; `message` is a sentence the seller can act on."""
+    """The marketplace refused the listing; `message` is a sentence the seller can act on.
+    `fields` are every field it named (a refusal may name several), `field` the first."""
 
-    def __init__(self, marketplace: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self, marketplace: str, message: str, field: str | None = None,
+        *, also: Sequence[str] = (),
+    ) -> None:
         super().__init__(marketplace, message)
-        self.field = field
+        self.fields = tuple(dict.fromkeys(f for f in (field, *also) if f))
+        self.field = self.fields[0] if self.fields else None
 
 
 class CatalogChoiceNeeded(Rejected):

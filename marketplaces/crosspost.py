@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from marketplaces.base import (
     Condition,
@@ -47,7 +48,7 @@ MAX_ATTEMPTS = 6  # tries per cross-post before the seller gets a Retry button
 class Problem(StrEnum):
     """What went wrong with one copy, as stored with it (`CrossPost.error_kind`)."""
 
-    REFUSED = "refused"  # the marketplace refused it: `error` is its reason, `error_field` what
+    REFUSED = "refused"  # the marketplace refused it: `error` is its reason, `error_fields` what
     RECONNECT = "reconnect"  # the connection is gone: the seller must connect again
     BUSY = "busy"  # a fault that may pass: tried again at `next_attempt_at`
     GAVE_UP = "gave_up"  # still failing after MAX_ATTEMPTS: the seller decides when to retry
@@ -68,24 +69,34 @@ def retry_delay(
     return max(backoff, retry_after or 0.0)
 
 
-def as_listing(stored: StoredListing, photos: tuple[bytes, ...]) -> Listing:
+def as_listing(
+    stored: StoredListing, photos: tuple[bytes, ...], fixes: Mapping[str, Any] | None = None
+) -> Listing:
+    """The listing as one marketplace gets it: the seller's values, with `fixes` (what the
+    seller fixed for that marketplace alone, `CrossPost.fixes`) laid over them."""
+    fixes = fixes or {}
+    postal_code = fixes.get("postal_code", stored.postal_code)
+    latitude, longitude = stored.latitude, stored.longitude
+    if "postal_code" in fixes:  # a ZIP given for that marketplace replaces the shared place
+        latitude = longitude = None
     location = None
-    if stored.postal_code or stored.latitude is not None:
-        location = Location(
-            postal_code=stored.postal_code, latitude=stored.latitude, longitude=stored.longitude
-        )
+    if postal_code or latitude is not None:
+        location = Location(postal_code=postal_code, latitude=latitude, longitude=longitude)
+    # New category words: the ids chosen for the old ones no longer apply, so that
+    # marketplace finds its own category (and condition) for the words again.
+    recategorised = "category" in fixes
     return Listing(
         sku=stored.sku,
-        title=stored.title,
-        description=stored.description,
-        price_cents=stored.price_cents,
+        title=fixes.get("title", stored.title),
+        description=fixes.get("description", stored.description),
+        price_cents=fixes.get("price_cents", stored.price_cents),
         currency=stored.currency,
         condition=Condition(stored.condition),
         photos=photos,
-        category=stored.category,
-        category_ids=stored.category_ids,
+        category=fixes.get("category", stored.category),
+        category_ids={} if recategorised else stored.category_ids,
         location=location,
-        condition_ids=stored.condition_ids,
+        condition_ids={} if recategorised else stored.condition_ids,
         condition_description=stored.condition_note,
         aspects={name: tuple(values) for name, values in stored.aspects.items()},
         package=Package(**stored.package) if stored.package else None,
@@ -136,10 +147,11 @@ class CrossPoster:
         todo = [row for row in rows if _due(row, now)]
         if not todo:
             return rows
-        listing = as_listing(stored, await self._listings.photo_bytes(stored))
+        photos = await self._listings.photo_bytes(stored)
         report_lock = asyncio.Lock()
 
         async def one(row: CrossPost) -> None:
+            listing = as_listing(stored, photos, row.fixes)
             await self._publish_one(stored.telegram_id, listing_id, row, listing)
             if on_progress is not None:
                 async with report_lock:  # progress reports never interleave
@@ -163,10 +175,10 @@ class CrossPoster:
         except Rejected as exc:
             await self._listings.mark(listing_id, marketplace, "failed", attempted=True,
                                       error_kind=Problem.REFUSED, error=exc.message,
-                                      error_field=exc.field)
+                                      error_fields=exc.fields)
         except NeedsReconnect:
             await self._listings.mark(listing_id, marketplace, "failed", attempted=True,
-                                      error_kind=Problem.RECONNECT, error_field="account")
+                                      error_kind=Problem.RECONNECT, error_fields=("account",))
         except (RateLimited, TemporarilyUnavailable) as exc:
             log.warning("listing %s on %s, try %d: %s", listing_id, marketplace, attempts, exc)
             await self._transient(listing_id, marketplace, attempts,
@@ -315,9 +327,10 @@ class ListingManager:
         if stored is None:
             return []
         await self._assisted.remind(listing_id, "price", price_cents=price_cents)
-        listing = as_listing(stored, await self._listings.photo_bytes(stored))
+        photos = await self._listings.photo_bytes(stored)
 
         async def reprice(adapter: Marketplace, tokens: Tokens, row: CrossPost) -> Published:
+            listing = as_listing(stored, photos, row.fixes)  # what that copy was fixed to stays
             if isinstance(adapter, PriceUpdates) and row.external_id and row.url:
                 await adapter.update_price(tokens, row.external_id, listing)
                 return Published(row.marketplace, row.external_id, row.url)
@@ -332,7 +345,7 @@ class ListingManager:
             except Rejected as exc:
                 await self._listings.mark(listing_id, row.marketplace, "published",
                                           error_kind=Problem.REFUSED, error=exc.message,
-                                          error_field=exc.field)
+                                          error_fields=exc.fields)
             except MarketplaceError:
                 await self._listings.mark(listing_id, row.marketplace, "published",
                                           error_kind=Problem.PRICE_NOT_TAKEN)

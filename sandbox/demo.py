@@ -258,7 +258,8 @@ class DemoScript:
         await ana.wait_for(lambda _: "is live on" in (progress.text or ""), timeout=30)
         count = len(self.runtime.application.services.marketplaces)
         for said in (f"is live on {count} of {count}",
-                     "Ready for you on Facebook Marketplace and OfferUp: your kits are below."):
+                     "Ready for you on Facebook Marketplace and OfferUp: post it there from "
+                     "the kit, then send me the link."):
             if said not in (progress.text or ""):
                 raise DemoFailure(f"posting ended with {progress.text!r}")
         if self.world.ebay.contract_violations:
@@ -323,10 +324,10 @@ class DemoScript:
         await ana.press(page.buttons[0][0], message_id=page.message_id)
         await ana.wait_for(lambda _: "✏️ Change price" in str(page.buttons))
         await ana.press("✏️ Change price", message_id=page.message_id)
-        await self.expect_reply(ana, "New price for")
+        # The question takes the card's place, and the card comes back with the new price.
+        await ana.wait_for(lambda _: "New price for" in (page.text or ""))
         await ana.send_text("35")
-        done = await ana.next_message()
-        await ana.wait_for(lambda _: (done.text or "").startswith("✅ Done"), timeout=30)
+        await ana.wait_for(lambda _: "✅ New price: $35" in (page.text or ""), timeout=30)
         await self._answer_reminders("New price for")
 
     async def sale_elsewhere(self) -> None:

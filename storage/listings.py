@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from storage.db import Database, Row
+from storage.db import Database, Row, Transaction
 from storage.drafts import Draft
 from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
@@ -53,10 +54,20 @@ class CrossPost:
     url: str | None = None
     error_kind: str | None = None  # what went wrong (marketplaces.crosspost.Problem)
     error: str | None = None  # the marketplace's own reason, for a refusal
-    error_field: str | None = None
+    error_fields: tuple[str, ...] = ()  # every field a refusal named, first the main one
     retryable: bool = False
     attempts: int = 0
     next_attempt_at: datetime | None = None
+    # What the seller fixed for this marketplace alone (`FIX_COLUMNS` names → values), laid
+    # over the listing's own values when this copy is published.
+    fixes: dict[str, Any] = field(default_factory=dict)
+
+
+# A field a marketplace refused → the listing value a fix for that marketplace replaces.
+FIX_COLUMNS = {
+    "title": "title", "description": "description", "price": "price_cents",
+    "category": "category", "location": "postal_code",
+}
 
 
 class ListingRepository:
@@ -140,17 +151,18 @@ class ListingRepository:
         url: str | None = None,
         error_kind: str | None = None,
         error: str | None = None,
-        error_field: str | None = None,
+        error_fields: Sequence[str] = (),
         retryable: bool = False,
         attempted: bool = False,
         next_attempt_at: datetime | None = None,
     ) -> None:
         await self._db.execute(
             "UPDATE cross_posts SET state = ?, external_id = COALESCE(?, external_id),"
-            " url = COALESCE(?, url), error_kind = ?, error = ?, error_field = ?, retryable = ?,"
+            " url = COALESCE(?, url), error_kind = ?, error = ?, error_fields = ?, retryable = ?,"
             " attempts = attempts + ?, next_attempt_at = ?, updated_at = ?"
             " WHERE listing_id = ? AND marketplace = ?",
-            (state, external_id, url, error_kind, error, error_field, int(retryable),
+            (state, external_id, url, error_kind, error,
+             json.dumps(list(error_fields)) if error_fields else None, int(retryable),
              int(attempted),
              to_db(next_attempt_at) if next_attempt_at else None, self._clock.now_db(),
              listing_id, marketplace),
@@ -162,7 +174,7 @@ class ListingRepository:
         await self.mark_untold(listing_id)
         await self._db.execute(
             f"UPDATE cross_posts SET state = 'pending', attempts = 0, retryable = 0,"
-            f" error_kind = NULL, error = NULL, error_field = NULL, next_attempt_at = NULL,"
+            f" error_kind = NULL, error = NULL, error_fields = NULL, next_attempt_at = NULL,"
             f" updated_at = ?"
             f" WHERE listing_id = ? AND state = 'failed' AND marketplace IN ({marks})",
             (self._clock.now_db(), listing_id, *marketplaces),
@@ -189,25 +201,38 @@ class ListingRepository:
             (state, self._clock.now_db(), listing_id),
         )
 
-    FIXABLE = frozenset({"title", "description", "price_cents", "category", "postal_code"})
-
-    async def set_field(self, listing_id: int, column: str, value: object) -> None:
-        """Correct one field the seller fixed after a marketplace refused it."""
-        if column not in self.FIXABLE:
-            raise ValueError(f"{column} is not a field the seller can fix")
-        # New category words: the marketplaces' own category and condition ids were chosen for
-        # the old one, so each finds its own again from the words.
-        also = ", category_ids = '{}', condition_ids = '{}'" if column == "category" else ""
-        await self._db.execute(
-            f"UPDATE listings SET {column} = ?{also}, updated_at = ? WHERE id = ?",
-            (value, self._clock.now_db(), listing_id),
-        )
+    async def fix_copy(
+        self, listing_id: int, marketplace: str, refused: str, value: object
+    ) -> tuple[str, ...]:
+        """Keep the seller's fix of a field `marketplace` refused (a `FIX_COLUMNS` key) for
+        that copy alone, and cross it off the refusal; the fields still refused come back."""
+        column = FIX_COLUMNS[refused]
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT error_fields, fixes FROM cross_posts WHERE listing_id = ? AND"
+                " marketplace = ?", (listing_id, marketplace),
+            )
+            if row is None:
+                return ()
+            fixes = {**json.loads(row["fixes"]), column: value}
+            left = [f for f in json.loads(row["error_fields"] or "[]") if f != refused]
+            await tx.execute(
+                "UPDATE cross_posts SET fixes = ?, error_fields = ?, updated_at = ?"
+                " WHERE listing_id = ? AND marketplace = ?",
+                (json.dumps(fixes), json.dumps(left) if left else None, self._clock.now_db(),
+                 listing_id, marketplace),
+            )
+        return tuple(left)
 
     async def set_price(self, listing_id: int, price_cents: int) -> None:
-        await self._db.execute(
-            "UPDATE listings SET price_cents = ?, updated_at = ? WHERE id = ?",
-            (price_cents, self._clock.now_db(), listing_id),
-        )
+        """A new price for the listing and every copy: a price fixed for one marketplace goes,
+        because the seller has just chosen one for all."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE listings SET price_cents = ?, updated_at = ? WHERE id = ?",
+                (price_cents, self._clock.now_db(), listing_id),
+            )
+            await _drop_fix(tx, listing_id, "price_cents")
 
     async def add_cross_post(
         self, listing_id: int, marketplace: str, *, progress: tuple[int, int] | None = None
@@ -280,11 +305,28 @@ class ListingRepository:
         rows = await self._db.fetchall("SELECT id FROM listings WHERE outcome_told_at IS NULL")
         return [row["id"] for row in rows]
 
-    async def set_progress_message(self, listing_id: int, chat_id: int, message_id: int) -> None:
+    async def set_progress_message(
+        self, listing_id: int, chat_id: int | None, message_id: int | None
+    ) -> None:
+        """The message that is the listing's card now, in chat `chat_id` (None: none; the next
+        news sends one)."""
+        if message_id is None:
+            chat_id = None
         await self._db.execute(
             "UPDATE listings SET progress_chat_id = ?, progress_message_id = ? WHERE id = ?",
             (chat_id, message_id, listing_id),
         )
+
+    async def forget_card(self, chat_id: int, message_id: int) -> list[int]:
+        """Message `message_id` of chat `chat_id` shows something else now: whichever listing
+        had it as its card has none (the ids of those listings)."""
+        rows = await self._db.fetchall(
+            "SELECT id FROM listings WHERE progress_chat_id = ? AND progress_message_id = ?",
+            (chat_id, message_id),
+        )
+        for row in rows:
+            await self.set_progress_message(row["id"], None, None)
+        return [row["id"] for row in rows]
 
     async def retry_due(self) -> list[tuple[int, datetime]]:
         """Listings with a failed, retryable cross-post, and when the earliest may run."""
@@ -295,23 +337,31 @@ class ListingRepository:
         )
         return [(row["listing_id"], from_db(row["due"])) for row in rows]
 
-    async def park_crash_loops(self, after: int = 2) -> list[tuple[int, str]]:
+    async def park_crash_loops(
+        self, after: int = 2, *, only: set[int] | None = None
+    ) -> list[tuple[int, str]]:
         """At start: count one more interruption for every copy found in flight (the process
         died while posting it) and set aside those interrupted `after` times or more (failed,
         retryable by the seller only), so a copy that kills the process cannot do so at
-        every start. Returns the (listing id, marketplace) set aside."""
+        every start. `only`: the listings to look at (with several replicas, those no replica
+        is posting). Returns the (listing id, marketplace) set aside."""
+        if only is not None and not only:
+            return []
+        among = "" if only is None else (
+            f" AND listing_id IN ({', '.join(str(int(lid)) for lid in sorted(only))})")
         async with self._db.transaction() as tx:
             await tx.execute(
                 "UPDATE cross_posts SET interrupted = interrupted + 1 WHERE state = 'in_flight'"
+                + among
             )
             rows = await tx.fetchall(
                 "SELECT listing_id, marketplace FROM cross_posts"
-                " WHERE state = 'in_flight' AND interrupted >= ?", (after,),
+                " WHERE state = 'in_flight' AND interrupted >= ?" + among, (after,),
             )
             await tx.execute(
                 "UPDATE cross_posts SET state = 'failed', retryable = 0, error_kind = ?,"
-                " error = NULL, error_field = NULL, next_attempt_at = NULL, updated_at = ?"
-                " WHERE state = 'in_flight' AND interrupted >= ?",
+                " error = NULL, error_fields = NULL, next_attempt_at = NULL, updated_at = ?"
+                " WHERE state = 'in_flight' AND interrupted >= ?" + among,
                 (PARKED, self._clock.now_db(), after),
             )
         return [(row["listing_id"], row["marketplace"]) for row in rows]
@@ -327,6 +377,19 @@ class ListingRepository:
         return tuple(
             await asyncio.gather(*(asyncio.to_thread(p.read_bytes) for p in listing.photo_paths))
         )
+
+
+async def _drop_fix(tx: Transaction, listing_id: int, column: str) -> None:
+    rows = await tx.fetchall(
+        "SELECT marketplace, fixes FROM cross_posts WHERE listing_id = ?", (listing_id,)
+    )
+    for row in rows:
+        fixes = json.loads(row["fixes"])
+        if fixes.pop(column, None) is not None:
+            await tx.execute(
+                "UPDATE cross_posts SET fixes = ? WHERE listing_id = ? AND marketplace = ?",
+                (json.dumps(fixes), listing_id, row["marketplace"]),
+            )
 
 
 def _copy_photos(sources: list[Path], folder: Path) -> list[Path]:
@@ -362,7 +425,9 @@ def _cross_post(row: Row) -> CrossPost:
         listing_id=row["listing_id"], marketplace=row["marketplace"], state=row["state"],
         external_id=row["external_id"], url=row["url"], error_kind=row["error_kind"],
         error=row["error"],
-        error_field=row["error_field"], retryable=bool(row["retryable"]),
+        error_fields=tuple(json.loads(row["error_fields"])) if row["error_fields"] else (),
+        retryable=bool(row["retryable"]),
         attempts=row["attempts"],
         next_attempt_at=from_db(row["next_attempt_at"]) if row["next_attempt_at"] else None,
+        fixes=json.loads(row["fixes"]),
     )

@@ -1,9 +1,10 @@
-"""✅ Post on the preview and 🔁 Retry on the outcome: the draft becomes a listing and goes to
-every chosen marketplace at once (bot/publishing.py reports as results land)."""
+"""✅ Post on the preview and 🔁 Retry on the card: the draft becomes a listing and goes to
+every chosen marketplace at once; the preview becomes the listing's card (bot/cards.py), which
+shows each result as it lands."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ConversationHandler
 
 from bot.assisted.kits import KitSender
@@ -27,8 +28,8 @@ async def post_listing(update: Update, context: BotContext) -> int | None:
         return Step.PREVIEW
     await query.answer("Posting…")
     draft = found[1]
-    # The preview card becomes the progress message. Its chat and id are known before anything
-    # is sent, so they are stored with the listing: a crash at any point leaves one message to
+    # The preview becomes the listing's card. Its chat and id are known before anything is
+    # sent, so they are stored with the listing: a crash at any point leaves one message to
     # edit, never a second one.
     card = (query.message.chat.id, query.message.message_id) if query.message else None
     listing_id = await services.listings.create_from_draft(
@@ -65,4 +66,10 @@ async def retry_pressed(update: Update, context: BotContext) -> None:
         return
     await query.answer("Trying again…")
     await services.listings.reset_attempts(listing_id, failed)
-    context.application.create_task(context.application.publishing.run(listing_id), update=update)
+    application = context.application
+    if isinstance(query.message, Message):
+        await application.cards.adopt(listing, query.message)
+    names = services.display_names()
+    await application.cards.show(listing_id,
+                                 news=texts.retrying([names.get(m, m) for m in failed]))
+    application.create_task(application.publishing.run(listing_id), update=update)

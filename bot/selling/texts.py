@@ -408,3 +408,171 @@ def shorten(text: str, room: int) -> str:
     if " " in cut[-40:]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip() + "…"
+
+
+# ── A listing's card (bot/selling/card.py draws it, bot/cards.py keeps it current) ────────────
+
+STATE_LABELS = {"active": "for sale", "sold": "sold", "withdrawn": "withdrawn"}
+FIX_WORDS = {  # a field a marketplace refused → (what to ask for, what the seller calls it)
+    "title": ("the new title", "title"),
+    "description": ("the new description", "description"),
+    "price": ("the new price, like 25 or $25.50", "price"),
+    "category": ("the category, in a few words", "category"),
+    "location": ("a 5-digit ZIP code, like 98402", "ZIP code"),
+}
+
+
+def posting(title: str) -> str:
+    return f"Posting <b>{escape(title)}</b>…"
+
+
+def live_on(title: str, live: int, copies: int) -> str:
+    return f"🎉 <b>{escape(title)}</b> is live on {live} of {copies} marketplaces."
+
+
+def not_posted(title: str) -> str:
+    return f"<b>{escape(title)}</b> couldn't be posted yet."
+
+
+def off_everywhere(title: str) -> str:
+    return f"<b>{escape(title)}</b> is off every marketplace."
+
+
+def by_hand_only(title: str) -> str:
+    return f"📝 <b>{escape(title)}</b>"
+
+
+def ended_headline(title: str, state: str) -> str:
+    icon = "💰" if state == "sold" else "🛑"
+    return f"{icon} <b>{escape(title)}</b> — {STATE_LABELS.get(state, state)}"
+
+
+def price_line(price: str, state: str) -> str:
+    return f"💵 {escape(price)} · {STATE_LABELS.get(state, state)}"
+
+
+def kits_ready(names: str) -> str:
+    """`names`: the marketplaces whose kits wait for the seller, in words, already escaped."""
+    return f"📝 Ready for you on {names}: post it there from the kit, then send me the link."
+
+
+def own_values(marketplace: str, values: list[str]) -> str:
+    """What one copy has of its own after a fix; `values` already escaped."""
+    return f"   ✏️ {escape(marketplace)} has its own {in_words(values)}"
+
+
+NEXT_POSTING = "<i>I'll update this card as each marketplace answers.</i>"
+NEXT_FIX = "<i>Next: tap ✏️ Fix, and I'll post it there again.</i>"
+NEXT_RECONNECT = "<i>Next: connect it again with /connect, then tap 🔁 Retry.</i>"
+NEXT_RETRY = "<i>Next: tap 🔁 Retry to try again.</i>"
+NEXT_LIVE = (
+    "<i>When it sells, I end the other copies. Sold in person or somewhere else? "
+    "Tap 💰 Mark sold.</i>"
+)
+NEXT_ENDED = "<i>Next: 📦 Post an item to list something else.</i>"
+
+
+# Prompts on the card, and what happened last (shown under the copies).
+
+
+def confirm_sold(title: str) -> str:
+    return f"Did <b>{escape(title)}</b> sell? I'll end every other copy so it can't sell twice."
+
+
+def confirm_withdraw(title: str) -> str:
+    return f"Withdraw <b>{escape(title)}</b> from every marketplace?"
+
+
+def choose_more(title: str) -> str:
+    return f"Post <b>{escape(title)}</b> to:"
+
+
+NOT_SOLD = "👍 Not sold — it stays for sale everywhere."
+NOT_WITHDRAWN = "👍 It stays up everywhere."
+MARKING_SOLD = "💰 You marked it sold — ending every other copy…"
+WITHDRAWING = "🛑 Withdrawing it from every marketplace…"
+
+
+def marked_sold(ended: list[str], stuck: list[str]) -> str:
+    return "✅ You marked it sold." + _ended_where(ended, stuck, " so it can't sell twice")
+
+
+def withdrawn(ended: list[str], stuck: list[str]) -> str:
+    return "✅ Withdrawn." + _ended_where(ended, stuck, "")
+
+
+def _ended_where(ended: list[str], stuck: list[str], why: str) -> str:
+    text = f" I ended it on {escape(in_words(ended))}{why}." if ended else ""
+    if stuck:
+        text += f" ⚠️ I couldn't end it on {escape(in_words(stuck))} yet — check it there."
+    return text
+
+
+def ask_new_price(title: str, price: str) -> str:
+    return (
+        f"✏️ New price for <b>{escape(title)}</b>? It's {escape(price)} now.\n"
+        "Send the amount, like 35 or $35.50."
+    )
+
+
+def keep_price(price: str) -> str:
+    return f"« Keep {price}"
+
+
+def changing_price(price: str) -> str:
+    return f"💵 Changing the price to {escape(price)} on every copy…"
+
+
+def price_changed(price: str, took: list[str], missed: list[str]) -> str:
+    text = f"✅ New price: {escape(price)}"
+    text += f" — on {escape(in_words(took))}." if took else "."
+    if missed:
+        text += f" ⚠️ {escape(in_words(missed))} didn't take it yet."
+    return text
+
+
+def listing_price_kept(price: str) -> str:
+    """« Keep on a listing's card (`price_kept` is the same answer while posting)."""
+    return f"👍 The price stays at {escape(price)}."
+
+
+def ask_fix(marketplace: str, reason: str, field: str, title: str) -> str:
+    what = FIX_WORDS[field][0]
+    return (
+        f"✏️ {escape(marketplace)} said: {escape(reason)}\n\n"
+        f"Send {what} for {escape(marketplace)}. Only {escape(marketplace)} gets it: "
+        f"<b>{escape(title)}</b> stays as it is everywhere else."
+    )
+
+
+LEAVE_IT = "« Leave it"
+
+
+def fix_label(field: str, marketplace: str) -> str:
+    return f"✏️ Fix the {FIX_WORDS[field][1]} for {marketplace}"
+
+
+def fixed(marketplace: str, field: str, shown: str, still: list[str]) -> str:
+    """`shown`: the new value as the card shows it, already escaped; `still`: the fields the
+    marketplace refused that are not fixed yet."""
+    text = f"✏️ {escape(marketplace)} gets the {FIX_WORDS[field][1]} {shown}"
+    if still:
+        words = in_words([FIX_WORDS[f][1] for f in still])
+        return text + f". Now fix its {words} too, and I'll post it there again."
+    return text + "; your other marketplaces keep theirs."
+
+
+def left_as_is(marketplace: str) -> str:
+    return f"👍 I left {escape(marketplace)} as it is."
+
+
+def retrying(names: list[str]) -> str:
+    return f"🔁 Trying {escape(in_words(names))} again…"
+
+
+def added(marketplace: str) -> str:
+    return f"➕ Added {escape(marketplace)}."
+
+
+ALREADY_ENDED = "This listing has already ended."
+ALREADY_DEALT_WITH = "That has already been dealt with."

@@ -108,23 +108,24 @@ def restricted(reason: str) -> Rejected:
 
 
 def _validation_rejection(problem: Problem) -> Rejected:
-    """One sentence naming every refused field, with `field` set to the first one."""
+    """One sentence naming every refused field, and each of those fields, in order."""
     if not problem.errors:
         detail = problem.detail.rstrip(".") or "it is invalid"
         return Rejected(NAME, f"OfferUp didn't accept this listing: {detail}.")
     parts: list[str] = []
-    first_field: str | None = None
+    fields: list[str] = []
     for path, message in problem.errors:
         head = _FIELD_HEAD.match(path)
         ours, word = _FIELDS.get(head.group(0) if head else "", (None, _clean(path, 40)))
-        first_field = first_field or ours
+        if ours is not None:
+            fields.append(ours)
         parts.append(f"the {word} {_clean(message).rstrip('.') or 'is not accepted'}")
     return Rejected(
         NAME,
         "OfferUp didn't accept this listing: "
         + "; ".join(dict.fromkeys(parts))
         + ". Fix it and try again.",
-        field=first_field,
+        also=fields,
     )
 
 

@@ -7,7 +7,10 @@ import io
 from PIL import Image
 
 from bot.runtime import BotRuntime
+from sandbox.browser import connect
 from sandbox.telegram import TelegramEmulator
+from sandbox.world import SandboxWorld
+from tests.helpers import connect_all, reply
 
 
 def jpeg(width: int = 800, height: int = 600) -> bytes:
@@ -36,16 +39,65 @@ async def test_start_welcomes_seller_by_name_and_records_them(
     ana = telegram.seller(101, "Ana <3", username="ana")
     await ana.send_command("start")
     reply = await ana.next_message()
-    assert reply.text.startswith("👋 Hi Ana <3! I'm Deal Scout.")
-    # Honest about how: OfferUp has a partner API in the sandbox, the rest get kits
-    assert "I post it for you on eBay, Facebook Shop (catalog) and OfferUp" in reply.text
-    assert ("a ready-to-paste kit for Facebook Marketplace, Mercari, Poshmark, Depop and "
-            "Craigslist, which have no listing API") in reply.text
-    assert "/help — Everything I can do for you" in reply.text
+    assert reply.text == (
+        "👋 Hi Ana <3! I'm Deal Scout.\n\n"
+        "Send me photos of something you're selling and a few details. I post it for you on "
+        "eBay, Facebook Shop (catalog) and OfferUp; I hand you a ready-to-paste kit for Facebook "
+        "Marketplace, Mercari, Poshmark, Depop and Craigslist, which have no listing API. Then I "
+        "keep every copy in step: when it sells on one, I end the others, or remind you to, so "
+        "you never sell it twice.\n\n"
+        "First step: connect eBay or Facebook Shop (catalog) or OfferUp (the kits need no "
+        "connection), then post an item.\n\n"
+        "/help shows everything I can do."
+    )
+    # The next step as buttons, not a list of commands: nothing is connected, so Connect first.
+    assert reply.buttons == [["🔗 Connect a marketplace"], ["📦 Post an item"]]
     # The name was escaped for HTML, so Telegram accepted it and shows it verbatim.
     assert "Ana &lt;3" in reply.html
     seller = await bot.application.services.sellers.get(101)
     assert seller is not None and seller.first_name == "Ana <3" and seller.username == "ana"
+
+    await ana.press("🔗 Connect a marketplace", message_id=reply.message_id)
+    await ana.wait_for(lambda _: "Connect your marketplace accounts once" in reply.text)
+    assert reply.buttons == [["Connect eBay"], ["Connect Facebook Shop (catalog)"],
+                             ["Connect OfferUp"]]
+
+
+async def test_start_once_connected_offers_post_first_then_the_listings(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(106, "Ana")
+    await connect(ana, "OfferUp", world.offerup.oauth)
+    await ana.send_command("start")
+    first = await reply(ana, "👋 Hi Ana!")
+    assert "Next step: post an item — tap below and send me its photos." in first.text
+    assert first.buttons == [["📦 Post an item"], ["🔗 Connect a marketplace"]]
+
+    services = bot.application.services
+    await services.drafts.start(106)
+    await services.drafts.add_photo(106, "u1", "f1", jpeg(), 800, 600)
+    await services.drafts.update(106, title="Brass lamp", price_cents=2500, condition="good",
+                                 marketplaces=[])
+    await services.listings.create_from_draft(await services.drafts.get(106), "SKU-1")
+    await ana.send_command("start")
+    welcome = await reply(ana, "👋 Hi Ana!")
+    assert welcome.buttons == [["📦 Post an item"], ["📋 My listings"],
+                               ["🔗 Connect a marketplace"]]
+    await ana.press("📋 My listings", message_id=welcome.message_id)
+    await ana.wait_for(lambda _: "Your listings (page 1 of 1):" in welcome.text)
+    assert welcome.buttons == [["1. Brass lamp"]]
+    await ana.press("📦 Post an item", message_id=first.message_id)
+    await reply(ana, "Let's list an item. Send me its photos")
+
+
+async def test_start_with_every_marketplace_connected_offers_no_connect(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana = world.telegram.seller(107, "Ana")
+    await connect_all(world, ana)
+    await ana.send_command("start")
+    welcome = await reply(ana, "👋 Hi Ana!")
+    assert welcome.buttons == [["📦 Post an item"]]
 
 
 async def test_help_and_the_help_deep_link_show_the_same_text(

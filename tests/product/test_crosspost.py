@@ -10,8 +10,8 @@ from bot.buttons import RetryPosting, pack
 from bot.runtime import BotRuntime
 from sandbox.autopilot import answer_until
 from sandbox.browser import connect
-from sandbox.ebay import MARCO
-from sandbox.facebook import ROSA
+from sandbox.ebay import ANA, MARCO
+from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
 from tests.helpers import (
     eventually,
@@ -21,10 +21,12 @@ from tests.helpers import (
     preview_summary,
     reply,
     seller_at_preview,
+    start_with_photo,
     titles_on,
 )
 
 FAST_RETRIES = {"publish_retry_base_seconds": 0.05}
+ACTIONS = [["💰 Mark sold", "✏️ Change price"], ["🛑 Withdraw everywhere"], ["« All listings"]]
 
 
 async def test_progress_is_one_message_edited_as_results_land(
@@ -52,7 +54,8 @@ async def test_one_marketplace_rejects_while_two_succeed(
     progress = await post_and_wait(ana, preview)
     assert progress.text.startswith("🎉 Brass desk lamp, 1970s is live on 2 of 3 marketplaces.")
     assert "❌ eBay — " in progress.text and "policy" in progress.text
-    assert progress.buttons == [["🔁 Retry"]]
+    assert progress.text.endswith("\n\nNext: tap 🔁 Retry to try again.")
+    assert progress.buttons == [["🔁 Retry"], *ACTIONS]
     assert titles_on(world)["ebay"] == []
 
 
@@ -84,10 +87,11 @@ async def test_the_retry_budget_runs_out_then_retry_succeeds(
         world.offerup.faults.next("error", status=502, times=18, path_contains="/v1/listings")
         progress = await post_and_wait(ana, preview)
         assert "❌ OfferUp — OfferUp isn't answering — I tried 6 times." in progress.text
-        assert progress.buttons == [["🔁 Retry"]]
+        assert progress.buttons == [["🔁 Retry"], *ACTIONS]
         await ana.press("🔁 Retry", message_id=progress.message_id)
         await ana.wait_for(lambda _: "is live on 3 of 3" in progress.text, timeout=20)
-        assert progress.buttons == []
+        assert "\n\n🔁 Trying OfferUp again…\n\n" in progress.text
+        assert progress.buttons == ACTIONS  # Retry went with what it retried
         row = await bot.db.fetchone(
             "SELECT state, attempts FROM cross_posts WHERE marketplace = 'offerup'"
         )
@@ -211,37 +215,176 @@ async def test_a_retry_button_for_another_sellers_listing_is_refused(
     await mallory.press_data(welcome.message_id, pack(RetryPosting(listing_id)))
     await mallory.wait_for(lambda _: bool(mallory.callback_answers))
     assert mallory.callback_answers[-1]["text"] == "That isn't one of your listings."
-    assert progress.buttons == [["🔁 Retry"]]  # Ana's listing untouched
+    assert progress.buttons == [["🔁 Retry"], *ACTIONS]  # Ana's listing untouched
 
 
-async def test_a_refused_field_is_fixed_and_posted_to_that_marketplace_alone(
+LINKED = "Brass lamp www.mylamps.example"  # OfferUp takes no links; eBay and Facebook do
+REFUSED_TITLE = ("OfferUp didn't accept this listing: the title must not contain links. Fix it "
+                 "and try again.")
+REFUSED_BOTH = ("OfferUp didn't accept this listing: the title must not contain links; the "
+                "description must not contain links. Fix it and try again.")
+LIVE_ON_TWO = [f"🎉 {LINKED} is live on 2 of 3 marketplaces.", "💵 $1,200 · for sale",
+               "✅ eBay — view listing", "✅ Facebook Shop (catalog) — view listing"]
+WHEN_IT_SELLS = (
+    "When it sells, I end the other copies. Sold in person or somewhere else? Tap 💰 Mark sold."
+)
+
+
+async def refused_by_offerup(
+    world: SandboxWorld, user_id: int, description: str
+) -> tuple[Seller, ChatMessage]:
+    """The linked title posted to all three: eBay and Facebook take it, OfferUp refuses."""
+    ana = world.telegram.seller(user_id, "Ana")
+    await start_with_photo(world, ana)
+    progress = await post_and_wait(ana, await fill_details(ana, LINKED, description))
+    return ana, progress
+
+
+async def fix(seller: Seller, card: ChatMessage, label: str, value: str) -> None:
+    """Press a fix button on the card, then type the value once the question is on it."""
+    await seller.press(label, message_id=card.message_id)
+    await seller.wait_for(lambda _: card.buttons == [["« Leave it"]])
+    await seller.send_text(value)
+
+
+async def test_a_refused_title_is_fixed_for_that_marketplace_alone(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
-    ana = world.telegram.seller(508, "Ana")
-    for display, sandbox, account in (
-        ("eBay", world.ebay, None), ("Facebook Shop (catalog)", world.facebook, ROSA),
-        ("OfferUp", world.offerup, None),
-    ):
-        await connect(ana, display, sandbox.oauth, account_id=account)
-    await ana.send_command("post")
-    await reply(ana, "Send me its photos")
-    await ana.send_photo(jpeg())
-    await reply(ana, "Added 1 photo")
-    await ana.press("Done ✅")
-    preview = await fill_details(ana, title="Brass lamp www.mylamps.example")  # OfferUp: no links
-    progress = await post_and_wait(ana, preview)
-    assert "is live on 2 of 3" in progress.text and "❌ OfferUp" in progress.text
-    assert progress.buttons == [["✏️ Fix the title for OfferUp"]]
+    ana, card = await refused_by_offerup(world, 508, "Rewired, no dents.")
+    assert card.text == "\n".join([*LIVE_ON_TWO, f"❌ OfferUp — {REFUSED_TITLE}", "",
+                                   "Next: tap ✏️ Fix, and I'll post it there again."])
+    assert card.buttons == [["✏️ Fix the title for OfferUp"], *ACTIONS]
+    sent = len(ana.bot_messages)
 
-    await ana.press("✏️ Fix the title for OfferUp", message_id=progress.message_id)
-    await reply(ana, "OfferUp said:", "Send the new title")
+    await ana.press("✏️ Fix the title for OfferUp", message_id=card.message_id)
+    await ana.wait_for(lambda _: card.buttons == [["« Leave it"]])
+    assert card.text == (f"✏️ OfferUp said: {REFUSED_TITLE}\n\nSend the new title for OfferUp. "
+                         f"Only OfferUp gets it: {LINKED} stays as it is everywhere else.")
     await ana.send_text("Brass desk lamp")
-    await reply(ana, "Thanks — posting to OfferUp again.")
-    await ana.wait_for(lambda _: "is live on 3 of 3" in progress.text, timeout=20)
-    assert titles_on(world)["offerup"] == ["Brass desk lamp"]
-    assert titles_on(world)["ebay"] == ["Brass lamp www.mylamps.example"]  # untouched
+    await ana.wait_for(lambda _: "is live on 3 of 3" in card.text, timeout=20)
+    assert card.text == "\n".join([
+        f"🎉 {LINKED} is live on 3 of 3 marketplaces.", *LIVE_ON_TWO[1:],
+        "✅ OfferUp — view listing", "   ✏️ OfferUp has its own title “Brass desk lamp”", "",
+        "✏️ OfferUp gets the title “Brass desk lamp”; your other marketplaces keep theirs.", "",
+        WHEN_IT_SELLS])
+    assert card.buttons == ACTIONS  # the question's « Leave it and the fix are gone
+    assert len(ana.bot_messages) == sent  # asked and answered on the card
+
+    # OfferUp has the fixed title; eBay, Facebook and the listing itself keep the seller's.
+    assert titles_on(world) == {"ebay": [LINKED], "facebook": [LINKED],
+                                "offerup": ["Brass desk lamp"]}
+    assert (await bot.db.fetchone("SELECT title FROM listings"))[0] == LINKED
+    fixes = await bot.db.fetchall("SELECT marketplace, fixes FROM cross_posts ORDER BY 1")
+    assert [tuple(r) for r in fixes] == [("ebay", "{}"), ("facebook", "{}"),
+                                         ("offerup", '{"title": "Brass desk lamp"}')]
     attempts = await bot.db.fetchall("SELECT marketplace, attempts FROM cross_posts ORDER BY 1")
     assert [tuple(r) for r in attempts] == [("ebay", 1), ("facebook", 1), ("offerup", 1)]
+    await ana.send_command("listings")
+    page = await reply(ana, "Your listings (page 1 of 1):")
+    assert page.text.endswith("✅ eBay · ✅ Facebook Shop (catalog) · "
+                              "✅ OfferUp (title “Brass desk lamp”)")
+
+    # A new price later goes to every copy, and OfferUp keeps its own title.
+    await ana.press(page.buttons[0][0], message_id=page.message_id)
+    await ana.wait_for(lambda _: "✏️ Change price" in str(page.buttons))
+    await ana.press("✏️ Change price", message_id=page.message_id)
+    await ana.wait_for(lambda _: page.buttons == [["« Keep $1,200"]])
+    await ana.send_text("900")
+    await ana.wait_for(lambda _: "✅ New price: $900" in page.text, timeout=20)
+    (offerup,) = world.offerup.listings.values()
+    assert (offerup.title, offerup.price) == ("Brass desk lamp", "900.00")
+    assert titles_on(world)["ebay"] == [LINKED]
+
+
+async def test_every_field_a_refusal_names_gets_its_own_fix(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana, card = await refused_by_offerup(world, 510, "More lamps at www.mylamps.example")
+    assert card.text == "\n".join([*LIVE_ON_TWO, f"❌ OfferUp — {REFUSED_BOTH}", "",
+                                   "Next: tap ✏️ Fix, and I'll post it there again."])
+    assert card.buttons == [["✏️ Fix the title for OfferUp"],
+                            ["✏️ Fix the description for OfferUp"], *ACTIONS]
+
+    await fix(ana, card, "✏️ Fix the title for OfferUp", "Brass desk lamp")
+    await ana.wait_for(lambda _: "Now fix" in card.text)
+    # One fix of two: not posted again yet, and only the description's button is left.
+    assert card.text == "\n".join([
+        *LIVE_ON_TWO, f"❌ OfferUp — {REFUSED_BOTH}",
+        "   ✏️ OfferUp has its own title “Brass desk lamp”", "",
+        "✏️ OfferUp gets the title “Brass desk lamp”. Now fix its description too, and I'll "
+        "post it there again.", "", "Next: tap ✏️ Fix, and I'll post it there again."])
+    assert card.buttons == [["✏️ Fix the description for OfferUp"], *ACTIONS]
+    assert titles_on(world)["offerup"] == []
+
+    await fix(ana, card, "✏️ Fix the description for OfferUp", "Rewired, no dents.")
+    await ana.wait_for(lambda _: "is live on 3 of 3" in card.text, timeout=20)
+    assert card.text == "\n".join([
+        f"🎉 {LINKED} is live on 3 of 3 marketplaces.", *LIVE_ON_TWO[1:],
+        "✅ OfferUp — view listing",
+        "   ✏️ OfferUp has its own title “Brass desk lamp” and description “Rewired, no dents.”",
+        "", "✏️ OfferUp gets the description “Rewired, no dents.”; your other marketplaces keep "
+        "theirs.", "", WHEN_IT_SELLS])
+    assert card.buttons == ACTIONS
+    (offerup,) = world.offerup.listings.values()
+    assert (offerup.title, offerup.description) == ("Brass desk lamp", "Rewired, no dents.")
+    (ebay,) = world.ebay.listings
+    (facebook,) = world.facebook.listings
+    assert (ebay.title, ebay.description) == (LINKED, "More lamps at www.mylamps.example")
+    assert (facebook.title, facebook.description) == (LINKED,
+                                                      "More lamps at www.mylamps.example")
+
+
+async def test_a_zip_code_fixed_for_ebay_leaves_the_others_at_the_shared_location(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    """A location pin has no ZIP code, which eBay needs: the ZIP goes to eBay alone."""
+    ana = world.telegram.seller(512, "Ana")
+    await start_with_photo(world, ana)
+    await reply(ana, "What's the title?")
+    await ana.send_text("Brass desk lamp")
+    await answer_until(ana, "What's the price in US dollars?")
+    await ana.send_text("40")
+    await reply(ana, "Add a description")
+    await ana.send_text("Rewired.")
+    await answer_until(ana, "Where is the item?")
+    await ana.send_location(47.25, -122.44)
+    await answer_until(ana, "Where should I post it?")
+    await ana.press("Continue »")
+    card = await post_and_wait(ana, await preview_summary(ana))
+    assert ("❌ eBay — eBay needs the ZIP code where the item is. Add a location with a ZIP "
+            "code and try again.") in card.text
+    assert card.buttons[0] == ["✏️ Fix the ZIP code for eBay"]
+
+    await fix(ana, card, "✏️ Fix the ZIP code for eBay", "98402")
+    await ana.wait_for(lambda _: "is live on 3 of 3" in card.text, timeout=20)
+    assert card.text == "\n".join([
+        "🎉 Brass desk lamp is live on 3 of 3 marketplaces.", "💵 $40 · for sale",
+        "✅ eBay — view listing", "   ✏️ eBay has its own ZIP code “98402”",
+        "✅ Facebook Shop (catalog) — view listing", "✅ OfferUp — view listing", "",
+        "✏️ eBay gets the ZIP code “98402”; your other marketplaces keep theirs.", "",
+        WHEN_IT_SELLS])
+    seller = world.ebay.sellers[ANA]
+    (offer,) = seller.offers.values()
+    where = seller.locations[offer.details["merchantLocationKey"]]["location"]["address"]
+    assert where["postalCode"] == "98402"
+    (offerup,) = world.offerup.listings.values()
+    assert offerup.location == {"latitude": 47.25, "longitude": -122.44}  # the pin, as shared
+    row = await bot.db.fetchone("SELECT postal_code, latitude FROM listings")
+    assert tuple(row) == (None, 47.25)
+
+
+async def test_leave_it_keeps_the_refusal_and_brings_the_card_back(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    ana, card = await refused_by_offerup(world, 511, "Rewired, no dents.")
+    refused = card.text
+    await ana.press("✏️ Fix the title for OfferUp", message_id=card.message_id)
+    await ana.wait_for(lambda _: card.buttons == [["« Leave it"]])
+    await ana.press("« Leave it", message_id=card.message_id)
+    await ana.wait_for(lambda _: "👍" in card.text)
+    assert card.text == refused.replace("\n\nNext:", "\n\n👍 I left OfferUp as it is.\n\nNext:")
+    assert card.buttons == [["✏️ Fix the title for OfferUp"], *ACTIONS]
+    assert titles_on(world)["offerup"] == []
 
 
 async def test_a_skipped_description_still_lists_on_ebay(
@@ -298,7 +441,8 @@ async def test_a_copy_whose_posting_kills_the_bot_twice_is_set_aside(
         await ana.wait_for(lambda _: "stopped me twice" in progress.text, timeout=20)
         assert ("❌ OfferUp — posting to OfferUp stopped me twice, so I've set it aside and told "
                 "the operator. Tap Retry to try once more.") in progress.text
-        assert progress.buttons == [["🔁 Retry"]]
+        # The card is drawn again with every button it has; Retry is the one for this copy.
+        assert progress.buttons == [["🔁 Retry"], *ACTIONS]
         assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
             "posting listing 1 to offerup was interrupted by a crash twice; set aside until the"
             " seller taps Retry"]

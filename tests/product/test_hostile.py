@@ -426,13 +426,14 @@ CASES: list[Case] = [
     *(Case(f"callback-huge-id-{name}", "title", data(pack(button)), STALE_BUTTON,
            callback=True)
       for name, button in (("open", OpenListing(HUGE, 0)), ("price", ChangePrice(HUGE)),
-                           ("retry", RetryPosting(HUGE)), ("fix", FixRefusal(HUGE, "offerup")))),
+                           ("retry", RetryPosting(HUGE)),
+                           ("fix", FixRefusal(HUGE, "offerup", "title")))),
     # ── another seller's listing ──
     *(Case(f"foreign-{name}", "title", foreign(make), NOT_YOURS, callback=True,
            needs_listing=True)
       for name, make in (("open", lambda i: OpenListing(i, 0)), ("sold", ConfirmSold),
                          ("price", ChangePrice), ("retry", RetryPosting),
-                         ("fix", lambda i: FixRefusal(i, "offerup")))),
+                         ("fix", lambda i: FixRefusal(i, "offerup", "title")))),
 ]
 
 

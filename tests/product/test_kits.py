@@ -116,7 +116,8 @@ async def test_each_assisted_marketplace_gets_a_kit_and_tracks_the_pasted_link(
 ) -> None:
     ana = world.telegram.seller(1100 + ASSISTED.index(kit), "Ana")
     progress = await post_with_kits(world, ana, (kit.name,))
-    assert f"📝 Ready for you on {kit.display_name}: your kits are below." in progress.text
+    assert (f"📝 Ready for you on {kit.display_name}: post it there from the kit, then send me "
+            "the link.") in progress.text
     assert f"live on {kit.display_name}" not in progress.text  # never called live
 
     photo, card, description = await kit_messages(ana, kit)
@@ -216,7 +217,7 @@ async def test_mark_sold_and_a_new_price_remind_the_copies_by_hand(
     await ana.press(page.buttons[0][0], message_id=page.message_id)
     await ana.wait_for(lambda _: "✏️ Change price" in str(page.buttons))
     await ana.press("✏️ Change price", message_id=page.message_id)
-    await reply(ana, "New price for")
+    await ana.wait_for(lambda _: "New price for" in page.text)  # asked on the card itself
     await ana.send_text("35")
     new_price = "New price for Brass desk lamp, 1970s: $35. Change it on OfferUp too."
     await ana.wait_for(lambda _: reminders_of(ana, new_price))
@@ -285,7 +286,8 @@ async def test_without_any_connection_a_seller_can_post_by_kit(
     ana = world.telegram.seller(1205, "Ana")
     progress = await post_with_kits(world, ana, ("facebook_marketplace",), ebay=False)
     assert progress.text.startswith("📝 Brass desk lamp, 1970s")
-    assert "Ready for you on Facebook Marketplace: your kits are below." in progress.text
+    assert ("Ready for you on Facebook Marketplace: post it there from the kit, then send me "
+            "the link.") in progress.text
     await kit_messages(ana, ASSISTED_BY_NAME["facebook_marketplace"])
 
 

@@ -61,12 +61,23 @@ async def test_a_sale_pushed_by_ebay_ends_every_other_copy_at_once(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
     ana, preview = await seller_at_preview(world, 901)
-    assert "is live on 3 of 3" in (await post_and_wait(ana, preview)).text
+    card = await post_and_wait(ana, preview)
+    assert "is live on 3 of 3" in card.text
 
     await world.ebay.checkout(await ebay_listing_id(bot))
 
+    # A sale the seller must notice gets a message of its own, and the card is edited too.
     told = await reply(ana, "💰 Brass desk lamp, 1970s sold on eBay!")
     assert "I ended it on Facebook Shop (catalog), OfferUp so it can't sell twice." in told.text
+    # The news comes with the card drawn once every copy has ended (a draw in between, with
+    # eBay's copy sold and the others still up, may show first).
+    await ana.wait_for(lambda _: "It sold on eBay!" in card.text)
+    assert card.text == "\n".join([
+        "💰 Brass desk lamp, 1970s — sold", "💵 $1,200 · sold", "💰 eBay — sold there",
+        "🛑 Facebook Shop (catalog) — ended", "🛑 OfferUp — ended", "",
+        "💰 It sold on eBay! I ended it on Facebook Shop (catalog), OfferUp so it can't sell "
+        "twice.", "", "Next: 📦 Post an item to list something else."])
+    assert card.buttons == [["📦 Post an item"], ["« All listings"]]
     assert await copies(bot) == {"ebay": "sold", "facebook": "withdrawn", "offerup": "withdrawn"}
     assert [push.status for push in world.ebay.notifications] == [204]
     assert bot.application.job_queue.get_jobs_by_name("check_listings")  # the backstop stays

@@ -61,7 +61,9 @@ async def test_one_photo_to_three_marketplaces(world: SandboxWorld, bot: BotRunt
     assert progress.text.startswith("🎉 Brass desk lamp, 1970s is live on 3 of 3 marketplaces.")
     assert progress.text.count("view listing") == 3
     assert len(ana.bot_messages) == told  # the preview card became the progress message
-    assert progress.buttons == []  # its edit buttons went with it
+    # Its edit buttons went with it: it is the listing's card now, with the card's buttons.
+    assert progress.buttons == [["💰 Mark sold", "✏️ Change price"], ["🛑 Withdraw everywhere"],
+                                ["« All listings"]]
     assert titles_on(world) == {name: ["Brass desk lamp, 1970s"]
                                 for name in ("ebay", "facebook", "offerup")}
     (on_ebay,) = world.ebay.listings  # eBay renders descriptions as HTML: ours arrives escaped

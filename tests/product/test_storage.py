@@ -405,3 +405,83 @@ async def test_closing_does_not_wait_on_a_stuck_query(empty_database: str) -> No
         await holder  # the query was cut off with its connection
     async with opened(empty_database) as again:
         assert await again.fetchall("SELECT * FROM sellers") == []
+
+
+async def test_migration_0013_keeps_a_stored_refusal_as_a_list_of_fields(tmp_path: Path) -> None:
+    before = tmp_path / "before"
+    before.mkdir()
+    for migration in discover():
+        if migration.version < 13:
+            (before / f"{migration.version:04d}_{migration.name}.sql").write_text(migration.sql)
+    db = await Database.open(tmp_path / "bot.sqlite3", migrate=False)
+    await db.migrate(before)
+    now = "2025-05-02T10:00:00Z"
+    await db.execute("INSERT INTO sellers (telegram_id, first_name, created_at, last_seen_at)"
+                     " VALUES (1, 'Ana', ?, ?)", (now, now))
+    await db.execute(
+        "INSERT INTO listings (id, telegram_id, sku, title, price_cents, condition,"
+        " progress_message_id, created_at, updated_at)"
+        " VALUES (1, 1, 'SKU-1', 'Lamp', 2500, 'good', 7, ?, ?)", (now, now))
+    for row in (("offerup", "failed", "title", now), ("ebay", "published", None, now)):
+        await db.execute(
+            "INSERT INTO cross_posts (listing_id, marketplace, state, error_field, updated_at)"
+            " VALUES (1, ?, ?, ?, ?)", row)
+
+    # 0013 and the later ones (photo order, the progress message's chat, the crash guard)
+    # apply in order over it.
+    assert [m.version for m in await db.migrate()] == [13, 14, 16, 18]
+    rows = await db.fetchall(
+        "SELECT marketplace, error_fields, fixes, interrupted FROM cross_posts"
+        " ORDER BY marketplace")
+    assert [tuple(r) for r in rows] == [("ebay", None, "{}", 0), ("offerup", '["title"]', "{}", 0)]
+    card = await db.fetchone("SELECT progress_chat_id, progress_message_id FROM listings")
+    assert tuple(card) == (None, 7)  # a message id from before 0016 keeps no chat
+    await db.close()
+
+
+async def test_migration_0013_applies_after_the_later_ones(tmp_path: Path) -> None:
+    """A database that already has 0014, 0016 and 0018 (from main) gets 0013 too."""
+    before = tmp_path / "before"
+    before.mkdir()
+    for migration in discover():
+        if migration.version != 13:
+            (before / f"{migration.version:04d}_{migration.name}.sql").write_text(migration.sql)
+    db = await Database.open(tmp_path / "bot.sqlite3", migrate=False)
+    await db.migrate(before)
+
+    assert [m.version for m in await db.migrate()] == [13]
+    listings = ListingRepository(db, tmp_path / "photos")
+    assert await listings.park_crash_loops() == []  # its columns (error_fields) are there
+    await db.close()
+
+
+async def test_a_fix_is_kept_for_its_copy_and_a_new_price_replaces_a_fixed_one(
+    tmp_path: Path
+) -> None:
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    listings = ListingRepository(db, tmp_path / "photos")
+    now = "2025-05-02T10:00:00Z"
+    await db.execute("INSERT INTO sellers (telegram_id, first_name, created_at, last_seen_at)"
+                     " VALUES (1, 'Ana', ?, ?)", (now, now))
+    await db.execute(
+        "INSERT INTO listings (id, telegram_id, sku, title, price_cents, condition, created_at,"
+        " updated_at) VALUES (1, 1, 'SKU-1', 'Lamp', 2500, 'good', ?, ?)", (now, now))
+    for marketplace in ("ebay", "offerup"):
+        await db.execute("INSERT INTO cross_posts (listing_id, marketplace, updated_at)"
+                         " VALUES (1, ?, ?)", (marketplace, now))
+    await listings.mark(1, "offerup", "failed", error_kind="refused", error="No.",
+                        error_fields=("title", "price", "photos"))
+
+    assert await listings.fix_copy(1, "offerup", "title", "Brass lamp") == ("price", "photos")
+    assert await listings.fix_copy(1, "offerup", "price", 3000) == ("photos",)
+    copies = {c.marketplace: c for c in await listings.cross_posts(1)}
+    assert copies["offerup"].fixes == {"title": "Brass lamp", "price_cents": 3000}
+    assert copies["offerup"].error_fields == ("photos",)
+    assert copies["ebay"].fixes == {}
+    assert (await listings.get(1)).title == "Lamp"  # the listing keeps its own
+
+    await listings.set_price(1, 4000)  # chosen for every copy: OfferUp's own price goes
+    copies = {c.marketplace: c for c in await listings.cross_posts(1)}
+    assert copies["offerup"].fixes == {"title": "Brass lamp"}
+    assert (await listings.get(1)).price_cents == 4000
+    await db.close()
