@@ -429,7 +429,7 @@ async def test_migration_0013_keeps_a_stored_refusal_as_a_list_of_fields(tmp_pat
 
     # 0013 and the later ones (photo order, the progress message's chat, the crash guard)
     # apply in order over it.
-    assert [m.version for m in await db.migrate()] == [13, 14, 16, 18]
+    assert [m.version for m in await db.migrate()] == [13, 14, 16, 18, 19]
     rows = await db.fetchall(
         "SELECT marketplace, error_fields, fixes, interrupted FROM cross_posts"
         " ORDER BY marketplace")
