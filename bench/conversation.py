@@ -47,6 +47,7 @@ from sandbox.harness import sandbox_settings
 from sandbox.kit import MarketplaceAccount
 from sandbox.telegram import ChatMessage, Seller, TelegramEmulator
 from sandbox.world import SandboxWorld
+from storage.sqlite import SQLiteTransaction
 
 PHOTOS = 6
 WIDTH, HEIGHT = 1600, 1200
@@ -313,6 +314,7 @@ class Outcome:
     api_calls: Counter[str]
     held_by_emulator: int
     held_by_offerup: int
+    statements: int  # SQL statements the bot sent in the timed phase
 
 
 def held_by_emulator(chats: list[Conversation]) -> int:
@@ -333,6 +335,33 @@ def held_by_offerup(world: SandboxWorld) -> int:
         found = world.offerup.images.get(photo_id.removeprefix("ph_"))
         total += len(found[0]) if found else 0
     return total
+
+
+class StatementCount:
+    """Counts the SQL statements the bot sends while installed: each call of a transaction's
+    execute, executemany, fetchone or fetchall (the Database's own shortcuts go through one)."""
+
+    METHODS = ("execute", "executemany", "fetchone", "fetchall")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._originals: dict[str, Any] = {}
+
+    def install(self) -> None:
+        for name in self.METHODS:
+            original = getattr(SQLiteTransaction, name)
+            self._originals[name] = original
+
+            async def counted(tx: Any, *args: Any, _original: Any = original,
+                              **kwargs: Any) -> Any:
+                self.count += 1
+                return await _original(tx, *args, **kwargs)
+
+            setattr(SQLiteTransaction, name, counted)
+
+    def remove(self) -> None:
+        for name, original in self._originals.items():
+            setattr(SQLiteTransaction, name, original)
 
 
 async def measure(args: argparse.Namespace) -> Outcome:
@@ -375,10 +404,15 @@ async def measure(args: argparse.Namespace) -> Outcome:
                 cpu_before, loop_cpu_before = process_cpu(), time.thread_time()
                 machine_before = machine_busy()
 
+                statements = StatementCount()
+                statements.install()
                 started = time.perf_counter()
-                await asyncio.gather(
-                    *(run_one(world.telegram, chat, args.patience) for chat in chats)
-                )
+                try:
+                    await asyncio.gather(
+                        *(run_one(world.telegram, chat, args.patience) for chat in chats)
+                    )
+                finally:
+                    statements.remove()
                 wall = time.perf_counter() - started
                 cpu = process_cpu() - cpu_before
                 others_cpu = (machine_busy() - machine_before - cpu) / wall
@@ -401,7 +435,8 @@ async def measure(args: argparse.Namespace) -> Outcome:
                 offerup_bytes = held_by_offerup(world)
     return Outcome(chats, wall, setup, rss_after_setup, timed_peak, cpu, others_cpu, loop_cpu,
                    handler_errors.errors, listings,
-                   listing_photos, cross_posts, api_calls, emulator_bytes, offerup_bytes)
+                   listing_photos, cross_posts, api_calls, emulator_bytes, offerup_bytes,
+                   statements.count)
 
 
 # ── Figures ───────────────────────────────────────────────────────────────────────────────────
@@ -471,6 +506,9 @@ def report(args: argparse.Namespace, outcome: Outcome) -> int:
     )
     calls = ", ".join(f"{name} {n}" for name, n in outcome.api_calls.most_common(8))
     print(f"  Bot API calls in the timed phase: {calls}")
+    per_conversation = outcome.statements / max(1, len(outcome.chats))
+    print(f"  SQL statements per /post conversation: {per_conversation:.0f} "
+          f"({outcome.statements} in the timed phase; goal ≤ 60)")
 
     expected = {(chat.account_id, chat.title) for chat in chats}
     exactly_once = sum(outcome.listings.get(key) == 1 for key in expected)
