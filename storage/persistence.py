@@ -18,6 +18,10 @@ from storage.timeutil import now_db
 
 Data = dict[str, Any]
 
+# In `_written`: this process read the row and there is none (no JSON document is empty).
+NO_ROW = ""
+SELLER_TABLES = ("ptb_user_data", "ptb_chat_data")
+
 
 class DatabasePersistence(BasePersistence[Data, Data, Data]):
     """Persists user, chat and bot data, callback data and conversations in `ptb_*` tables."""
@@ -39,6 +43,10 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
         # What each row holds now, so an update that changed nothing writes nothing. PTB hands
         # over every user's and chat's data after each of their updates, changed or not.
         self._written: dict[tuple[str, object], str] = {}
+        # Shared, PTB also hands over a user's and chat's data when the task that ran their
+        # update ends, after the seller's turn: an update this replica skipped (a duplicate
+        # another replica handled) or one long finished. A copy never read here is not the
+        # seller's data (an empty dict, or what the row held at start): see `_upsert`.
         self.shared = shared
 
     async def get_user_data(self) -> dict[int, Data]:
@@ -103,11 +111,11 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
         await self._upsert("ptb_callback_data", "id", 1, [[list(b) for b in buttons], mapping])
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        self._written.pop(("ptb_chat_data", chat_id), None)
+        self._written[("ptb_chat_data", chat_id)] = NO_ROW
         await self._db.execute("DELETE FROM ptb_chat_data WHERE chat_id = ?", (chat_id,))
 
     async def drop_user_data(self, user_id: int) -> None:
-        self._written.pop(("ptb_user_data", user_id), None)
+        self._written[("ptb_user_data", user_id)] = NO_ROW
         await self._db.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
 
     async def refresh_user_data(self, user_id: int, user_data: Data) -> None:
@@ -140,7 +148,7 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
         )
         data.clear()
         if row is None:
-            self._written.pop((table, key), None)
+            self._written[(table, key)] = NO_ROW  # read: a first write must still happen
             return
         data.update(json.loads(row["data"]))
         self._written[(table, key)] = row["data"]
@@ -158,6 +166,11 @@ class DatabasePersistence(BasePersistence[Data, Data, Data]):
     async def _upsert(self, table: str, key_column: str, key: int, data: object) -> None:
         document = json.dumps(data, default=str)
         if self._unchanged(table, key, document):
+            return
+        if self.shared and table in SELLER_TABLES and (table, key) not in self._written:
+            # Never read here: no update of theirs ran on this replica, so this is not their
+            # data, and writing it would wipe what another replica keeps (the category step's
+            # offered categories: every press of one then answered "moved on").
             return
         await self._db.execute(
             f"INSERT INTO {table} ({key_column}, data, updated_at) VALUES (?, ?, ?)"

@@ -149,3 +149,40 @@ async def test_webhook_a_sellers_older_update_kept_by_a_dead_replica_is_answered
         await reply(ana, _unknown("/second"))
         await asyncio.sleep(0.5)
     assert [m.text for m in ana.bot_messages] == [_unknown("/first"), _unknown("/second")]
+
+
+@ON_POSTGRES
+async def test_webhook_a_duplicate_skipped_by_another_replica_leaves_the_sellers_data_alone(
+    world: SandboxWorld, settings: Settings, start_bot: Callable[..., BotRuntime]
+) -> None:
+    """PTB marks an update's user and chat for writing when the task that ran it ends, after
+    the seller's turn: the replica that skipped a duplicate, never having read the seller's
+    data, must not write its empty copy over the row on its next write (it wiped the category
+    step's offered categories in bench/chaos.py --replicas 3: every press "moved on")."""
+    secret = "replicas-share-this-secret"
+    ana = world.telegram.seller(504, "Ana")
+    delivered: list[dict] = []
+    world.telegram.update_watchers.append(delivered.extend)
+    first = start_bot(webhook_secret=secret)
+    second = start_bot(webhook_secret=secret, web_port=free_port(),
+                       public_base_url=settings.public_base_url)
+    async with first, second:
+        await ana.send_command("nonsense")
+        await reply(ana, _unknown("/nonsense"))
+        await asyncio.sleep(0.5)
+        # Meanwhile the seller moved on (on the first replica, say): the row holds that.
+        moved_on = json.dumps({"post_step": 3})
+        await first.db.execute(
+            "UPDATE ptb_user_data SET data = ? WHERE user_id = ?", (moved_on, ana.user_id))
+        (update,) = delivered
+        async with httpx.AsyncClient(timeout=5) as client:  # Telegram's retry, to the other
+            again = await client.post(
+                f"http://127.0.0.1:{second.settings.web_port}/telegram/webhook", json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+        assert again.status_code == 200
+        await asyncio.sleep(1.0)  # skipped as already handled
+        assert second.application is not None
+        await second.application.update_persistence()  # as after any other seller's update
+        after = await first.db.fetchone(
+            "SELECT data FROM ptb_user_data WHERE user_id = ?", (ana.user_id,))
+        assert after["data"] == moved_on
