@@ -41,10 +41,9 @@ from PIL import Image
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
 from bot.skus import make_sku
+from harness import connect_every_marketplace
 from marketplaces.crosspost import as_listing
-from sandbox.browser import connect
 from sandbox.ebay import LAMPS
-from sandbox.facebook import ROSA
 from sandbox.harness import sandbox_settings
 from sandbox.world import SandboxWorld
 
@@ -172,12 +171,7 @@ async def run(runs: int, latency: float) -> None:
             settings = replace(sandbox_settings(world, Path(tmp)), telegram_max_rate=0)
             async with BotRuntime(settings) as runtime:
                 seller = world.telegram.seller(SELLER, "Ana")
-                for display, sandbox, account in (
-                    ("eBay", world.ebay, None), ("Facebook Shop (catalog)", world.facebook, ROSA),
-                    ("OfferUp", world.offerup, None),
-                ):
-                    page, _ = await connect(seller, display, sandbox.oauth, account_id=account)
-                    assert page.status_code == 200, display
+                await connect_every_marketplace(world, seller)
                 bench = Bench(world, runtime)
                 await bench.ours(await bench.listing(MARKETPLACES))  # warm-up, not timed
                 for name in MARKETPLACES:

@@ -8,7 +8,10 @@ from typing import Protocol
 
 from bot.context import BotContext, DealScoutApplication
 from sandbox.autopilot import answer_marketplace_prompt
+from sandbox.browser import connect
+from sandbox.facebook import ROSA
 from sandbox.telegram import ChatMessage, Seller
+from sandbox.world import SandboxWorld
 
 TITLE_NOTE = "From the title I filled in"
 
@@ -59,3 +62,13 @@ async def expect(
             continue
         if not allowed(message):
             journey.extra.append(text_of(message)[:70] or "(a message without text)")
+
+
+async def connect_every_marketplace(world: SandboxWorld, seller: Seller) -> None:
+    """eBay, Facebook (as Rosa, who has one catalog) and OfferUp, through the consent pages."""
+    for display, sandbox, account in (
+        ("eBay", world.ebay, None), ("Facebook Shop (catalog)", world.facebook, ROSA),
+        ("OfferUp", world.offerup, None),
+    ):
+        page, _ = await connect(seller, display, sandbox.oauth, account_id=account)
+        assert page.status_code == 200, display

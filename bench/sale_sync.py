@@ -40,9 +40,8 @@ from bot.jobs import PUSHED_EVERY, STATUS_EVERY, check_listings
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
 from bot.skus import make_sku
-from sandbox.browser import connect
+from harness import connect_every_marketplace
 from sandbox.ebay import LAMPS
-from sandbox.facebook import ROSA
 from sandbox.harness import sandbox_settings
 from sandbox.world import SandboxWorld
 
@@ -137,12 +136,7 @@ async def run(pushes: int, burst: int, polls: int, live: int) -> None:
             settings = replace(sandbox_settings(world, Path(tmp)), telegram_max_rate=0)
             async with BotRuntime(settings) as runtime:
                 seller = world.telegram.seller(SELLER, "Ana")
-                for display, sandbox, account in (
-                    ("eBay", world.ebay, None), ("Facebook Shop (catalog)", world.facebook, ROSA),
-                    ("OfferUp", world.offerup, None),
-                ):
-                    page, _ = await connect(seller, display, sandbox.oauth, account_id=account)
-                    assert page.status_code == 200, display
+                await connect_every_marketplace(world, seller)
                 listed = [await list_item(runtime, i)
                           for i in range(pushes + burst + polls + live)][:-live or None]
                 one_by_one = [await pushed_sale(world, runtime, listing_id)
