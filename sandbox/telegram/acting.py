@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 
@@ -51,18 +52,20 @@ def login_hash(fields: dict[str, str], token: str) -> str:
     return hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
 
 
-class ChatActions:
+class ChatActions(ABC):
     """A person's hands in one room: every action posts to that room or presses in it."""
 
     _emulator: Chats
 
     @property
+    @abstractmethod
     def _room(self) -> ChatRoom:
-        raise NotImplementedError
+        """The chat these hands act in."""
 
     @property
+    @abstractmethod
     def _person(self) -> Seller:
-        raise NotImplementedError
+        """Whose hands they are."""
 
     def _send(self, message: ChatMessage) -> dict[str, Any] | None:
         """Post the message in the room; its update, or None when the bot never gets it."""

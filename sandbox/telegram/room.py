@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -25,7 +26,7 @@ class BotIdentity(Protocol):
     def bot_user(self, *, full: bool = False) -> dict[str, Any]: ...
 
 
-class ChatRoom:
+class ChatRoom(ABC):
     """The messages of one chat and everything a test reads or waits for in it."""
 
     kind = "private"  # Chat.type: private, group, supergroup or channel
@@ -60,17 +61,17 @@ class ChatRoom:
 
     # ---- what the bot sees (each kind of room fills these in) ---------------------------
 
+    @abstractmethod
     def chat(self) -> dict[str, Any]:
         """The Chat object of this chat."""
-        raise NotImplementedError
 
+    @abstractmethod
     def author(self, message: ChatMessage) -> dict[str, Any]:
         """Who a message not from the bot is from: {"from": User} or {"sender_chat": Chat}."""
-        raise NotImplementedError
 
+    @abstractmethod
     def author_name(self, message: ChatMessage) -> str:
         """The name the transcript gives the author of a message."""
-        raise NotImplementedError
 
     def api_message(self, message: ChatMessage, *, with_reply: bool = True) -> dict[str, Any]:
         """The Message object, current state, as Telegram would send or return it."""
