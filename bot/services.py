@@ -18,6 +18,7 @@ from storage.db import Database
 from storage.drafts import DraftRepository
 from storage.listings import ListingRepository
 from storage.oauth_states import OAuthStateRepository
+from storage.scope import ReadCache, SellerMemo
 from storage.sellers import SellerRepository
 from storage.timeutil import SYSTEM_CLOCK, Clock
 from storage.updates import UpdateLedger
@@ -25,6 +26,7 @@ from storage.updates import UpdateLedger
 
 def build_services(settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK) -> Services:
     cipher = TokenCipher.from_setting(settings.token_encryption_key)
+    coordination = coordination_for(db, clock)
     public = settings.public_base_url or f"http://{settings.web_host}:{settings.web_port}"
     newest, *older = cipher.derived_keys("media-urls")
     media = MediaStore(settings.data_dir / "media", newest, public, older_keys=older)
@@ -33,11 +35,14 @@ def build_services(settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK
         lambda purpose: cipher.derived_key(purpose).hex(),  # 64 of [0-9a-f]: a valid eBay token
         settings.public_base_url,
     )
-    accounts = AccountRepository(db, cipher, clock)
+    # Reads of a seller's rows, kept for an update; by one process alone on its database,
+    # between updates too (storage/scope.py). One cache: a listing's creation ends its draft.
+    cache = ReadCache(None if coordination.shared else SellerMemo())
+    accounts = AccountRepository(db, cipher, clock, cache)
     states = OAuthStateRepository(db, cipher, clock)
     connections = ConnectionService(marketplaces, accounts)
-    listings = ListingRepository(db, settings.data_dir / "listings", clock)
-    assisted = AssistedRepository(db, clock)
+    listings = ListingRepository(db, settings.data_dir / "listings", clock, cache)
+    assisted = AssistedRepository(db, clock, cache)
     return Services(
         settings=settings,
         db=db,
@@ -51,7 +56,7 @@ def build_services(settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK
         connections=connections,
         broker=ConnectionBroker(marketplaces, states, accounts, public, clock=clock),
         media=media,
-        drafts=DraftRepository(db, settings.data_dir / "drafts", clock),
+        drafts=DraftRepository(db, settings.data_dir / "drafts", clock, cache),
         listings=listings,
         crossposter=CrossPoster(
             connections, listings, retry_base_seconds=settings.publish_retry_base_seconds
@@ -60,5 +65,5 @@ def build_services(settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK
         assisted=assisted,
         # A marketplace posted by API (OfferUp through a partner) needs no kit
         kits={kit.name: kit for kit in ASSISTED if kit.name not in marketplaces},
-        coordination=coordination_for(db, clock),
+        coordination=coordination,
     )

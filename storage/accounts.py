@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from storage import scope as update_cache
 from storage.crypto import TokenCipher
 from storage.db import Database, Row
+from storage.scope import ReadCache, forgets
 from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
 CONNECTED = "connected"
@@ -49,10 +49,14 @@ def _parse(value: str | None) -> datetime | None:
 
 
 class AccountRepository:
-    def __init__(self, db: Database, cipher: TokenCipher, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, db: Database, cipher: TokenCipher, clock: Clock = SYSTEM_CLOCK,
+        cache: ReadCache | None = None,
+    ) -> None:
         self._db = db
         self._cipher = cipher
         self._clock = clock
+        self._cache = cache or ReadCache()  # each seller's accounts, tokens decrypted once
 
     def _row(self, row: Row) -> StoredAccount:
         refresh = row["refresh_token_enc"]
@@ -73,6 +77,7 @@ class AccountRepository:
             connected_at=from_db(row["connected_at"]),
         )
 
+    @forgets("accounts")
     async def save_connection(
         self,
         *,
@@ -88,7 +93,6 @@ class AccountRepository:
         extra: Mapping[str, str],
     ) -> None:
         """Connect or reconnect: the new grant replaces the old one and clears any warning."""
-        update_cache.forget(("accounts", telegram_id))
         now = self._clock.now_db()
         await self._db.execute(
             f"INSERT INTO marketplace_accounts ({_COLUMNS}, updated_at)"
@@ -110,6 +114,7 @@ class AccountRepository:
             ),
         )
 
+    @forgets("accounts")
     async def update_tokens(
         self,
         telegram_id: int,
@@ -123,7 +128,6 @@ class AccountRepository:
     ) -> None:
         """Store a refresh's result in one statement: with rotation, the new refresh token and
         the access token land together or not at all, so a crash cannot strand the account."""
-        update_cache.forget(("accounts", telegram_id))
         extra_sql = ", extra = ?" if extra is not None else ""
         extra_param = (json.dumps(dict(extra), sort_keys=True),) if extra is not None else ()
         await self._db.execute(
@@ -149,20 +153,16 @@ class AccountRepository:
 
     async def for_seller(self, telegram_id: int) -> list[StoredAccount]:
         """The seller's accounts, tokens decrypted (once per update: storage/scope.py)."""
-        found = update_cache.recall(("accounts", telegram_id))
-        if found is not update_cache.MISSING:
-            return list(found)
-        accounts = await self._read_seller(telegram_id)
-        update_cache.keep(("accounts", telegram_id), tuple(accounts))
-        return accounts
+        return list(await self._cache.read(("accounts", telegram_id),
+                                           lambda: self._read_seller(telegram_id)))
 
-    async def _read_seller(self, telegram_id: int) -> list[StoredAccount]:
+    async def _read_seller(self, telegram_id: int) -> tuple[StoredAccount, ...]:
         rows = await self._db.fetchall(
             f"SELECT {_COLUMNS} FROM marketplace_accounts WHERE telegram_id = ?"
             " ORDER BY marketplace",
             (telegram_id,),
         )
-        return [self._row(row) for row in rows]
+        return tuple(self._row(row) for row in rows)
 
     async def on_marketplace(
         self, marketplace: str, *, user_id: str | None = None, username: str | None = None
@@ -202,9 +202,9 @@ class AccountRepository:
         )
         return [self._row(row) for row in rows]
 
+    @forgets("accounts")
     async def mark_needs_reconnect(self, telegram_id: int, marketplace: str) -> bool:
         """Flag the account; True only the first time, so the seller is told once."""
-        update_cache.forget(("accounts", telegram_id))
         changed = await self._db.execute(
             "UPDATE marketplace_accounts SET status = 'needs_reconnect',"
             " status_notified_at = ?, updated_at = ?"
@@ -213,9 +213,9 @@ class AccountRepository:
         )
         return changed == 1
 
+    @forgets("accounts")
     async def mark_expiry_warned(self, telegram_id: int, marketplace: str) -> bool:
         """Record the expiry warning; True only the first time."""
-        update_cache.forget(("accounts", telegram_id))
         changed = await self._db.execute(
             "UPDATE marketplace_accounts SET expiry_warned_at = ?, updated_at = ?"
             " WHERE telegram_id = ? AND marketplace = ? AND expiry_warned_at IS NULL",
@@ -223,8 +223,8 @@ class AccountRepository:
         )
         return changed == 1
 
+    @forgets("accounts")
     async def delete(self, telegram_id: int, marketplace: str) -> bool:
-        update_cache.forget(("accounts", telegram_id))
         changed = await self._db.execute(
             "DELETE FROM marketplace_accounts WHERE telegram_id = ? AND marketplace = ?",
             (telegram_id, marketplace),

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage import scope as update_cache
 from storage.db import Database, Row
+from storage.scope import ReadCache
 from storage.timeutil import SYSTEM_CLOCK, Clock, to_db
 
 PENDING = "pending"  # chosen; its kit not sent yet
@@ -67,9 +67,12 @@ _REMINDER = (
 
 
 class AssistedRepository:
-    def __init__(self, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, db: Database, clock: Clock = SYSTEM_CLOCK, cache: ReadCache | None = None
+    ) -> None:
         self._db = db
         self._clock = clock
+        self._cache = cache or ReadCache()
 
     # ── Copies ──
 
@@ -104,19 +107,17 @@ class AssistedRepository:
     async def last_chosen(self, telegram_id: int) -> list[str]:
         """The kits the seller chose for their latest listing: offered again for the next
         (read once per update: storage/scope.py)."""
-        found = update_cache.recall(("last_kits", telegram_id))
-        if found is not update_cache.MISSING:
-            return list(found)
-        rows = await self._db.fetchall(
-            "SELECT marketplace FROM assisted_copies WHERE listing_id = ("
-            " SELECT MAX(a.listing_id) FROM assisted_copies a"
-            " JOIN listings l ON l.id = a.listing_id WHERE l.telegram_id = ?)"
-            " ORDER BY rowid",
-            (telegram_id,),
-        )
-        chosen = [row[0] for row in rows]
-        update_cache.keep(("last_kits", telegram_id), tuple(chosen))
-        return chosen
+        async def read() -> tuple[str, ...]:
+            rows = await self._db.fetchall(
+                "SELECT marketplace FROM assisted_copies WHERE listing_id = ("
+                " SELECT MAX(a.listing_id) FROM assisted_copies a"
+                " JOIN listings l ON l.id = a.listing_id WHERE l.telegram_id = ?)"
+                " ORDER BY rowid",
+                (telegram_id,),
+            )
+            return tuple(row[0] for row in rows)
+
+        return list(await self._cache.read(("last_kits", telegram_id), read))
 
     async def mark(
         self, listing_id: int, marketplace: str, state: str, *, url: str | None = None,

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from storage import scope as update_cache
 from storage.db import Database, Row
+from storage.scope import ReadCache, forgets
 from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
 EDITABLE = frozenset({
@@ -84,22 +84,22 @@ class SavedLocation:
 
 
 class DraftRepository:
-    def __init__(self, db: Database, directory: Path, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, db: Database, directory: Path, clock: Clock = SYSTEM_CLOCK,
+        cache: ReadCache | None = None,
+    ) -> None:
         self._db = db
         self.directory = directory
         self._clock = clock
+        self._cache = cache or ReadCache()
 
     def _folder(self, telegram_id: int) -> Path:
         return self.directory / str(telegram_id)
 
     async def get(self, telegram_id: int) -> Draft | None:
-        """The seller's draft with its photos (read once per update: storage/scope.py)."""
-        found = update_cache.recall(("draft", telegram_id))
-        if found is not update_cache.MISSING:
-            return found
-        draft = await self._read(telegram_id)
-        update_cache.keep(("draft", telegram_id), draft)
-        return draft
+        """The seller's draft with its photos (read once per update, or kept between them:
+        storage/scope.py)."""
+        return await self._cache.read(("draft", telegram_id), lambda: self._read(telegram_id))
 
     async def _read(self, telegram_id: int) -> Draft | None:
         row = await self._db.fetchone("SELECT * FROM drafts WHERE telegram_id = ?", (telegram_id,))
@@ -112,10 +112,10 @@ class DraftRepository:
         )
         return _draft(row, photos)
 
+    @forgets("draft")
     async def start(self, telegram_id: int) -> Draft:
         """A fresh, empty draft with the next version (any previous one is discarded with its
         photos). The seller must exist: drafts belong to sellers."""
-        update_cache.forget(("draft", telegram_id))
         now = self._clock.now_db()
         async with self._db.transaction() as tx:
             counted = await tx.fetchone(
@@ -135,7 +135,8 @@ class DraftRepository:
         return Draft(telegram_id=telegram_id, version=counted[0])
 
     async def update(self, telegram_id: int, **fields: Any) -> None:
-        update_cache.forget(("draft", telegram_id))
+        """Change fields of the draft; the row it leaves is what the next read gets (its photos
+        did not change), so a step's write is not followed by a read of the same row."""
         unknown = set(fields) - EDITABLE
         if unknown:
             raise ValueError(f"not draft fields: {sorted(unknown)}")
@@ -144,46 +145,75 @@ class DraftRepository:
             for name, value in fields.items()
         ]
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        await self._db.execute(
-            f"UPDATE drafts SET {assignments}, updated_at = ? WHERE telegram_id = ?",
+        row = await self._db.fetchone_write(
+            f"UPDATE drafts SET {assignments}, updated_at = ? WHERE telegram_id = ? RETURNING *",
             (*values, self._clock.now_db(), telegram_id),
         )
+        key = ("draft", telegram_id)
+        held = self._cache.peek(key)  # after the write: a photo added meanwhile forgot it
+        write = self._cache.forget(key)
+        if row is not None and isinstance(held, Draft):
+            self._cache.written(key, _draft_with(row, held.photos), write)
 
     async def add_photo(
         self, telegram_id: int, file_unique_id: str, file_id: str, data: bytes,
         width: int, height: int, *, photo_file_id: str | None = None,
     ) -> PhotoAdded:
         """Keep a photo once: a redelivered update and the same picture sent again (which
-        Telegram gives a new file id) are both recognised, by file id and by content."""
-        update_cache.forget(("draft", telegram_id))
+        Telegram gives a new file id) are both recognised, by file id and by content. A photo
+        kept is added to the draft as held, so the next step does not read it all again."""
+        key = ("draft", telegram_id)
         digest = hashlib.sha256(data).hexdigest()
-        held = await self._db.fetchone(
-            "SELECT file_unique_id = ? FROM draft_photos WHERE telegram_id = ?"
-            " AND (file_unique_id = ? OR digest = ?)",
-            (file_unique_id, telegram_id, file_unique_id, digest),
-        )
-        if held:
-            return PhotoAdded.REDELIVERED if held[0] else PhotoAdded.SAME_PICTURE
         path = self._folder(telegram_id) / f"{_safe_name(file_unique_id)}.jpg"
-        await asyncio.to_thread(_write, path, data)
-        changed = await self._db.execute(
-            "INSERT INTO draft_photos (telegram_id, file_unique_id, file_id, path, width, height,"
-            " added_at, digest, photo_file_id, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " (SELECT COALESCE(MAX(position), 0) + 1 FROM draft_photos WHERE telegram_id = ?))"
-            " ON CONFLICT DO NOTHING",
-            (telegram_id, file_unique_id, file_id, str(path), width, height,
-             self._clock.now_db(), digest, photo_file_id, telegram_id),
-        )
-        await self._db.execute(
-            "UPDATE drafts SET updated_at = ? WHERE telegram_id = ?",
-            (self._clock.now_db(), telegram_id),
-        )
-        return PhotoAdded.ADDED if changed == 1 else PhotoAdded.REDELIVERED
+        try:
+            if await self._holds(telegram_id, file_unique_id):
+                return PhotoAdded.REDELIVERED  # its file is there already: not written again
+            await asyncio.to_thread(_write, path, data)
+            added = await self._db.fetchone_write(  # not when the same picture is there
+                "INSERT INTO draft_photos (telegram_id, file_unique_id, file_id, path, width,"
+                " height, added_at, digest, photo_file_id, position)"
+                " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1"
+                " FROM draft_photos WHERE telegram_id = ?) WHERE NOT EXISTS (SELECT 1 FROM"
+                " draft_photos WHERE telegram_id = ? AND digest = ?)"
+                " ON CONFLICT DO NOTHING RETURNING position",
+                (telegram_id, file_unique_id, file_id, str(path), width, height,
+                 self._clock.now_db(), digest, photo_file_id, telegram_id, telegram_id, digest),
+            )
+            if added is None:
+                if await self._holds(telegram_id, file_unique_id, held=False):
+                    return PhotoAdded.REDELIVERED  # the same update, handled meanwhile
+                await asyncio.to_thread(path.unlink, True)
+                return PhotoAdded.SAME_PICTURE
+            row = await self._db.fetchone_write(
+                "UPDATE drafts SET updated_at = ? WHERE telegram_id = ? RETURNING *",
+                (self._clock.now_db(), telegram_id),
+            )
+        except BaseException:
+            self._cache.forget(key)
+            raise
+        held = self._cache.peek(key)
+        write = self._cache.forget(key)
+        if row is not None and isinstance(held, Draft):
+            photo = DraftPhoto(file_unique_id, file_id, path, width, height, photo_file_id)
+            self._cache.written(key, _draft_with(row, (*held.photos, photo)), write)
+        return PhotoAdded.ADDED
 
+    async def _holds(self, telegram_id: int, file_unique_id: str, *, held: bool = True) -> bool:
+        """Whether the draft has this very photo (by Telegram's id for the file): from the
+        draft as held when it is (and `held` allows), else from the database."""
+        draft = self._cache.peek(("draft", telegram_id)) if held else None
+        if isinstance(draft, Draft):
+            return any(p.file_unique_id == file_unique_id for p in draft.photos)
+        row = await self._db.fetchone(
+            "SELECT 1 FROM draft_photos WHERE telegram_id = ? AND file_unique_id = ?",
+            (telegram_id, file_unique_id),
+        )
+        return row is not None
+
+    @forgets("draft")
     async def remember_photo_file_ids(self, telegram_id: int, shown: dict[str, str]) -> None:
         """Keep the photo file ids Telegram gave the cleaned JPEGs uploaded for the preview
         (by file_unique_id), so each is uploaded once."""
-        update_cache.forget(("draft", telegram_id))
         async with self._db.transaction() as tx:
             await tx.executemany(
                 "UPDATE draft_photos SET photo_file_id = ? WHERE telegram_id = ?"
@@ -191,9 +221,9 @@ class DraftRepository:
                 [(file_id, telegram_id, unique) for unique, file_id in shown.items()],
             )
 
+    @forgets("draft")
     async def remove_photo(self, telegram_id: int, file_unique_id: str) -> bool:
         """Take one photo out of the draft; False when it was not there (already removed)."""
-        update_cache.forget(("draft", telegram_id))
         row = await self._db.fetchone_write(
             "DELETE FROM draft_photos WHERE telegram_id = ? AND file_unique_id = ? RETURNING path",
             (telegram_id, file_unique_id),
@@ -204,9 +234,9 @@ class DraftRepository:
         await self._touch(telegram_id)
         return True
 
+    @forgets("draft")
     async def move_to_front(self, telegram_id: int, file_unique_id: str) -> bool:
         """Make one photo the first (the cover marketplaces show); False when it is gone."""
-        update_cache.forget(("draft", telegram_id))
         changed = await self._db.execute(
             "UPDATE draft_photos SET position = (SELECT MIN(position) - 1 FROM draft_photos"
             " WHERE telegram_id = ?) WHERE telegram_id = ? AND file_unique_id = ?",
@@ -216,15 +246,15 @@ class DraftRepository:
             await self._touch(telegram_id)
         return bool(changed)
 
+    @forgets("draft")
     async def _touch(self, telegram_id: int) -> None:
-        update_cache.forget(("draft", telegram_id))
         await self._db.execute(
             "UPDATE drafts SET updated_at = ? WHERE telegram_id = ?",
             (self._clock.now_db(), telegram_id),
         )
 
+    @forgets("draft")
     async def clear_photos(self, telegram_id: int) -> None:
-        update_cache.forget(("draft", telegram_id))
         await self._db.execute("DELETE FROM draft_photos WHERE telegram_id = ?", (telegram_id,))
         await asyncio.to_thread(shutil.rmtree, self._folder(telegram_id), True)
 
@@ -233,8 +263,8 @@ class DraftRepository:
             await asyncio.gather(*(asyncio.to_thread(p.path.read_bytes) for p in draft.photos))
         )
 
+    @forgets("draft")
     async def delete(self, telegram_id: int) -> None:
-        update_cache.forget(("draft", telegram_id))
         await self._db.execute("DELETE FROM drafts WHERE telegram_id = ?", (telegram_id,))
         await asyncio.to_thread(shutil.rmtree, self._folder(telegram_id), True)
 
@@ -271,6 +301,14 @@ class DraftRepository:
 
 
 def _draft(row: Row, photos: list[Row]) -> Draft:
+    return _draft_with(row, tuple(
+        DraftPhoto(p["file_unique_id"], p["file_id"], Path(p["path"]), p["width"], p["height"],
+                   p["photo_file_id"])
+        for p in photos
+    ))
+
+
+def _draft_with(row: Row, photos: tuple[DraftPhoto, ...]) -> Draft:
     return Draft(
         telegram_id=row["telegram_id"],
         version=row["version"],
@@ -286,11 +324,7 @@ def _draft(row: Row, photos: list[Row]) -> Draft:
         latitude=row["latitude"],
         longitude=row["longitude"],
         marketplaces=json.loads(row["marketplaces"]) if row["marketplaces"] else None,
-        photos=tuple(
-            DraftPhoto(p["file_unique_id"], p["file_id"], Path(p["path"]), p["width"], p["height"],
-                       p["photo_file_id"])
-            for p in photos
-        ),
+        photos=photos,
         updated_at=from_db(row["updated_at"]),
         category_path=row["category_path"],
         condition_ids=json.loads(row["condition_ids"]),

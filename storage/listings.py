@@ -13,6 +13,7 @@ from typing import Any
 
 from storage.db import Database, Row, Transaction
 from storage.drafts import Draft
+from storage.scope import ReadCache
 from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
 
 UNFINISHED = ("pending", "in_flight")
@@ -71,10 +72,14 @@ FIX_COLUMNS = {
 
 
 class ListingRepository:
-    def __init__(self, db: Database, directory: Path, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, db: Database, directory: Path, clock: Clock = SYSTEM_CLOCK,
+        cache: ReadCache | None = None,
+    ) -> None:
         self._db = db
         self.directory = directory
         self._clock = clock
+        self._cache = cache or ReadCache()  # shared with the drafts' and kits' repositories
 
     async def create_from_draft(
         self, draft: Draft, sku: str, *, progress: tuple[int, int] | None = None,
@@ -119,6 +124,8 @@ class ListingRepository:
                 [(listing_id, name, now) for name in chosen if name in assisted],
             )
             await tx.execute("DELETE FROM drafts WHERE telegram_id = ?", (draft.telegram_id,))
+        self._cache.forget(("draft", draft.telegram_id))  # gone with the listing's creation
+        self._cache.forget(("last_kits", draft.telegram_id))  # the kits offered next time
         return listing_id
 
     async def get(self, listing_id: int) -> StoredListing | None:
