@@ -367,6 +367,23 @@ class StatementCount:
             setattr(SQLiteTransaction, name, original)
 
 
+def _statement_shares(kinds: Counter[str]) -> Counter[str]:
+    """The statements by what they are for: per-update durability, the seller's answers, reads
+    of anything, and the listing's own writes."""
+    shares: Counter[str] = Counter()
+    for kind, n in kinds.items():
+        verb, _, table = kind.partition(" ")
+        if table == "processed_updates" or table.startswith("ptb_"):
+            shares["durable"] += n
+        elif verb == "SELECT":
+            shares["reads"] += n
+        elif table in ("drafts", "draft_photos", "seller_preferences", "sellers"):
+            shares["answers"] += n
+        else:
+            shares["listing"] += n
+    return shares
+
+
 def _statement_kind(sql: str) -> str:
     """"SELECT drafts", "INSERT processed_updates": what a statement does, to what."""
     words = sql.split()
@@ -527,6 +544,12 @@ def report(args: argparse.Namespace, outcome: Outcome) -> int:
     sellers = max(1, len(outcome.chats))
     print("    " + ", ".join(f"{kind} {n / sellers:.0f}"
                              for kind, n in outcome.statement_kinds.most_common(8)))
+    shares = _statement_shares(outcome.statement_kinds)
+    print(f"    what limits it: {shares['durable'] / sellers:.0f} are written for every update so"
+          " that none is lost or handled twice (the inbox and the claim, PTB's conversation state"
+          f" and seller data), {shares['answers'] / sellers:.0f} save the seller's answers and"
+          f" photos, {shares['reads'] / sellers:.0f} read, {shares['listing'] / sellers:.0f}"
+          " create, publish and show the listing")
 
     expected = {(chat.account_id, chat.title) for chat in chats}
     exactly_once = sum(outcome.listings.get(key) == 1 for key in expected)

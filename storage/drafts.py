@@ -11,7 +11,7 @@ import enum
 import hashlib
 import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ EDITABLE = frozenset({
     "category_path", "condition_ids", "condition_note", "condition_note_set", "aspects",
     "details_set", "package",
 })
+# A draft's age (the weekly purge's measure) need not move for each photo of an album.
+TOUCH_AT_MOST_EVERY = timedelta(minutes=1)
 _JSON = frozenset({"category_ids", "marketplaces", "condition_ids", "aspects", "package"})
 
 
@@ -184,18 +186,24 @@ class DraftRepository:
                     return PhotoAdded.REDELIVERED  # the same update, handled meanwhile
                 await asyncio.to_thread(path.unlink, True)
                 return PhotoAdded.SAME_PICTURE
-            row = await self._db.fetchone_write(
-                "UPDATE drafts SET updated_at = ? WHERE telegram_id = ? RETURNING *",
-                (self._clock.now_db(), telegram_id),
-            )
+            row = None
+            held = self._cache.peek(key)
+            if not (isinstance(held, Draft) and held.updated_at is not None
+                    and held.updated_at > self._clock.now() - TOUCH_AT_MOST_EVERY):
+                row = await self._db.fetchone_write(
+                    "UPDATE drafts SET updated_at = ? WHERE telegram_id = ? RETURNING *",
+                    (self._clock.now_db(), telegram_id),
+                )
         except BaseException:
             self._cache.forget(key)
             raise
         held = self._cache.peek(key)
         write = self._cache.forget(key)
-        if row is not None and isinstance(held, Draft):
-            photo = DraftPhoto(file_unique_id, file_id, path, width, height, photo_file_id)
-            self._cache.written(key, _draft_with(row, (*held.photos, photo)), write)
+        if isinstance(held, Draft):
+            photos = (*held.photos,
+                      DraftPhoto(file_unique_id, file_id, path, width, height, photo_file_id))
+            draft = replace(held, photos=photos) if row is None else _draft_with(row, photos)
+            self._cache.written(key, draft, write)
         return PhotoAdded.ADDED
 
     async def _holds(self, telegram_id: int, file_unique_id: str, *, held: bool = True) -> bool:
@@ -266,6 +274,11 @@ class DraftRepository:
     @forgets("draft")
     async def delete(self, telegram_id: int) -> None:
         await self._db.execute("DELETE FROM drafts WHERE telegram_id = ?", (telegram_id,))
+        await self.delete_files(telegram_id)
+
+    async def delete_files(self, telegram_id: int) -> None:
+        """The photo files of a draft whose row is gone (it became a listing, which has its
+        own copies)."""
         await asyncio.to_thread(shutil.rmtree, self._folder(telegram_id), True)
 
     async def purge_older_than(self, age: timedelta) -> dict[int, str]:

@@ -93,19 +93,18 @@ class ListingRepository:
         paths = await asyncio.to_thread(_copy_photos, [p.path for p in draft.photos], folder)
         now = self._clock.now_db()
         async with self._db.transaction() as tx:
-            await tx.execute(
+            row = await tx.fetchone(
                 "INSERT INTO listings (telegram_id, sku, title, description, price_cents,"
                 " currency, condition, category, category_ids, postal_code, latitude, longitude,"
                 " progress_chat_id, progress_message_id, condition_ids, condition_note, aspects,"
                 " package, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (draft.telegram_id, sku, draft.title, draft.description or "", draft.price_cents,
                  draft.currency, draft.condition, draft.category, json.dumps(draft.category_ids),
                  draft.postal_code, draft.latitude, draft.longitude, *(progress or (None, None)),
                  json.dumps(draft.condition_ids), draft.condition_note, json.dumps(draft.aspects),
                  json.dumps(draft.package) if draft.package else None, now, now),
             )
-            row = await tx.fetchone("SELECT id FROM listings WHERE sku = ?", (sku,))
             listing_id = int(row["id"])
             await tx.executemany(
                 "INSERT INTO listing_photos (listing_id, position, path, file_id)"

@@ -35,7 +35,7 @@ async def post_listing(update: Update, context: BotContext) -> int | None:
     listing_id = await services.listings.create_from_draft(
         draft, make_sku(draft.title or ""), progress=card, assisted=services.kits
     )
-    await services.drafts.delete(telegram_id)  # the files; the row went with the listing
+    await services.drafts.delete_files(telegram_id)  # the row went with the listing
     application = context.application
     publishing = application.publishing
     await publishing.report(listing_id, await services.listings.cross_posts(listing_id))
