@@ -46,10 +46,9 @@ async def refresh_tokens(context: BotContext) -> None:
     for outcome in await services.connections.refresh_expiring(ahead):
         if outcome.newly_needs_reconnect:
             name = services.marketplaces[outcome.marketplace].display_name
-            await _tell(
-                context, outcome.telegram_id, texts.needs_reconnect_notice(name),
-                outcome.marketplace,
-            )
+            notice = (texts.unreadable_connection_notice(name) if outcome.ours
+                      else texts.needs_reconnect_notice(name))
+            await _tell(context, outcome.telegram_id, notice, outcome.marketplace)
 
 
 async def warn_expiring_connections(context: BotContext) -> None:

@@ -267,6 +267,13 @@ def check_unavailable(marketplace: str, problem: MarketplaceError | None = None)
     return f"{marketplace} isn't answering right now, so I couldn't check. Try again in a bit."
 
 
+def unreadable_connection_notice(marketplace: str) -> str:
+    return (
+        f"❗ I can no longer use your {marketplace} connection (something changed on my side, "
+        "not yours), so I can't post there until you connect it again. Sorry for the bother."
+    )
+
+
 def needs_reconnect_notice(marketplace: str) -> str:
     return (
         f"❗ {marketplace} stopped accepting my access to your account, so I can't post there "

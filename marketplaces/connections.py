@@ -55,6 +55,7 @@ class RefreshOutcome:
     marketplace: str
     refreshed: bool
     newly_needs_reconnect: bool  # True once, when the seller must now be told
+    ours: bool = False  # the loss is on our side (stored tokens we cannot read), not theirs
 
 
 class ConnectionService:
@@ -161,6 +162,12 @@ class ConnectionService:
         ]
         outcomes = []
         for stored in await self.accounts.expiring_before(before, refreshable, undated=True):
+            if stored.status == NEEDS_RECONNECT:  # its tokens cannot be read: nothing to renew
+                first = await self.accounts.mark_needs_reconnect(stored.telegram_id,
+                                                                 stored.marketplace)
+                outcomes.append(RefreshOutcome(stored.telegram_id, stored.marketplace, False,
+                                               first, ours=True))
+                continue
             if not stored.refresh_token:
                 continue
             outcomes.append(await self._refresh_one(stored.telegram_id, stored.marketplace))

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from storage.crypto import TokenCipher
+from storage.crypto import TokenCipher, TokenDecryptionError
 from storage.db import Database, Row
 from storage.scope import ReadCache, forgets
 from storage.timeutil import SYSTEM_CLOCK, Clock, from_db, to_db
+
+log = logging.getLogger(__name__)
 
 CONNECTED = "connected"
 NEEDS_RECONNECT = "needs_reconnect"
@@ -59,19 +62,31 @@ class AccountRepository:
         self._cache = cache or ReadCache()  # each seller's accounts, tokens decrypted once
 
     def _row(self, row: Row) -> StoredAccount:
-        refresh = row["refresh_token_enc"]
+        """The account as stored. Tokens no configured key decrypts (stored under a key the
+        operator has since dropped) cannot be used by anyone: the account reads as needing a
+        reconnect, without tokens, so one such seller never stops the others' work."""
+        status = row["status"]
+        try:
+            access = self._cipher.decrypt(row["access_token_enc"])
+            refresh = row["refresh_token_enc"]
+            refresh = self._cipher.decrypt(refresh) if refresh else None
+        except TokenDecryptionError:
+            log.warning("user %s's %s tokens cannot be decrypted with TOKEN_ENCRYPTION_KEY"
+                        " (stored under a key no longer configured?): they must connect again",
+                        row["telegram_id"], row["marketplace"])
+            access, refresh, status = "", None, NEEDS_RECONNECT
         return StoredAccount(
             telegram_id=row["telegram_id"],
             marketplace=row["marketplace"],
             external_id=row["external_id"],
             display_name=row["display_name"],
-            access_token=self._cipher.decrypt(row["access_token_enc"]),
-            refresh_token=self._cipher.decrypt(refresh) if refresh else None,
+            access_token=access,
+            refresh_token=refresh,
             expires_at=_parse(row["expires_at"]),
             refresh_expires_at=_parse(row["refresh_expires_at"]),
             scope=row["scope"],
             extra=json.loads(row["extra"]),
-            status=row["status"],
+            status=status,
             status_notified_at=_parse(row["status_notified_at"]),
             expiry_warned_at=_parse(row["expiry_warned_at"]),
             connected_at=from_db(row["connected_at"]),

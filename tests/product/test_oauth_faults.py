@@ -17,6 +17,7 @@ from marketplaces.base import Tokens
 from sandbox.browser import connect
 from sandbox.telegram import Seller
 from sandbox.world import SandboxWorld
+from storage.crypto import TokenCipher
 from storage.timeutil import from_db
 from tests.helpers import MovableClock
 
@@ -330,3 +331,37 @@ async def test_a_refresh_answer_lost_after_rotating_is_retried_with_the_same_tok
         await maya.press("Check OfferUp")
         await maya.wait_for(lambda _: "works — signed in as" in overview.text)
     assert not any("stopped accepting" in (m.text or "") for m in maya.bot_messages)
+
+
+async def test_tokens_no_configured_key_can_read_cost_only_their_seller_a_reconnect(
+    world: SandboxWorld, bot: BotRuntime, clock: MovableClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The operator dropped the key one seller's tokens were stored under: that seller is told
+    once to connect again, with the button, and the other seller's refresh goes on."""
+    caplog.set_level(logging.WARNING)
+    maya = await connected(world, 367, MAYA)
+    await connected(world, 368, GARAGE_GOLD)
+    lost_key = TokenCipher([TokenCipher.generate_key()])
+    await bot.db.execute(
+        "UPDATE marketplace_accounts SET access_token_enc = ?, refresh_token_enc = ?"
+        " WHERE telegram_id = 367",
+        (lost_key.encrypt("access-secret-367"), lost_key.encrypt("refresh-secret-367")))
+    accounts = bot.application.services.accounts
+    before = (await accounts.get(368, "offerup")).access_token
+    await due_for_refresh(bot, clock)
+
+    await run_job(bot, "refresh_tokens")
+    assert (await accounts.get(368, "offerup")).access_token != before
+    row = await bot.db.fetchone(
+        "SELECT status FROM marketplace_accounts WHERE telegram_id = 367")
+    assert row["status"] == "needs_reconnect"
+    await maya.wait_for(lambda messages: any(
+        "I can no longer use your OfferUp" in (m.text or "") for m in messages))
+    (notice,) = [m for m in maya.bot_messages if "I can no longer use" in (m.text or "")]
+    assert notice.buttons == [["Reconnect"]]
+    assert any(record.getMessage().startswith("user 367's offerup tokens cannot be decrypted")
+               for record in caplog.records if record.levelno == logging.WARNING)
+    assert not any("secret-367" in record.getMessage() for record in caplog.records)
+
+    await run_job(bot, "refresh_tokens")  # told once
+    assert sum("I can no longer use" in (m.text or "") for m in maya.bot_messages) == 1
