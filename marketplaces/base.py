@@ -113,6 +113,7 @@ class Rules:
     photo_max_side: int  # pixels on the longer side that prepared photos are scaled down to
     location_required: bool
     conditions: frozenset[Condition]
+    postal_code_required: bool = False  # a shared location's coordinates are not enough
     price_min_cents: int = 1
     price_max_cents: int = 100_000_000
     photo_max_bytes: int = 12 * 1024 * 1024

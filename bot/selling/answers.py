@@ -31,6 +31,7 @@ from bot.parsing import (
 from bot.selling import texts
 from bot.selling.answer_log import carry_on, remember_answer
 from bot.selling.prompts import advance, ask, marketplace_keyboard
+from bot.selling.requirements import postal_code_owner
 from bot.selling.steps import (
     ADDING_DETAILS,
     DEFAULT_DESCRIPTION_MAX,
@@ -223,6 +224,11 @@ async def location_shared(update: Update, context: BotContext) -> Step:
     await context.services.drafts.remember_location(
         telegram_id, None, location.latitude, location.longitude
     )
+    draft = await current_draft(context, telegram_id)
+    zip_for = postal_code_owner(await rules_for(context, telegram_id, draft.marketplaces))
+    if zip_for:  # the pin serves the others; this one needs a ZIP code typed as well
+        await update.effective_message.reply_text(texts.zip_still_needed(zip_for))
+        return Step.LOCATION
     await update.effective_message.reply_text("📍 Got it.", reply_markup=ReplyKeyboardRemove())
     return await advance(update, context)
 

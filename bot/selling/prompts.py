@@ -121,11 +121,13 @@ async def ask(update: Update, context: BotContext, step: Step) -> Step:
     elif step is Step.LOCATION:
         saved = await context.services.drafts.saved_location(telegram_id)
         remembered = saved.postal_code if saved else None
-        keyboard = [[KeyboardButton("📍 Share my location", request_location=True)]]
+        zip_for = requirements.postal_code_owner(rules)
+        keyboard = [] if zip_for else [
+            [KeyboardButton("📍 Share my location", request_location=True)]]
         if remembered:
             keyboard.append([KeyboardButton(remembered)])
         keyboard.append([KeyboardButton(BACK_LABEL)])  # a reply keyboard: Back is typed
-        await send(chat_id, texts.ask_location(remembered),
+        await send(chat_id, texts.ask_location(remembered, zip_for=zip_for),
                    reply_markup=ReplyKeyboardMarkup(keyboard, one_time_keyboard=True,
                                                     resize_keyboard=True))
     elif step is Step.MARKETPLACES:

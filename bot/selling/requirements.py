@@ -12,7 +12,7 @@ import logging
 
 from bot.context import BotContext
 from bot.selling.steps import Step, connected, current_draft, rules_for
-from marketplaces.base import MarketplaceError
+from marketplaces.base import MarketplaceError, Rules
 from marketplaces.capabilities import (
     AspectSpec,
     CategoryRequirements,
@@ -115,7 +115,16 @@ async def package_marketplace(context: BotContext, draft: Draft) -> str | None:
 
 async def needs_location(context: BotContext, draft: Draft) -> bool:
     rules = await rules_for(context, draft.telegram_id, draft.marketplaces)
+    if draft.postal_code:
+        return False
+    if postal_code_owner(rules):  # a shared location is not enough there
+        return True
     return any(r.location_required for r in rules) and not draft.has_location
+
+
+def postal_code_owner(rules: list[Rules]) -> str | None:
+    """The marketplace in play that needs a ZIP code, not only coordinates."""
+    return next((r.display_name for r in rules if r.postal_code_required), None)
 
 
 async def first_missing(context: BotContext, telegram_id: int) -> Step:

@@ -216,14 +216,22 @@ def ask_category(suggestion: str | None) -> str:
     return "Which category? Pick one or type your own, e.g. “Table lamps”." + CANCEL_HINT
 
 
-def ask_location(remembered: str | None) -> str:
+def ask_location(remembered: str | None, *, zip_for: str | None = None) -> str:
+    """`zip_for`: the marketplace that needs a ZIP code, where a shared location won't do."""
     base = (
+        f"Where is the item? Type its ZIP code, like 98402 ({escape(zip_for)} needs one for "
+        "where it ships from). Buyers see the area, never your address." if zip_for else
         "Where is the item? Share your location with the button below, or type a ZIP code "
         "like 98402. Buyers see the area, never your address."
     )
     if remembered:
         base += f"\nLast time you used <b>{escape(remembered)}</b>."
     return base + CANCEL_HINT
+
+
+def zip_still_needed(marketplace: str) -> str:
+    return (f"📍 Got it. {escape(marketplace)} also needs the ZIP code the item ships from: "
+            "type it, like 98402.")
 
 
 def ask_marketplaces(*, has_kits: bool, to_connect: list[str]) -> str:

@@ -36,6 +36,7 @@ RULES: Final = Rules(
     # 1600 is its recommended size, what its zoom shows
     photo_max=24, photo_min_side=0, photo_min_long_side=500, photo_max_side=1600,
     location_required=True,  # every offer needs an inventory location with a postal code
+    postal_code_required=True,  # location.address: postalCode (or city and state), no lat/long
     conditions=frozenset(Condition),
 )
 

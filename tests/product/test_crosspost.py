@@ -350,10 +350,11 @@ async def test_every_field_a_refusal_names_gets_its_own_fix(
                                                       "More lamps at www.mylamps.example")
 
 
-async def test_a_zip_code_fixed_for_ebay_leaves_the_others_at_the_shared_location(
+async def test_a_shared_location_is_not_enough_for_ebay_so_its_zip_code_is_asked_at_once(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
-    """A location pin has no ZIP code, which eBay needs: the ZIP goes to eBay alone."""
+    """A location pin has no ZIP code, and eBay's inventory location needs one: asked right
+    after the pin, not found out at posting."""
     ana = world.telegram.seller(512, "Ana")
     await start_with_photo(world, ana)
     await reply(ana, "What's the title?")
@@ -362,31 +363,25 @@ async def test_a_zip_code_fixed_for_ebay_leaves_the_others_at_the_shared_locatio
     await ana.send_text("40")
     await reply(ana, "Add a description")
     await ana.send_text("Rewired.")
-    await answer_until(ana, "Where is the item?")
-    await ana.send_location(47.25, -122.44)
+    where = await answer_until(ana, "Where is the item?")
+    assert where.text.startswith("Where is the item? Type its ZIP code, like 98402 (eBay needs "
+                                 "one for where it ships from).")
+    assert where.reply_markup["keyboard"] == [[{"text": "« Back"}]]  # no 📍: a pin won't do
+    await ana.send_location(47.25, -122.44)  # shared from the attachment menu all the same
+    await reply(ana, "📍 Got it. eBay also needs the ZIP code the item ships from: type it, "
+                     "like 98402.")
+    await ana.send_text("98402")
+    await reply(ana, "📍 98402 it is.")
     await answer_until(ana, "Where should I post it?")
     await ana.press("Continue »")
     card = await post_and_wait(ana, await preview_summary(ana))
-    assert ("❌ eBay — eBay needs the ZIP code where the item is. Add a location with a ZIP "
-            "code and try again.") in card.text
-    assert card.buttons[0] == ["✏️ Fix the ZIP code for eBay"]
-
-    await fix(ana, card, "✏️ Fix the ZIP code for eBay", "98402")
-    await ana.wait_for(lambda _: "is live on 3 of 3" in card.text, timeout=20)
-    assert card.text == "\n".join([
-        "🎉 Brass desk lamp is live on 3 of 3 marketplaces.", "💵 $40 · for sale",
-        "✅ eBay — view listing", "   ✏️ eBay has its own ZIP code “98402”",
-        "✅ Facebook Shop (catalog) — view listing", "✅ OfferUp — view listing", "",
-        "✏️ eBay gets the ZIP code “98402”; your other marketplaces keep theirs.", "",
-        WHEN_IT_SELLS])
+    assert "is live on 3 of 3" in card.text
     seller = world.ebay.sellers[ANA]
     (offer,) = seller.offers.values()
     where = seller.locations[offer.details["merchantLocationKey"]]["location"]["address"]
     assert where["postalCode"] == "98402"
     (offerup,) = world.offerup.listings.values()
-    assert offerup.location == {"latitude": 47.25, "longitude": -122.44}  # the pin, as shared
-    row = await bot.db.fetchone("SELECT postal_code, latitude FROM listings")
-    assert tuple(row) == (None, 47.25)
+    assert offerup.location == {"postal_code": "98402"}
 
 
 async def test_leave_it_keeps_the_refusal_and_brings_the_card_back(

@@ -14,10 +14,11 @@ from telegram import InlineKeyboardMarkup, ReplyParameters
 from bot.buttons import AddMarketplace, Connect, button
 from bot.runtime import BotRuntime
 from sandbox.autopilot import answer_until
+from sandbox.browser import connect
+from sandbox.facebook import ROSA
 from sandbox.telegram import GroupChat, Seller
 from sandbox.world import SandboxWorld
 from tests.helpers import (
-    connect_all,
     eventually,
     jpeg,
     post_and_wait,
@@ -212,7 +213,8 @@ async def test_a_listing_started_from_a_group_asks_the_location_in_private(
     world: SandboxWorld, bot: BotRuntime
 ) -> None:
     ana = world.telegram.seller(1408, "Ana")
-    await connect_all(world, ana)
+    await connect(ana, "Facebook Shop (catalog)", world.facebook.oauth, account_id=ROSA)
+    await connect(ana, "OfferUp", world.offerup.oauth)  # a pin will do for these two
     group = world.telegram.group("Flea market", [ana], kind="supergroup")
     await group.member(ana).send_command("post")
     await group.next_message()
@@ -230,13 +232,13 @@ async def test_a_listing_started_from_a_group_asks_the_location_in_private(
     where = await answer_until(ana, "Where is the item?")
     assert where.reply_markup["keyboard"][0][0] == {"text": "📍 Share my location",
                                                     "request_location": True}
-    await ana.send_text("98402")  # eBay wants a ZIP code; a shared pin has none
-    await reply(ana, "📍 98402 it is.")
+    await ana.send_location(47.25, -122.44)
+    await reply(ana, "📍 Got it.")
     await reply(ana, "Where should I post it?")
     await ana.press("Continue »")
     preview = await preview_summary(ana)
     progress = await post_and_wait(ana, preview)
-    assert "is live on 3 of 3" in progress.text
+    assert "is live on 2 of 2" in progress.text
     row = await bot.db.fetchone("SELECT progress_chat_id, progress_message_id FROM listings")
     assert tuple(row) == (ana.chat_id, preview.message_id)
     # The group heard one thing: the pointer to the private chat.
