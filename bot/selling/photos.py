@@ -166,6 +166,7 @@ class AlbumAnswers:
         self.last_photo: dict[str, float] = {}
         self.handled: dict[str, set[int]] = {}  # group → update ids handled
         self.answer: dict[str, int] = {}  # group → the answer's message id
+        self.answering: set[str] = set()  # groups whose answer is being sent right now
 
     def settle(self, context: BotContext, chat_id: int, telegram_id: int, group: str,
                update_id: int) -> None:
@@ -184,12 +185,23 @@ class AlbumAnswers:
         arrived, last_arrival = context.application.inbox.albums.arrived(group)
         waiting = arrived - self.handled.get(group, set())
         quiet_for = time.monotonic() - max(self.last_photo.get(group, 0.0), last_arrival)
-        if waiting or quiet_for < ALBUM_SETTLE_SECONDS:  # more of it to come: wait for it
+        # More of it to come, or its answer still on its way (a photo handled meanwhile
+        # scheduled this check; under load a send takes seconds): wait, then edit that answer.
+        if waiting or quiet_for < ALBUM_SETTLE_SECONDS or group in self.answering:
             context.job_queue.run_once(
                 self._settled, max(ALBUM_SETTLE_SECONDS - quiet_for, ALBUM_RECHECK_SECONDS),
                 chat_id=job.chat_id, user_id=job.user_id, name=job.name, data=group,
             )
             return
+        self.answering.add(group)
+        try:
+            await self._answer(context, group)
+        finally:
+            self.answering.discard(group)
+
+    async def _answer(self, context: BotContext, group: str) -> None:
+        """Send the album's answer, or edit the one sent for it before."""
+        job = context.job
         draft = await context.services.drafts.get(job.user_id)
         if draft is None:
             return

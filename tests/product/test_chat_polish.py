@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from telegram.ext import ExtBot
 
 from bot.buttons import StartWithPhotos, pack
 from bot.runtime import BotRuntime
@@ -264,6 +265,36 @@ async def test_edit_photos_removes_or_moves_one_photo(
     progress = await post_and_wait(ana, again)
     assert "is live on 3 of 3 marketplaces" in progress.text
     assert [len(listing.images) for listing in world.ebay.listings] == [2]
+
+
+async def test_an_album_photo_handled_while_its_answer_is_sent_edits_that_answer(
+    world: SandboxWorld, bot: BotRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load Telegram takes seconds to take the album's answer; a photo of the album
+    handled meanwhile must not make a second answer (found by bench/conversation.py)."""
+    sending = asyncio.Event()
+    real_send = ExtBot.send_message
+
+    async def slow_answer(self: ExtBot, chat_id: int, text: str, *args: object,
+                          **kwargs: object) -> object:
+        if text.startswith("📷"):
+            sending.set()
+            await asyncio.sleep(photos_module.ALBUM_SETTLE_SECONDS * 2.5)
+        return await real_send(self, chat_id, text, *args, **kwargs)
+
+    monkeypatch.setattr(ExtBot, "send_message", slow_answer)
+    ana = world.telegram.seller(1411, "Ana")
+    await connect_all(world, ana)
+    await ana.send_command("post")
+    await reply(ana, "Send me its photos")
+    for shade in (30, 90):
+        await ana.send_photo(jpeg(color=(shade, 90, 90)), media_group_id="album-1")
+    await asyncio.wait_for(sending.wait(), timeout=10)
+    await ana.send_photo(jpeg(color=(150, 90, 90)), media_group_id="album-1")  # the last
+    answer = await reply(ana, "📷 2 photos so far")
+    await ana.wait_for(lambda _: answer.text.startswith("📷 3 photos so far"), timeout=10)
+    await asyncio.sleep(photos_module.ALBUM_SETTLE_SECONDS * 1.5)
+    assert ana.read_all() == []  # one answer, edited
 
 
 async def test_a_slow_album_is_answered_once(
