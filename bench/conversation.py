@@ -41,13 +41,12 @@ from PIL import Image, ImageChops
 
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
-from harness import HandlerErrors, expect, text_of
+from harness import HandlerErrors, StatementCount, expect, statement_shares, text_of
 from sandbox.browser import connect
 from sandbox.harness import sandbox_settings
 from sandbox.kit import MarketplaceAccount
 from sandbox.telegram import ChatMessage, Seller, TelegramEmulator
 from sandbox.world import SandboxWorld
-from storage.sqlite import SQLiteTransaction
 
 PHOTOS = 6
 WIDTH, HEIGHT = 1600, 1200
@@ -338,64 +337,6 @@ def held_by_offerup(world: SandboxWorld) -> int:
     return total
 
 
-class StatementCount:
-    """Counts the SQL statements the bot sends while installed: each call of a transaction's
-    execute, executemany, fetchone or fetchall (the Database's own shortcuts go through one)."""
-
-    METHODS = ("execute", "executemany", "fetchone", "fetchall")
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.by_table: Counter[str] = Counter()
-        self._originals: dict[str, Any] = {}
-
-    def install(self) -> None:
-        for name in self.METHODS:
-            original = getattr(SQLiteTransaction, name)
-            self._originals[name] = original
-
-            async def counted(tx: Any, sql: str, *args: Any, _original: Any = original,
-                              **kwargs: Any) -> Any:
-                self.count += 1
-                self.by_table[_statement_kind(sql)] += 1
-                return await _original(tx, sql, *args, **kwargs)
-
-            setattr(SQLiteTransaction, name, counted)
-
-    def remove(self) -> None:
-        for name, original in self._originals.items():
-            setattr(SQLiteTransaction, name, original)
-
-
-def _statement_shares(kinds: Counter[str]) -> Counter[str]:
-    """The statements by what they are for: per-update durability, the seller's answers, reads
-    of anything, and the listing's own writes."""
-    shares: Counter[str] = Counter()
-    for kind, n in kinds.items():
-        verb, _, table = kind.partition(" ")
-        if table == "processed_updates" or table.startswith("ptb_"):
-            shares["durable"] += n
-        elif verb == "SELECT":
-            shares["reads"] += n
-        elif table in ("drafts", "draft_photos", "seller_preferences", "sellers"):
-            shares["answers"] += n
-        else:
-            shares["listing"] += n
-    return shares
-
-
-def _statement_kind(sql: str) -> str:
-    """"SELECT drafts", "INSERT processed_updates": what a statement does, to what."""
-    words = sql.split()
-    verb = words[0].upper() if words else "?"
-    for keyword in ("FROM", "INTO", "UPDATE"):
-        if keyword in (w.upper() for w in words):
-            index = [w.upper() for w in words].index(keyword)
-            if index + 1 < len(words):
-                return f"{verb} {words[index + 1].strip('(')}"
-    return verb
-
-
 async def measure(args: argparse.Namespace) -> Outcome:
     handler_errors = HandlerErrors()
     with tempfile.TemporaryDirectory(prefix="deal-scout-bench-") as tmp:
@@ -544,7 +485,7 @@ def report(args: argparse.Namespace, outcome: Outcome) -> int:
     sellers = max(1, len(outcome.chats))
     print("    " + ", ".join(f"{kind} {n / sellers:.0f}"
                              for kind, n in outcome.statement_kinds.most_common(8)))
-    shares = _statement_shares(outcome.statement_kinds)
+    shares = statement_shares(outcome.statement_kinds)
     print(f"    what limits it: {shares['durable'] / sellers:.0f} are written for every update so"
           " that none is lost or handled twice (the inbox and the claim, PTB's conversation state"
           f" and seller data), {shares['answers'] / sellers:.0f} save the seller's answers and"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.context import BotContext, DealScoutApplication
 from sandbox.autopilot import answer_marketplace_prompt
@@ -12,6 +13,7 @@ from sandbox.browser import connect
 from sandbox.facebook import ROSA
 from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
+from storage.sqlite import SQLiteTransaction
 
 TITLE_NOTE = "From the title I filled in"
 
@@ -72,3 +74,61 @@ async def connect_every_marketplace(world: SandboxWorld, seller: Seller) -> None
     ):
         page, _ = await connect(seller, display, sandbox.oauth, account_id=account)
         assert page.status_code == 200, display
+
+
+class StatementCount:
+    """Counts the SQL statements the bot sends while installed: each call of a transaction's
+    execute, executemany, fetchone or fetchall (the Database's own shortcuts go through one)."""
+
+    METHODS = ("execute", "executemany", "fetchone", "fetchall")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.by_table: Counter[str] = Counter()
+        self._originals: dict[str, Any] = {}
+
+    def install(self) -> None:
+        for name in self.METHODS:
+            original = getattr(SQLiteTransaction, name)
+            self._originals[name] = original
+
+            async def counted(tx: Any, sql: str, *args: Any, _original: Any = original,
+                              **kwargs: Any) -> Any:
+                self.count += 1
+                self.by_table[_statement_kind(sql)] += 1
+                return await _original(tx, sql, *args, **kwargs)
+
+            setattr(SQLiteTransaction, name, counted)
+
+    def remove(self) -> None:
+        for name, original in self._originals.items():
+            setattr(SQLiteTransaction, name, original)
+
+
+def statement_shares(kinds: Counter[str]) -> Counter[str]:
+    """The statements by what they are for: per-update durability, the seller's answers, reads
+    of anything, and the listing's own writes."""
+    shares: Counter[str] = Counter()
+    for kind, n in kinds.items():
+        verb, _, table = kind.partition(" ")
+        if table == "processed_updates" or table.startswith("ptb_"):
+            shares["durable"] += n
+        elif verb == "SELECT":
+            shares["reads"] += n
+        elif table in ("drafts", "draft_photos", "seller_preferences", "sellers"):
+            shares["answers"] += n
+        else:
+            shares["listing"] += n
+    return shares
+
+
+def _statement_kind(sql: str) -> str:
+    """"SELECT drafts", "INSERT processed_updates": what a statement does, to what."""
+    words = sql.split()
+    verb = words[0].upper() if words else "?"
+    for keyword in ("FROM", "INTO", "UPDATE"):
+        if keyword in (w.upper() for w in words):
+            index = [w.upper() for w in words].index(keyword)
+            if index + 1 < len(words):
+                return f"{verb} {words[index + 1].strip('(')}"
+    return verb
