@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from bot.config import Settings
 from bot.context import Services
 from marketplaces import registry
@@ -23,6 +25,8 @@ from storage.sellers import SellerRepository
 from storage.timeutil import SYSTEM_CLOCK, Clock
 from storage.updates import UpdateLedger
 
+log = logging.getLogger(__name__)
+
 
 def build_services(settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK) -> Services:
     cipher = TokenCipher.from_setting(settings.token_encryption_key)
@@ -37,7 +41,11 @@ def build_services(settings: Settings, db: Database, clock: Clock = SYSTEM_CLOCK
     )
     # Reads of a seller's rows, kept for an update; by one process alone on its database,
     # between updates too (storage/scope.py). One cache: a listing's creation ends its draft.
-    cache = ReadCache(None if coordination.shared else SellerMemo())
+    alone = not coordination.shared and db.claim_sole_writer()
+    if not alone and not coordination.shared:
+        log.warning("another process is writing %s: this one keeps nothing between updates",
+                    db.location)
+    cache = ReadCache(SellerMemo() if alone else None)
     accounts = AccountRepository(db, cipher, clock, cache)
     states = OAuthStateRepository(db, cipher, clock)
     connections = ConnectionService(marketplaces, accounts)

@@ -70,6 +70,12 @@ class Database(ABC):
     def __init__(self) -> None:
         self.ping_timeout = PING_TIMEOUT_SECONDS
 
+    def claim_sole_writer(self) -> bool:
+        """Whether the caller is now sure to be the only one writing this database until it is
+        closed (no other process, and no earlier caller in this one); only then may it keep
+        rows between reads (storage/scope.py)."""
+        return False
+
     @classmethod
     async def open(cls, location: str | Path, *, migrate: bool = True) -> Database:
         """Open the database at `location` (a SQLite file, or a postgresql:// URL) and apply

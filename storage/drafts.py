@@ -133,6 +133,7 @@ class DraftRepository:
                 " VALUES (?, ?, ?, ?)",
                 (telegram_id, counted[0], now, now),
             )
+        self._cache.forget(("draft", telegram_id))  # now, not after the files are gone
         await asyncio.to_thread(shutil.rmtree, self._folder(telegram_id), True)
         return Draft(telegram_id=telegram_id, version=counted[0])
 
@@ -147,11 +148,16 @@ class DraftRepository:
             for name, value in fields.items()
         ]
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        row = await self._db.fetchone_write(
-            f"UPDATE drafts SET {assignments}, updated_at = ? WHERE telegram_id = ? RETURNING *",
-            (*values, self._clock.now_db(), telegram_id),
-        )
         key = ("draft", telegram_id)
+        try:
+            row = await self._db.fetchone_write(
+                f"UPDATE drafts SET {assignments}, updated_at = ? WHERE telegram_id = ?"
+                " RETURNING *",
+                (*values, self._clock.now_db(), telegram_id),
+            )
+        except BaseException:
+            self._cache.forget(key)  # it may have been written all the same
+            raise
         held = self._cache.peek(key)  # after the write: a photo added meanwhile forgot it
         write = self._cache.forget(key)
         if row is not None and isinstance(held, Draft):
@@ -186,10 +192,11 @@ class DraftRepository:
                     return PhotoAdded.REDELIVERED  # the same update, handled meanwhile
                 await asyncio.to_thread(path.unlink, True)
                 return PhotoAdded.SAME_PICTURE
-            row = None
+            row, touched = None, False
             held = self._cache.peek(key)
             if not (isinstance(held, Draft) and held.updated_at is not None
                     and held.updated_at > self._clock.now() - TOUCH_AT_MOST_EVERY):
+                touched = True
                 row = await self._db.fetchone_write(
                     "UPDATE drafts SET updated_at = ? WHERE telegram_id = ? RETURNING *",
                     (self._clock.now_db(), telegram_id),
@@ -199,6 +206,8 @@ class DraftRepository:
             raise
         held = self._cache.peek(key)
         write = self._cache.forget(key)
+        if touched and row is None:  # the draft went meanwhile (the weekly purge)
+            return PhotoAdded.ADDED
         if isinstance(held, Draft):
             photos = (*held.photos,
                       DraftPhoto(file_unique_id, file_id, path, width, height, photo_file_id))
@@ -238,6 +247,7 @@ class DraftRepository:
         )
         if row is None:
             return False
+        self._cache.forget(("draft", telegram_id))
         await asyncio.to_thread(Path(row["path"]).unlink, True)
         await self._touch(telegram_id)
         return True
@@ -264,6 +274,7 @@ class DraftRepository:
     @forgets("draft")
     async def clear_photos(self, telegram_id: int) -> None:
         await self._db.execute("DELETE FROM draft_photos WHERE telegram_id = ?", (telegram_id,))
+        self._cache.forget(("draft", telegram_id))
         await asyncio.to_thread(shutil.rmtree, self._folder(telegram_id), True)
 
     async def photo_bytes(self, draft: Draft) -> tuple[bytes, ...]:
@@ -274,6 +285,7 @@ class DraftRepository:
     @forgets("draft")
     async def delete(self, telegram_id: int) -> None:
         await self._db.execute("DELETE FROM drafts WHERE telegram_id = ?", (telegram_id,))
+        self._cache.forget(("draft", telegram_id))
         await self.delete_files(telegram_id)
 
     async def delete_files(self, telegram_id: int) -> None:

@@ -91,6 +91,17 @@ class ListingRepository:
         the seller posts by hand), and the draft gone."""
         folder = self.directory / sku
         paths = await asyncio.to_thread(_copy_photos, [p.path for p in draft.photos], folder)
+        try:
+            listing_id = await self._insert_from_draft(draft, sku, paths, progress, assisted)
+        finally:  # forgotten even when cancelled during COMMIT: it may have happened
+            self._cache.forget(("draft", draft.telegram_id))  # gone with the listing's creation
+            self._cache.forget(("last_kits", draft.telegram_id))  # the kits offered next time
+        return listing_id
+
+    async def _insert_from_draft(
+        self, draft: Draft, sku: str, paths: list[Path], progress: tuple[int, int] | None,
+        assisted: Collection[str],
+    ) -> int:
         now = self._clock.now_db()
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
@@ -123,8 +134,6 @@ class ListingRepository:
                 [(listing_id, name, now) for name in chosen if name in assisted],
             )
             await tx.execute("DELETE FROM drafts WHERE telegram_id = ?", (draft.telegram_id,))
-        self._cache.forget(("draft", draft.telegram_id))  # gone with the listing's creation
-        self._cache.forget(("last_kits", draft.telegram_id))  # the kits offered next time
         return listing_id
 
     async def get(self, listing_id: int) -> StoredListing | None:

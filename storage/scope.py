@@ -40,6 +40,10 @@ class _Scope:
 
 
 _CURRENT: ContextVar[_Scope | None] = ContextVar("storage_update_scope", default=None)
+# Every scope open now: a write forgets its key in all of them, not only in the scope of the
+# code that wrote (a job or another task writes outside the update that read the row, and a
+# job may even run in a copy of some update's context).
+_OPEN: set[_Scope] = set()
 
 
 @contextmanager
@@ -47,9 +51,11 @@ def update_scope() -> Iterator[None]:
     """Cache reads until the block ends (one update's handling)."""
     scope = _Scope()
     token = _CURRENT.set(scope)
+    _OPEN.add(scope)
     try:
         yield
     finally:
+        _OPEN.discard(scope)
         scope.open = False
         scope.values.clear()
         _CURRENT.reset(token)
@@ -73,8 +79,8 @@ def keep(key: Hashable, value: Any) -> None:
 
 
 def forget(key: Hashable) -> None:
-    scope = _scope()
-    if scope is not None:
+    """No open scope holds `key` any longer."""
+    for scope in _OPEN:
         scope.values.pop(key, None)
 
 
@@ -112,21 +118,25 @@ class ReadCache:
     def __init__(self, memo: SellerMemo | None = None, remembered_writes: int = 16384) -> None:
         self._memo = memo
         # key → the number of its last write, numbered across all keys, so a read that raced a
-        # write sees a different number, even after the key was dropped from here (0 then).
+        # write sees a different number, even after the key was dropped from here.
         self._writes: OrderedDict[Hashable, int] = OrderedDict()
         self._numbered = itertools.count(1)
         self._remembered = remembered_writes
+        self._dropped = 0  # the highest number dropped from `_writes`: what a dropped key has
 
     async def read(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         """What `load()` returns, read once and kept unless a write came while it ran."""
         found = self.peek(key)
         if found is not _MISSING:
             return found  # type: ignore[no-any-return]
-        writes = self._writes.get(key, 0)
+        writes = self._last_write(key)
         value = await load()
-        if self._writes.get(key, 0) == writes:
+        if self._last_write(key) == writes:
             self._keep(key, value)
         return value
+
+    def _last_write(self, key: Hashable) -> int:
+        return self._writes.get(key, self._dropped)
 
     def peek(self, key: Hashable) -> Any:
         """What is cached for `key` (`MISSING` when nothing is), without reading."""
@@ -144,7 +154,8 @@ class ReadCache:
         write = self._writes[key] = next(self._numbered)
         self._writes.move_to_end(key)
         while len(self._writes) > self._remembered:
-            self._writes.popitem(last=False)
+            _, dropped = self._writes.popitem(last=False)
+            self._dropped = max(self._dropped, dropped)
         return write
 
     def written(self, key: Hashable, value: Any, write: int) -> None:

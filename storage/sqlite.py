@@ -8,7 +8,9 @@ coroutine can never swallow a statement issued by another while it awaits.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -62,6 +64,26 @@ class SQLiteDatabase(Database):
         self._conn = conn
         self._lock = asyncio.Lock()
         self.path = path
+        self._writer_lock: int | None = None  # the open lock file while this process is it
+        self._writer_claimed = False
+
+    def claim_sole_writer(self) -> bool:
+        """Take the database's writer lock (an exclusive lock on `<file>.writer`, released
+        when the database is closed or the process dies); False when another process holds
+        it (a second bot on the same file, or one still shutting down) or this one already
+        gave it out."""
+        if self._writer_claimed:
+            return False
+        if str(self.path) != ":memory:":
+            descriptor = os.open(f"{self.path}.writer", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(descriptor)
+                return False
+            self._writer_lock = descriptor
+        self._writer_claimed = True
+        return True
 
     @classmethod
     async def connect(cls, path: Path, *, migrate: bool = True) -> SQLiteDatabase:
@@ -103,6 +125,9 @@ class SQLiteDatabase(Database):
     async def close(self) -> None:
         async with self._lock:
             await self._conn.close()
+        if self._writer_lock is not None:
+            os.close(self._writer_lock)  # and with it the lock
+            self._writer_lock = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

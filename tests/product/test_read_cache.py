@@ -5,6 +5,7 @@ and replicas on one PostgreSQL database keep nothing between updates."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 from pathlib import Path
 
@@ -113,6 +114,34 @@ async def test_a_read_that_raced_a_write_is_not_kept() -> None:
     assert await cache.read(("draft", ANA), load) == "new"
     stored["title"] = "changed behind the cache's back"
     assert await cache.read(("draft", ANA), load) == "new"  # kept, not read again
+
+
+async def test_a_draft_purged_during_an_update_is_not_kept_by_it(tmp_path: Path) -> None:
+    """The weekly purge (a job, outside the seller's update) deletes the draft the update
+    holds: neither the update nor the memo after it goes on showing it (found in review)."""
+    async with opened(tmp_path / "bot.sqlite3") as db:
+        await SellerRepository(db).touch(ANA, "Ana", None, None)
+        kept = DraftRepository(db, tmp_path / "drafts", cache=ReadCache(SellerMemo()))
+        await kept.start(ANA)
+        with update_scope():  # the seller's photo, being handled
+            assert (await kept.get(ANA)) is not None
+            purge = asyncio.get_running_loop().create_task(
+                kept.delete(ANA), context=contextvars.Context())  # the job's own context
+            await purge
+            assert await kept.get(ANA) is None
+        assert await kept.get(ANA) is None
+
+
+async def test_one_process_at_a_time_keeps_rows_of_a_sqlite_file(tmp_path: Path) -> None:
+    """A second bot on the same file (or one still shutting down) keeps nothing between
+    updates: it would never see the first one's writes."""
+    async with opened(tmp_path / "bot.sqlite3") as first, \
+            opened(tmp_path / "bot.sqlite3") as second:
+        assert first.claim_sole_writer()
+        assert not first.claim_sole_writer()  # given out once
+        assert not second.claim_sole_writer()
+    async with opened(tmp_path / "bot.sqlite3") as after:
+        assert after.claim_sole_writer()  # the first one closed: its lock went with it
 
 
 def test_the_memo_lets_the_seller_seen_longest_ago_go() -> None:
