@@ -68,17 +68,24 @@ async def help_command(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(texts.help_text())
 
 
+# What a seller most likely wants when the bot could not tell: a tap away, not a command typed.
+# The same for everyone, so answering costs no database read.
+LIKELY_NEXT = InlineKeyboardMarkup([[button("📦 Post an item", NewPost())],
+                                    [button("📋 My listings", ListingsPage(0))]])
+
+
 async def cancel(update: Update, context: BotContext) -> None:
-    await update.effective_message.reply_text(texts.NOTHING_TO_CANCEL)
+    await update.effective_message.reply_text(texts.NOTHING_TO_CANCEL, reply_markup=LIKELY_NEXT)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     command = update.effective_message.text.split(maxsplit=1)[0].split("@", 1)[0]
-    await update.effective_message.reply_text(texts.unknown_command(command))
+    await update.effective_message.reply_text(texts.unknown_command(command),
+                                              reply_markup=LIKELY_NEXT)
 
 
 async def not_understood(update: Update, context: BotContext) -> None:
-    await update.effective_message.reply_text(texts.not_understood())
+    await update.effective_message.reply_text(texts.not_understood(), reply_markup=LIKELY_NEXT)
 
 
 async def stale_button(update: Update, context: BotContext) -> None:

@@ -125,7 +125,9 @@ async def test_input_that_matches_nothing_is_answered(
 ) -> None:
     ana = telegram.seller(104, "Ana")
     await ana.send_text("how much for the lamp? 💡")
-    assert "not sure what to do with that" in (await ana.next_message()).text
+    puzzled = await ana.next_message()
+    assert "not sure what to do with that" in puzzled.text
+    assert puzzled.buttons == [["📦 Post an item"], ["📋 My listings"]]  # the likely next steps
     await ana.send_photo(jpeg())  # a seller starts with the photo: offered a listing
     assert (await ana.next_message()).text == "📷 Shall I start a listing with this photo?"
     await ana.send_document(b"%PDF-1.4 ...", file_name="receipt.pdf", mime_type="application/pdf")
@@ -133,11 +135,17 @@ async def test_input_that_matches_nothing_is_answered(
     await ana.send_location(40.7128, -74.0060)
     assert "not sure what to do with that" in (await ana.next_message()).text
     await ana.send_command("frobnicate")
-    assert "I don't know the command /frobnicate" in (await ana.next_message()).text
+    unknown = await ana.next_message()
+    assert "I don't know the command /frobnicate" in unknown.text
+    assert unknown.buttons == [["📦 Post an item"], ["📋 My listings"]]
     await ana.send_command("cancel")
-    assert (await ana.next_message()).text == (
-        "There's nothing to cancel — we weren't in the middle of anything."
-    )
+    nothing = await ana.next_message()
+    assert nothing.text == "There's nothing to cancel — we weren't in the middle of anything."
+    assert nothing.buttons == [["📦 Post an item"], ["📋 My listings"]]
+    await ana.press("📦 Post an item", message_id=nothing.message_id)
+    # The button does what /post does: with nothing connected, that is said first.
+    assert (await ana.next_message()).text.startswith(
+        "You haven't connected a marketplace yet, so I can't post anywhere myself.")
 
 
 async def test_stale_button_gets_a_short_answer(
