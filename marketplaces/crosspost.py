@@ -98,7 +98,8 @@ def as_listing(
         location=location,
         condition_ids={} if recategorised else stored.condition_ids,
         condition_description=stored.condition_note,
-        aspects={name: tuple(values) for name, values in stored.aspects.items()},
+        aspects={name: tuple(values)
+                 for name, values in {**stored.aspects, **fixes.get("aspects", {})}.items()},
         package=Package(**stored.package) if stored.package else None,
     )
 

@@ -67,7 +67,7 @@ class CrossPost:
 # A field a marketplace refused → the listing value a fix for that marketplace replaces.
 FIX_COLUMNS = {
     "title": "title", "description": "description", "price": "price_cents",
-    "category": "category", "location": "postal_code",
+    "category": "category", "location": "postal_code", "aspects": "aspects",
 }
 
 
@@ -229,7 +229,10 @@ class ListingRepository:
             )
             if row is None:
                 return ()
-            fixes = {**json.loads(row["fixes"]), column: value}
+            fixes = json.loads(row["fixes"])
+            if column == "aspects":  # one item specific at a time: added to those fixed before
+                value = {**fixes.get("aspects", {}), **value}  # type: ignore[dict-item]
+            fixes = {**fixes, column: value}
             left = [f for f in json.loads(row["error_fields"] or "[]") if f != refused]
             await tx.execute(
                 "UPDATE cross_posts SET fixes = ?, error_fields = ?, updated_at = ?"

@@ -7,6 +7,7 @@ screen). A copy that has values of its own, fixed for its marketplace alone, say
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ from storage.listings import FIX_COLUMNS, CrossPost, StoredListing
 FIXABLE_FIELDS = frozenset(FIX_COLUMNS)
 ICONS = {"published": "✅", "pending": "⏳", "in_flight": "⏳", "sold": "💰",
          "withdrawn": "🛑", "ended": "🛑"}
+_MISSING_ASPECT = re.compile(r"item specific (.{1,40}?) is missing", re.IGNORECASE)
 PROBLEM_MAX = 300  # characters of a marketplace's reason on the card: every copy must fit
 SHOWN_MAX = 40  # characters of a copy's own description shown
 
@@ -63,7 +65,15 @@ def fixable(row: CrossPost) -> list[str]:
     """The fields of a refused copy that the seller can fix, in the marketplace's order."""
     if row.state != "failed" or row.error_kind != Problem.REFUSED:
         return []
-    return [f for f in row.error_fields if f in FIXABLE_FIELDS]
+    return [f for f in row.error_fields if f in FIXABLE_FIELDS
+            and (f != "aspects" or missing_aspect(row.error or ""))]
+
+
+def missing_aspect(error: str) -> str | None:
+    """The item specific a refusal names as missing (eBay: "The item specific Brand is
+    missing."), which the seller can then type; None when it names none."""
+    found = _MISSING_ASPECT.search(error)
+    return found.group(1).strip() if found else None
 
 
 def finished(rows: Sequence[CrossPost]) -> bool:
@@ -133,6 +143,9 @@ def shown_value(column: str, value: Any) -> str:
     """A copy's own value as the card shows it, escaped."""
     if column == "price_cents":
         return format_price(int(value))
+    if column == "aspects":
+        return ", ".join(f"{escape(name)} “{escape(', '.join(values))}”"
+                         for name, values in dict(value).items())
     value = str(value)
     if column == "description" and len(value) > SHOWN_MAX:
         value = value[:SHOWN_MAX].rstrip() + "…"

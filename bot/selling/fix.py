@@ -18,6 +18,7 @@ from storage.listings import FIX_COLUMNS
 
 FIXING = "fixing"  # user_data: [listing id, marketplace, field]
 CATEGORY_MAX = 60
+ASPECT_VALUE_MAX = 50  # eBay's aspect values (marketplaces/ebay/listing.py), the strictest
 if set(texts.FIX_WORDS) != card.FIXABLE_FIELDS:  # the card offers a fix for exactly these
     raise RuntimeError("bot/selling/texts.py must ask for every field the card calls fixable")
 
@@ -39,12 +40,13 @@ async def start_fix(update: Update, context: BotContext) -> int:
         await query.answer(texts.ALREADY_DEALT_WITH)
         return ConversationHandler.END
     await query.answer()
-    context.user_data[FIXING] = [listing.id, fix.marketplace, fix.field]
+    aspect = card.missing_aspect(row.error or "") if fix.field == "aspects" else None
+    context.user_data[FIXING] = [listing.id, fix.marketplace, fix.field, aspect]
     message = query.message
     await context.application.cards.prompt(
         listing, message if isinstance(message, Message) else None,
         texts.ask_fix(adapter.display_name, card.clipped(row.error or ""), fix.field,
-                      listing.title),
+                      listing.title, aspect),
         InlineKeyboardMarkup([[button(texts.LEAVE_IT, LeaveFix(listing.id))]]),
         question=True,
     )
@@ -52,7 +54,7 @@ async def start_fix(update: Update, context: BotContext) -> int:
 
 
 async def value_received(update: Update, context: BotContext) -> int:
-    listing_id, marketplace, field = context.user_data.get(FIXING) or (0, "", "")
+    listing_id, marketplace, field, *named = context.user_data.get(FIXING) or (0, "", "")
     services = context.services
     listing = await services.listings.get(int(listing_id))
     adapter = services.marketplaces.get(marketplace)
@@ -61,7 +63,7 @@ async def value_received(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     message = update.effective_message
     try:
-        value = _read(field, message.text, adapter)
+        value = _read(field, message.text, adapter, named[0] if named else None)
     except InputRejected as refused:
         await message.reply_text(refused.message)
         return ANSWER
@@ -86,9 +88,14 @@ async def value_received(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-def _read(field: str, text: str, adapter: Marketplace) -> object:
+def _read(field: str, text: str, adapter: Marketplace, aspect: str | None = None) -> object:
     """The seller's answer as the value to keep, within that marketplace's own rules."""
     rules = adapter.rules
+    if field == "aspects":
+        if not aspect:
+            raise InputRejected(texts.ALREADY_DEALT_WITH)
+        return {aspect: [normalize_text(text, max_length=ASPECT_VALUE_MAX, multiline=False,
+                                        limit_reason=adapter.display_name)]}
     if field == "price":
         return parse_price(text, min_cents=rules.price_min_cents,
                            max_cents=rules.price_max_cents)

@@ -427,6 +427,7 @@ FIX_WORDS = {  # a field a marketplace refused → (what to ask for, what the se
     "price": ("the new price, like 25 or $25.50", "price"),
     "category": ("the category, in a few words", "category"),
     "location": ("a 5-digit ZIP code, like 98402", "ZIP code"),
+    "aspects": ("the item specific it names", "item specifics"),
 }
 
 
@@ -544,8 +545,10 @@ def listing_price_kept(price: str) -> str:
     return f"👍 The price stays at {escape(price)}."
 
 
-def ask_fix(marketplace: str, reason: str, field: str, title: str) -> str:
-    what = FIX_WORDS[field][0]
+def ask_fix(marketplace: str, reason: str, field: str, title: str,
+            aspect: str | None = None) -> str:
+    """`aspect`: the item specific the marketplace named as missing, when that is the field."""
+    what = f"the {escape(aspect)}" if aspect else FIX_WORDS[field][0]
     return (
         f"✏️ {escape(marketplace)} said: {escape(reason)}\n\n"
         f"Send {what} for {escape(marketplace)}. Only {escape(marketplace)} gets it: "

@@ -12,6 +12,7 @@ from bot.runtime import BotRuntime
 from sandbox.autopilot import answer_until
 from sandbox.browser import connect
 from sandbox.ebay import ANA, MARCO
+from sandbox.facebook import ROSA
 from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
 from storage.db import opened
@@ -468,3 +469,48 @@ async def test_a_copy_whose_posting_kills_the_bot_twice_is_set_aside(
         await ana.press("🔁 Retry", message_id=progress.message_id)
         await ana.wait_for(lambda _: "is live on 3 of 3" in progress.text, timeout=20)
     assert len(titles_on(world)["offerup"]) == 1
+
+
+async def test_ebay_added_later_asks_for_the_item_specific_it_misses(
+    world: SandboxWorld, bot: BotRuntime
+) -> None:
+    """A listing posted to Facebook and OfferUp never went through eBay's item specifics; added
+    to eBay later, eBay refuses for the one it requires, and the card asks for it instead of
+    offering a Retry that would fail the same way."""
+    ana = world.telegram.seller(513, "Ana")
+    await connect(ana, "Facebook Shop (catalog)", world.facebook.oauth, account_id=ROSA)
+    await connect(ana, "OfferUp", world.offerup.oauth)
+    await ana.send_command("post")
+    await reply(ana, "Send me its photos")
+    await ana.send_photo(jpeg())
+    await reply(ana, "Added 1 photo")
+    await ana.press("Done ✅")
+    first_card = await post_and_wait(ana, await fill_details(ana))
+    assert "is live on 2 of 2" in first_card.text
+    await connect(ana, "eBay", world.ebay.oauth)
+
+    await ana.send_command("listings")
+    card = await reply(ana, "Your listings (page 1 of 1):")
+    await ana.press(card.buttons[0][0], message_id=card.message_id)
+    await ana.wait_for(lambda _: ["➕ Post to another marketplace"] in card.buttons)
+    await ana.press("➕ Post to another marketplace", message_id=card.message_id)
+    await ana.wait_for(lambda _: ["eBay"] in card.buttons)
+    await ana.press("eBay", message_id=card.message_id)
+    await ana.wait_for(lambda _: "❌ eBay" in card.text, timeout=20)
+    assert "The item specific Brand is missing" in card.text
+    assert card.buttons[0] == ["✏️ Fix the item specifics for eBay"]
+    assert "Next: tap ✏️ Fix, and I'll post it there again." in card.text
+
+    await ana.press("✏️ Fix the item specifics for eBay", message_id=card.message_id)
+    await ana.wait_for(lambda _: card.buttons == [["« Leave it"]])
+    assert "Send the Brand for eBay. Only eBay gets it" in card.text
+    await ana.send_text("Stiffel")
+    await ana.wait_for(lambda _: "The item specific Type is missing" in card.text, timeout=20)
+    await fix(ana, card, "✏️ Fix the item specifics for eBay", "Desk Lamp")  # the next one
+    await ana.wait_for(lambda _: "is live on 3 of 3" in card.text, timeout=20)
+    assert ("   ✏️ eBay has its own item specifics Brand “Stiffel”, Type “Desk Lamp”"
+            in card.text)
+    item = next(iter(world.ebay.sellers[ANA].items.values()))
+    aspects = item["product"]["aspects"]
+    assert (aspects["Brand"], aspects["Type"]) == (["Stiffel"], ["Desk Lamp"])
+    assert len(world.offerup.listings) == 1  # the others untouched
