@@ -118,10 +118,26 @@ async def purge_abandoned_drafts(context: BotContext) -> None:
     to a draft that is no longer there (bot/selling/conversation.py)."""
     removed = await context.services.drafts.purge_older_than(DRAFT_RETENTION)
     for telegram_id, title in removed.items():
-        context.application.user_data[telegram_id][DRAFT_EXPIRED] = title
-        context.application.mark_data_for_update_persistence(user_ids=[telegram_id])
+        await _note_expired(context, telegram_id, title)
     if removed:
         log.info("removed %d abandoned drafts", len(removed))
+
+
+async def _note_expired(context: BotContext, telegram_id: int, title: str) -> None:
+    """Leave the note in the seller's data, in the seller's turn. With several replicas the
+    copy in this replica's memory may be old (or never read), so the row is read back and
+    written at once: the note joins what other replicas keep instead of replacing it."""
+    application = context.application
+    persistence = application.persistence
+    data = application.user_data[telegram_id]
+    shared = persistence is not None and getattr(persistence, "shared", False)
+    async with context.services.coordination.seller_turn(telegram_id):
+        if shared:
+            await persistence.refresh_user_data(telegram_id, data)
+        data[DRAFT_EXPIRED] = title
+        if shared:
+            await persistence.update_user_data(telegram_id, data)
+    application.mark_data_for_update_persistence(user_ids=[telegram_id])
 
 
 async def purge_update_ledger(context: BotContext) -> None:

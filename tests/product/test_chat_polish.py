@@ -4,6 +4,7 @@ as "12k" or "free", photos sent as files, long descriptions, edits of earlier an
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from sandbox.world import SandboxWorld
 from tests.helpers import (
     MovableClock,
     connect_all,
+    eventually,
     fill_details,
     jpeg,
     post_and_wait,
@@ -233,6 +235,39 @@ async def test_an_expired_draft_is_named_as_expired(
     # Said once: the next answer is taken as usual.
     await ana.send_photo(jpeg())
     await reply(ana, "Added 1 photo")
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_an_expired_draft_note_joins_what_another_replica_keeps(
+    world: SandboxWorld, bot: BotRuntime, clock: MovableClock
+) -> None:
+    """With replicas, the purge (on whichever replica leases it) leaves its note in the
+    seller's stored data without wiping what another replica wrote there since this one read
+    it."""
+    ana = await at_the_price_step(world, 1412)
+
+    async def stored() -> dict[str, object]:
+        row = await bot.db.fetchone("SELECT data FROM ptb_user_data WHERE user_id = 1412")
+        return json.loads(row["data"]) if row else {}
+
+    elsewhere = {**await stored(), "kept_by_another_replica": "yes"}
+    await bot.db.execute(
+        "INSERT INTO ptb_user_data (user_id, data, updated_at) VALUES (1412, ?, '')"
+        " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data", (json.dumps(elsewhere),))
+    (purge,) = bot.application.job_queue.get_jobs_by_name("purge_abandoned_drafts")
+    clock.advance(timedelta(days=7, minutes=1))
+    await purge.run(bot.application)
+
+    async def noted() -> bool:
+        return "post_draft_expired" in await stored()
+
+    assert await eventually(noted, True)
+    await asyncio.sleep(0.5)  # and nothing older written over it afterwards
+    data = await stored()
+    assert (data["post_draft_expired"], data["kept_by_another_replica"]) == (
+        "Brass desk lamp, 1970s", "yes")
+    await ana.send_text("25")
+    await reply(ana, "⌛ Your draft “Brass desk lamp, 1970s” expired")
 
 
 async def test_edit_photos_removes_or_moves_one_photo(
