@@ -31,20 +31,16 @@ import asyncio
 import io
 import random
 import statistics
-import tempfile
 import time
-from dataclasses import replace
-from pathlib import Path
 
 from PIL import Image
 
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
 from bot.skus import make_sku
-from harness import connect_every_marketplace
+from harness import connected_bot
 from marketplaces.crosspost import as_listing
 from sandbox.ebay import LAMPS
-from sandbox.harness import sandbox_settings
 from sandbox.world import SandboxWorld
 
 SELLER = 43_000
@@ -166,27 +162,22 @@ async def run(runs: int, latency: float) -> None:
     seconds: dict[str, list[float]] = {way: [] for way in ways}
     calls: dict[str, list[int]] = {way: [] for way in ways}
     timelines: dict[str, list[str]] = {}
-    with tempfile.TemporaryDirectory(prefix="deal-scout-crosspost-") as tmp:
-        async with SandboxWorld(telegram_rate_limit=None) as world:
-            settings = replace(sandbox_settings(world, Path(tmp)), telegram_max_rate=0)
-            async with BotRuntime(settings) as runtime:
-                seller = world.telegram.seller(SELLER, "Ana")
-                await connect_every_marketplace(world, seller)
-                bench = Bench(world, runtime)
-                await bench.ours(await bench.listing(MARKETPLACES))  # warm-up, not timed
-                for name in MARKETPLACES:
-                    world.marketplaces[name].faults.latency_seconds = latency
-                for index in range(runs):
-                    order = ways[index % len(ways):] + ways[:index % len(ways)]
-                    for way in order:
-                        elapsed, served = await bench.timed(way)
-                        seconds[way].append(elapsed)
-                        calls[way].append(sum(served.values()))
-                        if way in MARKETPLACES:
-                            timelines[f"{way} alone"] = bench.timeline(way)
-                        elif way == "ours":
-                            for name in MARKETPLACES:
-                                timelines[f"{name} in ours"] = bench.timeline(name)
+    async with connected_bot(SELLER) as (world, runtime):
+        bench = Bench(world, runtime)
+        await bench.ours(await bench.listing(MARKETPLACES))  # warm-up, not timed
+        for name in MARKETPLACES:
+            world.marketplaces[name].faults.latency_seconds = latency
+        for index in range(runs):
+            order = ways[index % len(ways):] + ways[:index % len(ways)]
+            for way in order:
+                elapsed, served = await bench.timed(way)
+                seconds[way].append(elapsed)
+                calls[way].append(sum(served.values()))
+                if way in MARKETPLACES:
+                    timelines[f"{way} alone"] = bench.timeline(way)
+                elif way == "ours":
+                    for name in MARKETPLACES:
+                        timelines[f"{name} in ours"] = bench.timeline(name)
     report(seconds, calls, runs, latency)
     print("  the calls of each marketplace in the last runs, by when they arrived:")
     for name, lines in sorted(timelines.items()):

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from bot.context import BotContext, DealScoutApplication
+from bot.runtime import BotRuntime
 from sandbox.autopilot import answer_marketplace_prompt
 from sandbox.browser import connect
 from sandbox.facebook import ROSA
+from sandbox.harness import sandbox_settings
 from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
 from storage.sqlite import SQLiteTransaction
@@ -64,6 +70,18 @@ async def expect(
             continue
         if not allowed(message):
             journey.extra.append(text_of(message)[:70] or "(a message without text)")
+
+
+@asynccontextmanager
+async def connected_bot(seller_id: int) -> AsyncIterator[tuple[SandboxWorld, BotRuntime]]:
+    """The real bot on the sandboxes (Telegram's flood limit off on both sides), in a folder of
+    its own, with one seller who has connected every marketplace."""
+    with tempfile.TemporaryDirectory(prefix="deal-scout-bench-") as tmp:
+        async with SandboxWorld(telegram_rate_limit=None) as world:
+            settings = replace(sandbox_settings(world, Path(tmp)), telegram_max_rate=0)
+            async with BotRuntime(settings) as runtime:
+                await connect_every_marketplace(world, world.telegram.seller(seller_id, "Ana"))
+                yield world, runtime
 
 
 async def connect_every_marketplace(world: SandboxWorld, seller: Seller) -> None:

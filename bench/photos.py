@@ -155,15 +155,25 @@ def library_upright(image: Image.Image) -> Image.Image:
     return ImageOps.exif_transpose(image)
 
 
-def step_medians(photos_in: list[bytes]) -> dict[str, float]:
-    """Median seconds of each step, both ways, on the same photos (alternating order)."""
-    timings: dict[str, list[float]] = {}
+class StepTimes:
+    """Each named step's run times; calling it runs a step and returns what the step gave."""
 
-    def timed(name: str, step: Callable[[], object]) -> object:
+    def __init__(self) -> None:
+        self._times: dict[str, list[float]] = {}
+
+    def __call__(self, name: str, step: Callable[[], object]) -> object:
         started = time.perf_counter()
         result = step()
-        timings.setdefault(name, []).append(time.perf_counter() - started)
+        self._times.setdefault(name, []).append(time.perf_counter() - started)
         return result
+
+    def medians(self) -> dict[str, float]:
+        return {name: statistics.median(values) for name, values in self._times.items()}
+
+
+def step_medians(photos_in: list[bytes]) -> dict[str, float]:
+    """Median seconds of each step, both ways, on the same photos (alternating order)."""
+    timed = StepTimes()
 
     for index, data in enumerate(photos_in):
         pairs = [("decode+fit: ours", lambda d=data: ours_decode_and_fit(d)),
@@ -176,7 +186,7 @@ def step_medians(photos_in: list[bytes]) -> dict[str, float]:
                  ("upright: ImageOps.exif_transpose", lambda f=fitted: library_upright(f))]
         for name, step in pairs if index % 2 == 0 else pairs[::-1]:
             timed(name, step)
-    return {name: statistics.median(values) for name, values in timings.items()}
+    return timed.medians()
 
 
 # ── Where photos.prepare's time goes, and what the filter choice costs ───────────────────────
@@ -184,13 +194,7 @@ def step_medians(photos_in: list[bytes]) -> dict[str, float]:
 
 def prepare_step_medians(photos_in: list[bytes]) -> dict[str, float]:
     """Median seconds of each of photos.prepare's steps, in its own order, on the same photos."""
-    timings: dict[str, list[float]] = {}
-
-    def timed(name: str, step: Callable[[], object]) -> object:
-        started = time.perf_counter()
-        result = step()
-        timings.setdefault(name, []).append(time.perf_counter() - started)
-        return result
+    timed = StepTimes()
 
     for data in photos_in:
         image = photos._open(data)
@@ -201,7 +205,7 @@ def prepare_step_medians(photos_in: list[bytes]) -> dict[str, float]:
         orientation = photos._orientation(image)
         upright = timed("upright", lambda f=fitted, o=orientation: photos._upright(f, o))
         timed("encode", lambda u=upright: photos._encode_within(u, RULES))
-    return {name: statistics.median(values) for name, values in timings.items()}
+    return timed.medians()
 
 
 PREPARE_FILTER = photos._RESAMPLING.name

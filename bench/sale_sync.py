@@ -29,10 +29,7 @@ import argparse
 import asyncio
 import io
 import statistics
-import tempfile
 import time
-from dataclasses import replace
-from pathlib import Path
 
 from PIL import Image
 
@@ -40,9 +37,8 @@ from bot.jobs import PUSHED_EVERY, STATUS_EVERY, check_listings
 from bot.logs import configure_logging
 from bot.runtime import BotRuntime
 from bot.skus import make_sku
-from harness import connect_every_marketplace
+from harness import connected_bot
 from sandbox.ebay import LAMPS
-from sandbox.harness import sandbox_settings
 from sandbox.world import SandboxWorld
 
 SELLER = 42_000
@@ -131,22 +127,17 @@ def line(name: str, p50: float, p95: float, note: str = "") -> str:
 
 async def run(pushes: int, burst: int, polls: int, live: int) -> None:
     configure_logging("WARNING")
-    with tempfile.TemporaryDirectory(prefix="deal-scout-sale-sync-") as tmp:
-        async with SandboxWorld(telegram_rate_limit=None) as world:
-            settings = replace(sandbox_settings(world, Path(tmp)), telegram_max_rate=0)
-            async with BotRuntime(settings) as runtime:
-                seller = world.telegram.seller(SELLER, "Ana")
-                await connect_every_marketplace(world, seller)
-                listed = [await list_item(runtime, i)
-                          for i in range(pushes + burst + polls + live)][:-live or None]
-                one_by_one = [await pushed_sale(world, runtime, listing_id)
-                              for listing_id in listed[:pushes]]
-                at_once = await asyncio.gather(*(pushed_sale(world, runtime, listing_id)
-                                                 for listing_id in listed[pushes:pushes + burst]))
-                runs = [await polled_sale(world, runtime, listing_id)
-                        for listing_id in listed[pushes + burst:pushes + burst + polls]]
-                statuses = {push.status for push in world.ebay.notifications}
-                violations = world.ebay.contract_violations
+    async with connected_bot(SELLER) as (world, runtime):
+        listed = [await list_item(runtime, i)
+                  for i in range(pushes + burst + polls + live)][:-live or None]
+        one_by_one = [await pushed_sale(world, runtime, listing_id)
+                      for listing_id in listed[:pushes]]
+        at_once = await asyncio.gather(*(pushed_sale(world, runtime, listing_id)
+                                         for listing_id in listed[pushes:pushes + burst]))
+        runs = [await polled_sale(world, runtime, listing_id)
+                for listing_id in listed[pushes + burst:pushes + burst + polls]]
+        statuses = {push.status for push in world.ebay.notifications}
+        violations = world.ebay.contract_violations
 
     print(f"Double-sale window, checkout on eBay → Facebook and OfferUp copies ended "
           f"({pushes} one by one, {burst} at once, {polls} status-check runs; {live} other "

@@ -130,7 +130,7 @@ async def _note_expired(context: BotContext, telegram_id: int, title: str) -> No
     application = context.application
     persistence = application.persistence
     data = application.user_data[telegram_id]
-    shared = persistence is not None and getattr(persistence, "shared", False)
+    shared = persistence is not None and context.services.coordination.shared
     async with context.services.coordination.seller_turn(telegram_id):
         if shared:
             await persistence.refresh_user_data(telegram_id, data)

@@ -73,6 +73,11 @@ def titles_on(world: SandboxWorld) -> dict[str, list[str]]:
 async def start_with_photo(world: SandboxWorld, seller: Seller) -> None:
     """Every marketplace connected, /post, one photo, Done: at the title step."""
     await connect_all(world, seller)
+    await post_one_photo(seller)
+
+
+async def post_one_photo(seller: Seller) -> None:
+    """/post, one photo, Done: at the title step, with whatever the seller has connected."""
     await seller.send_command("post")
     await reply(seller, "Send me its photos")
     await seller.send_photo(jpeg())
@@ -118,6 +123,15 @@ async def preview_summary(seller: Seller) -> ChatMessage:
         message = await seller.next_message()
         if message.text and "Tap a field to change it" in message.text:
             return message
+
+
+async def open_card(seller: Seller) -> ChatMessage:
+    """/listings, then the first listing: the page message becomes its card."""
+    await seller.send_command("listings")
+    page = await reply(seller, "Your listings (page 1 of 1):", "Brass desk lamp")
+    await seller.press(page.buttons[0][0], message_id=page.message_id)
+    await seller.wait_for(lambda _: "💰 Mark sold" in str(page.buttons))
+    return page
 
 
 async def post_and_wait(seller: Seller, preview: ChatMessage) -> ChatMessage:

@@ -20,7 +20,9 @@ from tests.helpers import (
     eventually,
     fill_details,
     jpeg,
+    open_card,
     post_and_wait,
+    post_one_photo,
     preview_summary,
     reply,
     seller_at_preview,
@@ -480,19 +482,13 @@ async def test_ebay_added_later_asks_for_the_item_specific_it_misses(
     ana = world.telegram.seller(513, "Ana")
     await connect(ana, "Facebook Shop (catalog)", world.facebook.oauth, account_id=ROSA)
     await connect(ana, "OfferUp", world.offerup.oauth)
-    await ana.send_command("post")
-    await reply(ana, "Send me its photos")
-    await ana.send_photo(jpeg())
-    await reply(ana, "Added 1 photo")
-    await ana.press("Done ✅")
+    await post_one_photo(ana)
     first_card = await post_and_wait(ana, await fill_details(ana))
     assert "is live on 2 of 2" in first_card.text
     await connect(ana, "eBay", world.ebay.oauth)
 
-    await ana.send_command("listings")
-    card = await reply(ana, "Your listings (page 1 of 1):")
-    await ana.press(card.buttons[0][0], message_id=card.message_id)
-    await ana.wait_for(lambda _: ["➕ Post to another marketplace"] in card.buttons)
+    card = await open_card(ana)
+    assert ["➕ Post to another marketplace"] in card.buttons
     await ana.press("➕ Post to another marketplace", message_id=card.message_id)
     await ana.wait_for(lambda _: ["eBay"] in card.buttons)
     await ana.press("eBay", message_id=card.message_id)

@@ -26,8 +26,8 @@ from sandbox.telegram import Seller
 from sandbox.world import SandboxWorld
 from tests.helpers import (
     fill_details,
-    jpeg,
     post_and_wait,
+    post_one_photo,
     preview_summary,
     reply,
     start_with_photo,
@@ -181,11 +181,7 @@ async def test_calculated_shipping_asks_the_parcel_with_sizes_to_tap(
     bea = world.telegram.seller(956, "Bea")
     page, _ = await connect(bea, "eBay", world.ebay.oauth, account_id=BEA)
     assert page.status_code == 200
-    await bea.send_command("post")
-    await reply(bea, "Send me its photos")
-    await bea.send_photo(jpeg())
-    await reply(bea, "Added 1 photo")
-    await bea.press("Done ✅")
+    await post_one_photo(bea)
     await reply(bea, "What's the title?")
     await bea.send_text("Brass desk lamp")
     await answer_until(bea, "What's the price")

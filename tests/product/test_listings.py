@@ -19,7 +19,15 @@ from sandbox.browser import connect
 from sandbox.facebook import ROSA
 from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
-from tests.helpers import fill_details, jpeg, post_and_wait, reply, seller_at_preview
+from tests.helpers import (
+    fill_details,
+    jpeg,
+    open_card,
+    post_and_wait,
+    post_one_photo,
+    reply,
+    seller_at_preview,
+)
 
 LIVE = [
     "✅ eBay — view listing",
@@ -71,15 +79,6 @@ async def external_id(bot: BotRuntime, marketplace: str) -> str:
         "SELECT external_id FROM cross_posts WHERE marketplace = ?", (marketplace,)
     )
     return row[0]
-
-
-async def open_card(seller: Seller) -> ChatMessage:
-    """/listings, then the first listing: the page message becomes its card."""
-    await seller.send_command("listings")
-    page = await reply(seller, "Your listings (page 1 of 1):", "Brass desk lamp")
-    await seller.press(page.buttons[0][0], message_id=page.message_id)
-    await seller.wait_for(lambda _: "💰 Mark sold" in str(page.buttons))
-    return page
 
 
 @pytest.mark.both_databases
@@ -350,11 +349,7 @@ async def test_post_to_another_marketplace_from_the_card(
     ana = world.telegram.seller(608, "Ana")
     for display, sandbox in (("eBay", world.ebay), ("OfferUp", world.offerup)):
         await connect(ana, display, sandbox.oauth)
-    await ana.send_command("post")
-    await reply(ana, "Send me its photos")
-    await ana.send_photo(jpeg())
-    await reply(ana, "Added 1 photo")
-    await ana.press("Done ✅")
+    await post_one_photo(ana)
     progress = await post_and_wait(ana, await fill_details(ana))
     assert "is live on 2 of 2" in progress.text
     await connect(ana, "Facebook Shop (catalog)", world.facebook.oauth, account_id=ROSA)
