@@ -6,6 +6,7 @@ free port for its web server, and a photo as a phone takes it."""
 from __future__ import annotations
 
 import io
+import random
 import socket
 from dataclasses import fields
 from pathlib import Path
@@ -32,10 +33,34 @@ def demo_photo(color: tuple[int, int, int] = (200, 120, 40)) -> bytes:
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nothing listens on now: our public URL must be known before the server starts,
-    because OAuth links and redirect URIs carry it."""
-    with socket.socket() as probe:
+    because OAuth links and redirect URIs carry it. Picked below the kernel's range for
+    outgoing connections, so a client socket (ours, the database's, a parallel test's) cannot
+    take it between this probe and the server's bind, as one bound by port 0 could."""
+    lowest_ephemeral = _ephemeral_ports()[0]
+    if lowest_ephemeral > PORTS_FROM + 1000:
+        for _ in range(100):
+            port = random.randrange(PORTS_FROM, lowest_ephemeral)
+            with socket.socket() as probe:
+                try:
+                    probe.bind((host, port))
+                except OSError:
+                    continue
+                return port
+    with socket.socket() as probe:  # an unusual kernel range: what the kernel offers
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+PORTS_FROM = 20_000  # above the well-known and registered services most machines run
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range for outgoing connections (Linux's default when it cannot be read)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def sandbox_settings(
