@@ -42,6 +42,7 @@ from storage.db import DatabaseUnavailable
 
 REPLY_TIMEOUT = 10.0
 KITS = ("facebook_marketplace", "offerup")  # no listing API there: posted by the seller
+DESCRIPTION = "Solid brass, rewired. 45 cm tall."
 
 
 @dataclass
@@ -232,7 +233,7 @@ class DemoScript:
         ana = self.ana
         await ana.send_text("$40")
         await self.expect_reply(ana, "Add a description")
-        await ana.send_text("Solid brass, rewired. 45 cm tall.")
+        await ana.send_text(DESCRIPTION)
         await self.expect_reply(ana, "Where is the item?")
         await ana.send_text("98402")
         await self.expect_reply(ana, "98402 it is")
@@ -267,12 +268,15 @@ class DemoScript:
 
     async def kits(self) -> None:
         """Each kit as a seller uses it: open the marketplace, copy each field and the
-        description, post there, paste the link back. Every tap is counted."""
+        description, post there, paste the link back. Every tap is counted. She starts on the
+        first kit while the next is still arriving, so replies and kits interleave in her chat:
+        each message is found by what it says, not by where it lands."""
         ana = self.ana
         for name in KITS:
             kit = ASSISTED_BY_NAME[name]
-            card = await self._next_containing(f"{kit.display_name} kit for")
-            description = await ana.next_message(timeout=REPLY_TIMEOUT)
+            card = await self._bot_message(lambda m, k=kit: f"{k.display_name} kit for" in m)
+            description = await self._bot_message(
+                lambda m: m.startswith(DESCRIPTION), after=card.message_id)
             taps = 0
             ana.open_link(f"Open {kit.display_name} ↗", message_id=card.message_id)
             taps += 1
@@ -283,16 +287,25 @@ class DemoScript:
                         taps += 1
             ana.copy_message(description)
             taps += 1
-            await ana.send_text(f"Here it is: {kit.listing_url_example}")  # the one paste
-            await self.expect_reply(ana, f"Your {kit.display_name} listing of", "is tracked")
+            paste = await ana.send_text(f"Here it is: {kit.listing_url_example}")  # the paste
+            assert paste is not None
+            tracked = f"Your {kit.display_name} listing of"
+            await self._bot_message(lambda m, t=tracked: t in m and "is tracked" in m,
+                                    after=paste["message"]["message_id"])
             ana.note(f"({kit.display_name}: {taps} taps and one paste from the kit to a "
                      "tracked copy)")
             if taps > 6:
                 raise DemoFailure(f"{kit.display_name} took {taps} taps")
+        ana.read_all()  # every kit and reply is in; the next steps read what comes after
 
-    async def _next_containing(self, words: str) -> ChatMessage:
-        while words not in ((message := await self.ana.next_message(REPLY_TIMEOUT)).text or ""):
-            pass
+    async def _bot_message(self, says: Callable[[str], bool], after: int = 0) -> ChatMessage:
+        """The first bot message after message #`after` whose text or caption `says` holds."""
+        def found() -> ChatMessage | None:
+            return next((m for m in self.ana.bot_messages if m.message_id > after
+                         and says(m.text or m.caption or "")), None)
+        await self.ana.wait_for(lambda _: found() is not None, timeout=REPLY_TIMEOUT)
+        message = found()
+        assert message is not None
         return message
 
     async def _answer_reminders(self, words: str) -> None:

@@ -93,9 +93,11 @@ async def _kit_again(application: DealScoutApplication, reminder: Reminder) -> N
 
 
 def deliver_soon(application: Application) -> None:
-    """Deliver what just came due without waiting for the job (a sale must not wait)."""
+    """Deliver what just came due without waiting for the job (a sale must not wait). While
+    the bot starts or stops, the rows wait for the reminders job, which runs at every start."""
     assert isinstance(application, DealScoutApplication)
-    application.create_task(deliver_due(application), name="reminders")
+    if application.running:
+        application.create_task(deliver_due(application), name="reminders")
 
 
 async def reminders_job(context: BotContext) -> None:
