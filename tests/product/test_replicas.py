@@ -93,6 +93,27 @@ async def test_polling_one_leader_polls_and_another_takes_over_when_it_stops(
     assert answers == [_unknown("/nonsense"), _unknown("/again")]  # each answered once
 
 
+WEBHOOK_SECRET = "replicas-share-this-secret"
+
+
+def _delivered(world: SandboxWorld) -> list[dict]:
+    """Every update Telegram delivers from now on, in order."""
+    delivered: list[dict] = []
+    world.telegram.update_watchers.append(delivered.extend)
+    return delivered
+
+
+def _two_webhook_replicas(
+    settings: Settings, start_bot: Callable[..., BotRuntime]
+) -> tuple[BotRuntime, BotRuntime]:
+    """Two replicas sharing the webhook secret; the second's setWebhook keeps Telegram on the
+    first's URL, so only a redelivery sent by hand reaches the second."""
+    first = start_bot(webhook_secret=WEBHOOK_SECRET)
+    second = start_bot(webhook_secret=WEBHOOK_SECRET, web_port=free_port(),
+                       public_base_url=settings.public_base_url)
+    return first, second
+
+
 async def _async(value: bool) -> bool:
     return value
 
@@ -101,13 +122,9 @@ async def _async(value: bool) -> bool:
 async def test_webhook_an_update_redelivered_to_another_replica_is_handled_once(
     world: SandboxWorld, settings: Settings, start_bot: Callable[..., BotRuntime]
 ) -> None:
-    secret = "replicas-share-this-secret"
     ana = world.telegram.seller(502, "Ana")
-    delivered: list[dict] = []
-    world.telegram.update_watchers.append(delivered.extend)
-    first = start_bot(webhook_secret=secret)
-    second = start_bot(webhook_secret=secret, web_port=free_port(),
-                       public_base_url=settings.public_base_url)
+    delivered = _delivered(world)
+    first, second = _two_webhook_replicas(settings, start_bot)
     async with first, second:  # the second's setWebhook points Telegram at the first's URL
         await ana.send_command("nonsense")
         await reply(ana, _unknown("/nonsense"))
@@ -117,7 +134,7 @@ async def test_webhook_an_update_redelivered_to_another_replica_is_handled_once(
         async with httpx.AsyncClient(timeout=5) as client:
             again = await client.post(
                 f"http://127.0.0.1:{second.settings.web_port}/telegram/webhook", json=update,
-                headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+                headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
         assert again.status_code == 200
         await asyncio.sleep(1.0)
         assert [m.text for m in ana.bot_messages] == [_unknown("/nonsense")]
@@ -133,9 +150,8 @@ async def test_webhook_a_sellers_older_update_kept_by_a_dead_replica_is_answered
 ) -> None:
     """Update N reached a replica that recorded it in the shared inbox and died before
     handling it; N+1 reaches a live replica, which handles N first, then N+1."""
-    secret = "replicas-share-this-secret"
     ana = world.telegram.seller(503, "Ana")
-    async with start_bot(webhook_secret=secret) as live:
+    async with start_bot(webhook_secret=WEBHOOK_SECRET) as live:
         webhook = f"{settings.public_base_url}/telegram/webhook"
         await _bot_api(world, "deleteWebhook")
         await ana.send_command("first")  # N: taken by the replica that is about to die
@@ -143,7 +159,7 @@ async def test_webhook_a_sellers_older_update_kept_by_a_dead_replica_is_answered
         await UpdateLedger(live.db).record(
             [(older["update_id"], ana.user_id, json.dumps(older))])
         await _bot_api(world, "getUpdates", offset=older["update_id"] + 1)  # confirmed
-        await _bot_api(world, "setWebhook", url=webhook, secret_token=secret)
+        await _bot_api(world, "setWebhook", url=webhook, secret_token=WEBHOOK_SECRET)
         await ana.send_command("second")  # N+1, at once: well within the inbox's grace
         await reply(ana, _unknown("/first"))
         await reply(ana, _unknown("/second"))
@@ -159,13 +175,9 @@ async def test_webhook_a_duplicate_skipped_by_another_replica_leaves_the_sellers
     the seller's turn: the replica that skipped a duplicate, never having read the seller's
     data, must not write its empty copy over the row on its next write (it wiped the category
     step's offered categories in bench/chaos.py --replicas 3: every press "moved on")."""
-    secret = "replicas-share-this-secret"
     ana = world.telegram.seller(504, "Ana")
-    delivered: list[dict] = []
-    world.telegram.update_watchers.append(delivered.extend)
-    first = start_bot(webhook_secret=secret)
-    second = start_bot(webhook_secret=secret, web_port=free_port(),
-                       public_base_url=settings.public_base_url)
+    delivered = _delivered(world)
+    first, second = _two_webhook_replicas(settings, start_bot)
     async with first, second:
         await ana.send_command("nonsense")
         await reply(ana, _unknown("/nonsense"))
@@ -178,7 +190,7 @@ async def test_webhook_a_duplicate_skipped_by_another_replica_leaves_the_sellers
         async with httpx.AsyncClient(timeout=5) as client:  # Telegram's retry, to the other
             again = await client.post(
                 f"http://127.0.0.1:{second.settings.web_port}/telegram/webhook", json=update,
-                headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+                headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
         assert again.status_code == 200
         await asyncio.sleep(1.0)  # skipped as already handled
         assert second.application is not None
