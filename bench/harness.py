@@ -14,8 +14,7 @@ from typing import Any, Protocol
 from bot.context import BotContext, DealScoutApplication
 from bot.runtime import BotRuntime
 from sandbox.autopilot import answer_marketplace_prompt
-from sandbox.browser import connect
-from sandbox.facebook import ROSA
+from sandbox.browser import connect_all
 from sandbox.harness import sandbox_settings
 from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
@@ -80,18 +79,8 @@ async def connected_bot(seller_id: int) -> AsyncIterator[tuple[SandboxWorld, Bot
         async with SandboxWorld(telegram_rate_limit=None) as world:
             settings = replace(sandbox_settings(world, Path(tmp)), telegram_max_rate=0)
             async with BotRuntime(settings) as runtime:
-                await connect_every_marketplace(world, world.telegram.seller(seller_id, "Ana"))
+                await connect_all(world, world.telegram.seller(seller_id, "Ana"))
                 yield world, runtime
-
-
-async def connect_every_marketplace(world: SandboxWorld, seller: Seller) -> None:
-    """eBay, Facebook (as Rosa, who has one catalog) and OfferUp, through the consent pages."""
-    for display, sandbox, account in (
-        ("eBay", world.ebay, None), ("Facebook Shop (catalog)", world.facebook, ROSA),
-        ("OfferUp", world.offerup, None),
-    ):
-        page, _ = await connect(seller, display, sandbox.oauth, account_id=account)
-        assert page.status_code == 200, display
 
 
 class StatementCount:

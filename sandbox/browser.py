@@ -3,11 +3,17 @@ consent page → back to our callback. Used by the demo and the tests."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
 
 from marketplaces.http import tls_context
+from sandbox.facebook import ROSA
 from sandbox.kit import OAuthProvider
 from sandbox.telegram import ChatMessage, Seller
+
+if TYPE_CHECKING:
+    from sandbox.world import SandboxWorld
 
 
 async def request_link(seller: Seller, display_name: str) -> str:
@@ -48,3 +54,16 @@ async def connect(
             browser, link, oauth, approve=approve, account_id=account_id
         )
     return page, await seller.next_message()
+
+
+async def connect_all(
+    world: SandboxWorld, seller: Seller, *, ebay_account: str | None = None
+) -> None:
+    """eBay, Facebook (as Rosa, who has one catalog) and OfferUp, through the consent pages."""
+    for display, sandbox, account in (
+        ("eBay", world.ebay, ebay_account), ("Facebook Shop (catalog)", world.facebook, ROSA),
+        ("OfferUp", world.offerup, None),
+    ):
+        page, _ = await connect(seller, display, sandbox.oauth, account_id=account)
+        if page.status_code != 200:
+            raise ValueError(f"connecting {display} ended on {page.status_code}, not our page")

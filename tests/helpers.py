@@ -19,8 +19,7 @@ from telegram.ext import ApplicationHandlerStop, CommandHandler
 
 from bot.context import BotContext, DealScoutApplication
 from sandbox.autopilot import answer_until
-from sandbox.browser import connect
-from sandbox.facebook import ROSA
+from sandbox.browser import connect_all
 from sandbox.telegram import ChatMessage, Seller
 from sandbox.world import SandboxWorld
 from storage.db import Database
@@ -48,18 +47,6 @@ async def reply(seller: Seller, *fragments: str) -> ChatMessage:
     for fragment in fragments:
         assert fragment in (message.text or message.caption or ""), message.text
     return message
-
-
-async def connect_all(
-    world: SandboxWorld, seller: Seller, *, ebay_account: str | None = None
-) -> None:
-    """eBay, Facebook (as Rosa, who has one catalog) and OfferUp, through the consent pages."""
-    for display, sandbox, account in (
-        ("eBay", world.ebay, ebay_account), ("Facebook Shop (catalog)", world.facebook, ROSA),
-        ("OfferUp", world.offerup, None),
-    ):
-        link_page, _ = await connect(seller, display, sandbox.oauth, account_id=account)
-        assert link_page.status_code == 200
 
 
 def titles_on(world: SandboxWorld) -> dict[str, list[str]]:

@@ -14,11 +14,11 @@ from bot.parsing import InputRejected, normalize_text, parse_postal_code, parse_
 from bot.selling import card, texts
 from bot.selling.question import ANSWER
 from marketplaces.base import Marketplace
+from marketplaces.ebay.listing import ASPECT_VALUE_MAX  # the one marketplace that names them
 from storage.listings import FIX_COLUMNS
 
-FIXING = "fixing"  # user_data: [listing id, marketplace, field]
+FIXING = "fixing"  # user_data: [listing id, marketplace, field, the item specific named]
 CATEGORY_MAX = 60
-ASPECT_VALUE_MAX = 50  # eBay's aspect values (marketplaces/ebay/listing.py), the strictest
 if set(texts.FIX_WORDS) != card.FIXABLE_FIELDS:  # the card offers a fix for exactly these
     raise RuntimeError("bot/selling/texts.py must ask for every field the card calls fixable")
 
