@@ -10,12 +10,12 @@ One seller's updates are handled one at a time, so nothing else writes that sell
 while the scope lives. A task started during the update inherits the scope object but not its
 life: the scope is closed when the update ends, and a closed scope caches nothing.
 
-A process alone on its database (SQLite, or PostgreSQL with one replica not sharing) is the
-only writer of its sellers' rows, so it may also keep them between updates: `ReadCache` with a
-`SellerMemo`. Every write goes through the repository that forgets what it changed, and a read
-that raced a write (a job reading the draft while the seller's answer is saved) is not kept, so
-the memo never holds what the database no longer says. With several replicas there is no memo:
-another replica may have changed the row since.
+A process alone on its database (SQLite, holding the file's writer lock; PostgreSQL is always
+run as shared by replicas) is the only writer of its sellers' rows, so it may also keep them
+between updates: `ReadCache` with a `SellerMemo`. Every write goes through the repository that
+forgets what it changed, and a read that raced a write (a job reading the draft while the
+seller's answer is saved) is not kept, so the memo never holds what the database no longer
+says. With several replicas there is no memo: another replica may have changed the row since.
 """
 
 from __future__ import annotations
